@@ -1,0 +1,30 @@
+# The two commands of the README. Each creates .venv when missing and installs the
+# package with its dev extras first, so both work on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test install bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/automl fit data/adult_sample.csv --target income --time-budget 60s --holdout 0.2 --out runs
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/automl bench --time-budget 60s --out bench_out
+
+clean:
+	rm -rf runs bench_out .pytest_cache

@@ -1,0 +1,3 @@
+"""automl: tabular AutoML with a declarative pipeline graph."""
+
+__version__ = "0.1.0"

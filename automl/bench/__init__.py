@@ -1,0 +1,1 @@
+"""The benchmark harness: a fixed protocol, peers side by side."""

@@ -1,0 +1,1 @@
+"""Compression: distill the ensemble into one compact model, export to ONNX (to come)."""

@@ -1,0 +1,245 @@
+"""Schema inference: which columns are features of which kind, what the task is.
+
+The schema is saved with every model; `prepare_features` turns raw columns (at fit or at
+predict time) into the frame the preprocessing branches read.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from automl.errors import DataError, PredictError, did_you_mean
+from automl.metrics import BINARY, MULTICLASS, REGRESSION, TASKS
+
+MIN_ROWS = 20
+# An integer target with at most this many distinct values is taken as classes.
+MAX_CLASSES_FOR_INT_TARGET = 20
+DATETIME_PARTS = ("year", "month", "day", "weekday", "hour")
+
+ColumnKind = Literal["numeric", "categorical", "datetime"]
+
+
+class Column(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    kind: ColumnKind
+
+
+class Schema(BaseModel):
+    """What was learned about the table; JSON round-trips."""
+
+    model_config = ConfigDict(extra="forbid")
+    target: str
+    task: Literal["binary", "multiclass", "regression"]
+    classes: list | None = None
+    columns: list[Column]
+    dropped: dict[str, str] = {}
+    n_rows: int
+    n_missing_target: int = 0
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Names of the model-ready columns, datetimes expanded into parts."""
+        names: list[str] = []
+        for col in self.columns:
+            if col.kind == "datetime":
+                names += [f"{col.name}__{part}" for part in DATETIME_PARTS]
+            else:
+                names.append(col.name)
+        return names
+
+    @property
+    def categorical(self) -> list[str]:
+        return [c.name for c in self.columns if c.kind == "categorical"]
+
+    def encode_target(self, y: pd.Series) -> np.ndarray:
+        """Class labels to 0..k-1 codes; regression targets to float."""
+        if self.task == REGRESSION:
+            return pd.to_numeric(y, errors="coerce").to_numpy(dtype=np.float64)
+        codes = {_plain(label): i for i, label in enumerate(self.classes)}
+        values = [_plain(v) for v in y]
+        unknown = sorted({str(v) for v in values if v not in codes})
+        if unknown:
+            raise DataError(f"target has labels not seen at fit time: {', '.join(unknown[:5])}")
+        return np.array([codes[v] for v in values], dtype=np.int64)
+
+    def decode_target(self, codes: np.ndarray) -> np.ndarray:
+        if self.task == REGRESSION:
+            return np.asarray(codes, dtype=np.float64)
+        return np.asarray(self.classes, dtype=object)[np.asarray(codes, dtype=np.int64)]
+
+
+def infer_schema(frame: pd.DataFrame, target: str, task: str | None = None) -> Schema:
+    """The schema of `frame` for predicting `target`; notices go in `Schema.dropped`."""
+    if target not in frame.columns:
+        shown = ", ".join(map(str, list(frame.columns)[:12])) + (", ..." if frame.shape[1] > 12 else "")
+        raise DataError(
+            f"target column {target!r} not found{did_you_mean(target, map(str, frame.columns))}; "
+            f"columns are: {shown}"
+        )
+    y = frame[target]
+    n_missing = int(y.isna().sum())
+    if n_missing == len(y):
+        raise DataError(f"target column {target!r} has no values (all {len(y)} rows are missing)")
+    present = frame.loc[y.notna()]
+    if len(present) < MIN_ROWS:
+        raise DataError(
+            f"only {len(present)} rows have a value in {target!r}; automl needs at least {MIN_ROWS}"
+        )
+    task = _check_task(present[target], target, task)
+    classes = None if task == REGRESSION else _classes(present[target])
+    columns, dropped = _infer_columns(present.drop(columns=[target]))
+    if not columns:
+        raise DataError(
+            "no usable feature columns remain after dropping: "
+            + "; ".join(f"{k} ({v})" for k, v in dropped.items())
+        )
+    return Schema(
+        target=target, task=task, classes=classes, columns=columns, dropped=dropped,
+        n_rows=len(present), n_missing_target=n_missing,
+    )
+
+
+def _check_task(y: pd.Series, target: str, task: str | None) -> str:
+    n_distinct = y.nunique()
+    if n_distinct < 2:
+        raise DataError(
+            f"target column {target!r} has a single value ({_plain(y.iloc[0])!r}) in every row; "
+            "there is nothing to predict: choose another target"
+        )
+    if task is None:
+        return infer_task(y)
+    if task not in TASKS:
+        raise DataError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
+    if task == REGRESSION and not pd.api.types.is_numeric_dtype(y):
+        raise DataError(f"target column {target!r} is not numeric, so it cannot be a regression target")
+    if task == BINARY and n_distinct != 2:
+        raise DataError(f"task 'binary' needs 2 classes but {target!r} has {n_distinct}; use 'multiclass'")
+    return task
+
+
+def infer_task(y: pd.Series) -> str:
+    """binary for 2 distinct values, multiclass for labels or few integers, else regression."""
+    n_distinct = y.nunique()
+    if n_distinct == 2:
+        return BINARY
+    if pd.api.types.is_bool_dtype(y) or not pd.api.types.is_numeric_dtype(y):
+        return MULTICLASS
+    values = y.to_numpy(dtype=np.float64)
+    if np.all(np.mod(values, 1) == 0) and n_distinct <= MAX_CLASSES_FOR_INT_TARGET:
+        return MULTICLASS
+    return REGRESSION
+
+
+def _classes(y: pd.Series) -> list:
+    labels = [_plain(v) for v in y.dropna().unique()]
+    try:
+        return sorted(labels)
+    except TypeError:  # mixed label types: compare as text
+        return sorted(labels, key=str)
+
+
+def _plain(value):
+    """A JSON-friendly Python scalar for a label (numpy scalars become int/float/str)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _infer_columns(features: pd.DataFrame) -> tuple[list[Column], dict[str, str]]:
+    columns, dropped = [], {}
+    for name in features.columns:
+        kind, reason = _column_kind(features[name])
+        if reason:
+            dropped[str(name)] = reason
+        else:
+            columns.append(Column(name=str(name), kind=kind))
+    return columns, dropped
+
+
+def _column_kind(col: pd.Series) -> tuple[ColumnKind | None, str | None]:
+    n_rows, n_distinct = len(col), col.nunique(dropna=False)
+    if col.isna().all():
+        return None, "all values missing"
+    if n_distinct <= 1:
+        return None, "constant"
+    if pd.api.types.is_datetime64_any_dtype(col):
+        return "datetime", None
+    if pd.api.types.is_bool_dtype(col):
+        return "categorical", None
+    if pd.api.types.is_numeric_dtype(col):
+        if n_distinct == n_rows and _is_counter(col):
+            return None, "ID-like (a distinct consecutive integer on every row)"
+        return "numeric", None
+    if n_distinct == n_rows:
+        return None, "ID-like (a distinct value on every row)"
+    if _looks_like_dates(col):
+        return "datetime", None
+    return "categorical", None
+
+
+def _is_counter(col: pd.Series) -> bool:
+    values = col.to_numpy(dtype=np.float64)
+    if not np.all(np.mod(values, 1) == 0):
+        return False
+    return values.max() - values.min() + 1 == len(values)
+
+
+def _looks_like_dates(col: pd.Series) -> bool:
+    sample = col.dropna().astype(str).head(200)
+    if sample.str.len().min() < 6:  # too short for a date; avoids "1", "12" etc.
+        return False
+    parsed = pd.to_datetime(sample, errors="coerce", format="ISO8601")
+    return parsed.notna().mean() >= 0.95
+
+
+def prepare_features(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    """Model-ready columns: numbers as float64, categories as str objects, dates in parts."""
+    missing = [c.name for c in schema.columns if c.name not in frame.columns]
+    if missing:
+        raise PredictError(
+            f"input lacks {len(missing)} column(s) the model was fitted on: {', '.join(missing[:10])}"
+            + (" ..." if len(missing) > 10 else "")
+        )
+    parts: dict[str, pd.Series] = {}
+    for col in schema.columns:
+        values = frame[col.name]
+        if col.kind == "numeric":
+            parts[col.name] = _as_numbers(values, col.name)
+        elif col.kind == "categorical":
+            parts[col.name] = _as_categories(values)
+        else:
+            parts.update(_date_parts(values, col.name))
+    return pd.DataFrame(parts, index=frame.index)
+
+
+def _as_numbers(values: pd.Series, name: str) -> pd.Series:
+    if pd.api.types.is_bool_dtype(values):
+        values = values.astype("float64")
+    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+    bad = numbers.isna() & values.notna()
+    if bad.any():
+        example = values[bad].iloc[0]
+        raise PredictError(
+            f"column {name!r} should be numeric but holds {example!r} ({int(bad.sum())} such rows); "
+            "fix those values or leave them empty"
+        )
+    return numbers
+
+
+def _as_categories(values: pd.Series) -> pd.Series:
+    as_text = values.astype(object).map(lambda v: v if isinstance(v, str) else str(_plain(v)))
+    return as_text.where(values.notna(), np.nan).astype(object)
+
+
+def _date_parts(values: pd.Series, name: str) -> dict[str, pd.Series]:
+    stamps = pd.to_datetime(values, errors="coerce", format="ISO8601")
+    return {
+        f"{name}__{part}": getattr(stamps.dt, part).astype("float64") for part in DATETIME_PARTS
+    }

@@ -1,0 +1,1 @@
+"""Ensembles over the search's trials, and the predictor every run ships."""

@@ -1,0 +1,44 @@
+"""One error family. Every message says what was wrong, what was received, and how to fix it.
+
+The CLI prints an `AutoMLError` as one line and exits with code 2; anything else is a bug
+and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class AutoMLError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class DataError(AutoMLError):
+    """The table or the target cannot be used as given."""
+
+
+class GraphError(AutoMLError):
+    """The pipeline graph (YAML) is malformed or inconsistent."""
+
+
+class ConfigError(AutoMLError):
+    """An option (CLI flag, API argument, param) has a bad value."""
+
+
+class PredictError(AutoMLError):
+    """Input handed to `predict` does not match what the model was fitted on."""
+
+
+class RunError(AutoMLError):
+    """A run folder is missing, incomplete or from an incompatible version."""
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """' (did you mean 'x'?)' when a close match exists, else ''."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def listing(choices: Iterable[str]) -> str:
+    return ", ".join(repr(c) for c in sorted(choices))

@@ -1,0 +1,1 @@
+"""The pipeline graph: spec models, YAML loading and validation, executor, run store."""

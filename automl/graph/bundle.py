@@ -1,0 +1,47 @@
+"""The model bundle in a run folder's model/: all that `predict` needs, nothing else."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+import warnings
+from pathlib import Path
+
+import joblib
+
+from automl import __version__
+from automl.errors import RunError
+from automl.graph.store import atomic_dump, atomic_write_json, read_json
+
+LIBRARIES = ("scikit-learn", "xgboost", "pandas", "numpy", "torch", "ray", "onnxruntime")
+
+
+def library_versions() -> dict[str, str]:
+    versions = {"automl": __version__, "python": platform.python_version()}
+    for name in LIBRARIES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def save_bundle(run_dir: Path, predictor) -> Path:
+    folder = Path(run_dir) / "model"
+    atomic_dump(folder / "predictor.joblib", predictor)
+    atomic_write_json(folder / "schema.json", predictor.schema.model_dump(mode="json"))
+    atomic_write_json(folder / "versions.json", library_versions())
+    return folder
+
+
+def load_bundle(run_dir: Path):
+    folder = Path(run_dir) / "model"
+    if not (folder / "predictor.joblib").is_file():
+        raise RunError(
+            f"{run_dir} holds no finished model ({folder / 'predictor.joblib'} is missing); "
+            "give a run folder of a completed 'automl fit', or finish it with --resume"
+        )
+    saved = read_json(folder / "versions.json")
+    if saved.get("automl") != __version__:
+        warnings.warn(f"model saved by automl {saved.get('automl')}, loading with {__version__}")
+    return joblib.load(folder / "predictor.joblib")

@@ -1,0 +1,53 @@
+"""What every stage may read about the run: the data source, settings, budget, log."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from automl.budget import Deadline
+
+
+@dataclass
+class Settings:
+    """Run-level choices that every node's output depends on (part of every node key)."""
+
+    target: str
+    task: str | None = None
+    metric: str | None = None
+    seed: int = 0
+    time_budget: float | None = None
+    address: str | None = None
+
+    def key_fields(self) -> dict:
+        # Where Ray runs does not change results, so the address stays out of node keys.
+        return {k: v for k, v in vars(self).items() if k != "address"}
+
+
+@dataclass
+class RunContext:
+    source: str | Path | pd.DataFrame
+    settings: Settings
+    run_dir: Path
+    deadline: Deadline = field(default_factory=lambda: Deadline(None))
+    verbose: bool = True
+
+    def log(self, message: str) -> None:
+        if self.verbose:
+            print(f"[{self.deadline.elapsed():6.1f}s] {message}", file=sys.stderr, flush=True)
+
+    def data_fingerprint(self) -> str:
+        """Identifies the input table cheaply: path, size and mtime, or a hash of the frame."""
+        if isinstance(self.source, pd.DataFrame):
+            hashed = pd.util.hash_pandas_object(self.source, index=False).to_numpy()
+            return hashlib.sha256(hashed.tobytes() + str(list(self.source.columns)).encode()).hexdigest()
+        path = Path(self.source).resolve()
+        try:
+            stat = path.stat()
+        except OSError:
+            return str(path)
+        return f"{path}:{stat.st_size}:{stat.st_mtime_ns}"

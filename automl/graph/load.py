@@ -1,0 +1,182 @@
+"""Load a pipeline graph from YAML and validate it completely before anything trains.
+
+Every problem found is reported at once, each naming the node and what to change.
+"""
+
+from __future__ import annotations
+
+import graphlib
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from automl.errors import GraphError, did_you_mean, listing
+from automl.graph.spec import ALLOWED_INPUTS, INPUT_COUNT, NODE_TYPES, GraphSpec
+from automl.resources import resource_dir
+
+
+def preset_names() -> list[str]:
+    return sorted(p.stem for p in resource_dir("pipelines").glob("*.yaml"))
+
+
+def resolve_pipeline(pipeline: str | Path) -> Path:
+    """A file path as given, or the shipped preset of that name."""
+    path = Path(pipeline)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        if not path.is_file():
+            raise GraphError(f"pipeline file not found: {path}")
+        return path
+    preset = resource_dir("pipelines") / f"{pipeline}.yaml"
+    if not preset.is_file():
+        names = preset_names()
+        raise GraphError(
+            f"no pipeline preset {str(pipeline)!r}{did_you_mean(str(pipeline), names)}; "
+            f"presets are {listing(names)}, or give the path of a .yaml file"
+        )
+    return preset
+
+
+def load_graph(pipeline: str | Path) -> GraphSpec:
+    path = resolve_pipeline(pipeline)
+    return parse_graph(path.read_text(), str(path))
+
+
+def parse_graph(text: str, origin: str = "<graph>") -> GraphSpec:
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err)
+        raise GraphError(f"{origin}{where}: not valid YAML ({problem})") from None
+    return validate_graph(raw, origin)
+
+
+def validate_graph(raw, origin: str = "<graph>") -> GraphSpec:
+    if not isinstance(raw, dict) or not isinstance(raw.get("nodes"), list) or not raw["nodes"]:
+        raise GraphError(f"{origin}: a pipeline is a mapping with a non-empty 'nodes' list")
+    problems = [f"unknown top-level key {k!r} (allowed: name, description, nodes)"
+                for k in raw if k not in GraphSpec.model_fields]
+    nodes = []
+    for index, raw_node in enumerate(raw["nodes"]):
+        node, node_problems = _validate_node(raw_node, index)
+        problems += node_problems
+        if node is not None:
+            nodes.append(node)
+    if not problems:
+        problems += _check_edges(nodes)
+    if problems:
+        raise GraphError(_summary(origin, problems))
+    spec = GraphSpec(name=raw.get("name", "pipeline"), description=raw.get("description", ""),
+                     nodes=nodes)
+    execution_order(spec)  # raises on a cycle; edges are known to be sound here
+    _check_families(spec)
+    return spec
+
+
+def _summary(origin: str, problems: list[str]) -> str:
+    lines = "\n".join(f"  - {p}" for p in problems)
+    return f"{origin}: {len(problems)} problem(s) in the pipeline graph:\n{lines}"
+
+
+def _validate_node(raw_node, index: int):
+    if not isinstance(raw_node, dict):
+        return None, [f"nodes[{index}] is {type(raw_node).__name__}; each node is a mapping "
+                      "with name, kind, inputs and params"]
+    name = raw_node.get("name", f"nodes[{index}]")
+    label = f"node {name!r}"
+    kind = raw_node.get("kind")
+    if kind is None:
+        return None, [f"{label}: no 'kind'; choose one of {listing(NODE_TYPES)}"]
+    if kind not in NODE_TYPES:
+        return None, [f"{label}: unknown kind {kind!r}{did_you_mean(kind, NODE_TYPES)}; "
+                      f"valid kinds are {listing(NODE_TYPES)}"]
+    try:
+        return NODE_TYPES[kind].model_validate(raw_node), []
+    except ValidationError as err:
+        return None, [f"{label}: {_explain(e, NODE_TYPES[kind])}" for e in err.errors()]
+
+
+def _explain(error: dict, node_type) -> str:
+    """One pydantic error in our words: which field, what it got, what is allowed."""
+    loc = [str(part) for part in error["loc"]]
+    in_params = loc[:1] == ["params"] and len(loc) > 1
+    fields = node_type.model_fields["params"].annotation.model_fields if in_params \
+        else node_type.model_fields
+    field = loc[1] if in_params else loc[0]
+    what = "param" if in_params else "field"
+    if error["type"] == "extra_forbidden":
+        return (f"unknown {what} {field!r}{did_you_mean(field, fields)}; "
+                f"allowed: {', '.join(fields)}")
+    if error["type"] == "missing":
+        return f"{what} {field!r} is required"
+    path = ".".join(loc[1:] if in_params else loc)
+    return f"{what} {path!r} = {error.get('input')!r}: {error['msg']}"
+
+
+def _check_edges(nodes) -> list[str]:
+    problems, by_name = [], {}
+    for node in nodes:
+        if node.name in by_name:
+            problems.append(f"two nodes are named {node.name!r}; names must be unique")
+        by_name[node.name] = node
+    ingests = [n.name for n in nodes if n.kind == "ingest"]
+    if len(ingests) != 1:
+        problems.append(f"a pipeline has exactly one 'ingest' node; found {len(ingests)}")
+    for node in nodes:
+        problems += _check_inputs(node, by_name)
+    return problems
+
+
+def _check_inputs(node, by_name) -> list[str]:
+    problems, label = [], f"node {node.name!r}"
+    low, high = INPUT_COUNT[node.kind]
+    count = len(node.inputs)
+    if count < low or (high is not None and count > high):
+        wanted = f"{low}" if low == high else f"at least {low}" if high is None else f"{low} to {high}"
+        problems.append(f"{label} ({node.kind}) takes {wanted} input(s), got {count}")
+    for source in node.inputs:
+        if source not in by_name:
+            problems.append(f"{label}: input {source!r} is not a node of this graph"
+                            f"{did_you_mean(source, by_name)}")
+        elif by_name[source].kind not in ALLOWED_INPUTS[node.kind]:
+            problems.append(
+                f"{label}: a {node.kind} node cannot read {source!r} (a {by_name[source].kind} "
+                f"node); its inputs must be of kind {', '.join(ALLOWED_INPUTS[node.kind])}"
+            )
+    return problems
+
+
+def execution_order(spec: GraphSpec) -> list[str]:
+    """Node names in an order where every node follows its inputs; a cycle is named."""
+    sorter = graphlib.TopologicalSorter({n.name: n.inputs for n in spec.nodes})
+    try:
+        return list(sorter.static_order())
+    except graphlib.CycleError as err:
+        loop = " -> ".join(reversed(err.args[1]))
+        raise GraphError(f"the graph has a cycle: {loop}; remove one of these inputs") from None
+
+
+def _check_families(spec: GraphSpec) -> None:
+    from automl.models.registry import family_class, family_keys
+
+    problems = []
+    for node in spec.by_kind("search"):
+        branches = {spec.node(i).params.branch for i in node.inputs}
+        for key in node.params.families:
+            if key not in family_keys():
+                problems.append(f"node {node.name!r}: unknown family {key!r}"
+                                f"{did_you_mean(key, family_keys())}; families are {listing(family_keys())}")
+            elif family_class(key).branch not in branches:
+                branch = family_class(key).branch
+                problems.append(
+                    f"node {node.name!r}: family {key!r} reads the {branch!r} branch, but no input "
+                    f"of {node.name!r} is a preprocess node with branch: {branch}; add one to its inputs"
+                )
+    if problems:
+        raise GraphError(_summary(spec.name, problems))
+
+
+def dump_graph(spec: GraphSpec) -> str:
+    return yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False)

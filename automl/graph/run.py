@@ -1,0 +1,117 @@
+"""One `fit` from start to finish: a run folder, the graph executed, the model bundled."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from automl.budget import Deadline
+from automl.errors import RunError
+from automl.graph.bundle import save_bundle
+from automl.graph.context import RunContext, Settings
+from automl.graph.executor import check_runnable, execute
+from automl.graph.load import dump_graph, execution_order, load_graph, parse_graph
+from automl.graph.spec import GraphSpec
+from automl.graph.store import RunStore, atomic_write_json, atomic_write_text, read_json
+from automl.metrics import evaluate
+
+MODEL_KINDS = ("ensemble", "search")  # kinds whose output can be the run's model
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    predictor: object
+    metrics: dict
+    outputs: dict
+
+
+def new_run_dir(out: str | Path, source) -> Path:
+    stem = "frame" if isinstance(source, pd.DataFrame) else Path(str(source)).name.split(".")[0]
+    base = Path(out) / f"{time.strftime('%Y%m%d-%H%M%S')}-{stem}"
+    run_dir, n = base, 1
+    while run_dir.exists():
+        n += 1
+        run_dir = base.with_name(f"{base.name}-{n}")
+    return run_dir
+
+
+def fit_run(source, settings: Settings, pipeline: str | Path | GraphSpec = "default",
+            out: str | Path = "runs", resume: str | Path | None = None,
+            verbose: bool = True) -> RunResult:
+    if resume is not None:
+        source, settings, spec, run_dir = _resumed(resume, source, settings, pipeline)
+    else:
+        spec = pipeline if isinstance(pipeline, GraphSpec) else load_graph(pipeline)
+        run_dir = new_run_dir(out, source)
+    check_runnable(spec)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    context = RunContext(source, settings, run_dir, Deadline(settings.time_budget), verbose)
+    context.log(f"run folder: {run_dir}")
+    atomic_write_text(run_dir / "graph.yaml", dump_graph(spec))
+    meta = {"source": "<DataFrame>" if isinstance(source, pd.DataFrame) else str(Path(source).resolve()),
+            "settings": asdict(settings), "pipeline": spec.name, "started": time.time()}
+    atomic_write_json(run_dir / "run.json", {**meta, "status": "running"})
+    try:
+        outputs = execute(spec, context, RunStore(run_dir))
+        predictor, metrics = _finish(spec, outputs, context)
+    except BaseException as err:
+        atomic_write_json(run_dir / "run.json", {**meta, "status": "failed", "error": str(err)[:500]})
+        raise
+    atomic_write_json(run_dir / "run.json", {**meta, "status": "done",
+                                             "seconds": round(context.deadline.elapsed(), 2)})
+    return RunResult(run_dir, predictor, metrics, outputs)
+
+
+def _resumed(resume, source, settings: Settings, pipeline):
+    run_dir = Path(resume)
+    if not (run_dir / "run.json").is_file():
+        raise RunError(f"cannot resume {run_dir}: it is not a run folder (no run.json)")
+    meta = read_json(run_dir / "run.json")
+    if source is None:
+        if meta["source"] == "<DataFrame>":
+            raise RunError(f"{run_dir} was fitted on a DataFrame; pass the same frame to resume it")
+        source = meta["source"]
+    saved = Settings(**meta["settings"])
+    if settings is None or settings.target is None:
+        settings = saved
+    if pipeline is None:
+        spec = parse_graph((run_dir / "graph.yaml").read_text(), str(run_dir / "graph.yaml"))
+    else:
+        spec = pipeline if isinstance(pipeline, GraphSpec) else load_graph(pipeline)
+    return source, settings, spec, run_dir
+
+
+def _finish(spec: GraphSpec, outputs: dict, context: RunContext):
+    order = execution_order(spec)
+    model_node = [n for n in order if spec.node(n).kind in MODEL_KINDS][-1]
+    predictor = outputs[model_node].predictor()
+    dataset = outputs[spec.by_kind("ingest")[0].name]
+    run_dir = context.run_dir
+    save_bundle(run_dir, predictor)
+    atomic_write_json(run_dir / "schema.json", dataset.schema.model_dump(mode="json"))
+    _write_leaderboard(spec, outputs, run_dir)
+    metrics = {"task": dataset.task, "model_node": model_node,
+               "valid": evaluate(dataset.task, dataset.y_valid, predictor.predict_raw(dataset.X_valid)),
+               "test": None, "fit_seconds": round(context.deadline.elapsed(), 2)}
+    if dataset.X_test is not None:
+        metrics["test"] = evaluate(dataset.task, dataset.y_test, predictor.predict_raw(dataset.X_test))
+    atomic_write_json(run_dir / "metrics.json", metrics)
+    shown = metrics["test"] or metrics["valid"]
+    part = "test" if metrics["test"] else "validation"
+    context.log(f"{part} score: " + ", ".join(f"{k} {v:.4f}" for k, v in shown.items()))
+    return predictor, metrics
+
+
+def _write_leaderboard(spec: GraphSpec, outputs: dict, run_dir: Path) -> None:
+    frames = []
+    for node in spec.by_kind("search"):
+        board = outputs[node.name].leaderboard()
+        board.insert(0, "search_node", node.name)
+        frames.append(board)
+    if frames:
+        board = pd.concat(frames, ignore_index=True)
+        atomic_write_text(run_dir / "leaderboard.csv", board.to_csv(index=False))

@@ -1,0 +1,168 @@
+"""The pipeline graph as typed data: named nodes, each a `kind` with its `inputs` and `params`.
+
+Every stage kind of DESIGN.md has its params model here, also those a later issue
+implements (the executor says which kinds it can run). Budget, seed and resources are
+their own fields, never keys hidden in a hyperparameter dict.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---- params, one model per kind ---------------------------------------------------------
+
+
+class IngestParams(Strict):
+    valid_fraction: float = Field(0.2, gt=0, lt=0.9, description="share of rows for validation")
+    test_fraction: float = Field(
+        0.0, ge=0, lt=0.9, description="share of rows held out for the final test score (0: none)"
+    )
+    max_rows: int | None = Field(None, ge=20, description="sample this many rows (seed 0) when larger")
+
+
+class PreprocessParams(Strict):
+    branch: Literal["trees", "dense"]
+    max_onehot_levels: int = Field(50, ge=2, description="more levels: frequency/target encoding")
+    rare_min_fraction: float = Field(0.005, ge=0, lt=0.5, description="rarer categories are grouped")
+    high_cardinality: Literal["frequency", "target"] = "frequency"
+
+
+class SearchParams(Strict):
+    families: list[str] = Field(min_length=1)
+    searcher: Literal["tpe", "nsga2", "pso", "random"] = "tpe"
+    scheduler: Literal["asha", "fifo"] = "asha"
+    budget_share: float = Field(0.7, gt=0, le=1, description="share of the run's time budget")
+    max_trials: int | None = Field(None, ge=1)
+    cpus_per_trial: float = Field(1.0, gt=0)
+    concurrency: int | None = Field(None, ge=1, description="trials at once (default: free CPUs)")
+    keep_models: int = Field(20, ge=1, description="best trials whose fitted models are kept")
+
+
+class EnsembleParams(Strict):
+    method: Literal["greedy", "stacking"] = "greedy"
+    size: int = Field(25, ge=1, description="rounds of greedy selection (with replacement)")
+    max_candidates: int = Field(20, ge=1)
+    refit: bool = False
+
+
+class DistillParams(Strict):
+    students: list[Literal["gbdt", "mlp", "linear", "rules"]] = ["gbdt", "mlp", "linear", "rules"]
+    augment: Literal["munge", "gibbs", "none"] = "munge"
+    multiplier: float = Field(2.0, ge=0, le=20)
+    budget_share: float = Field(0.2, gt=0, le=1)
+
+
+class CompressParams(Strict):
+    prune: bool = True
+    lowrank: bool = True
+    int8: bool = True
+    max_score_drop: float = Field(0.01, ge=0)
+    max_size_kb: float | None = Field(None, gt=0)
+    max_latency_ms: float | None = Field(None, gt=0)
+
+
+class ExportParams(Strict):
+    format: Literal["onnx"] = "onnx"
+    parity_tolerance: float = Field(1e-4, gt=0)
+    rules: bool = True
+
+
+class ReportParams(Strict):
+    permutation_importance: bool = True
+
+
+# ---- nodes ----------------------------------------------------------------------------
+
+
+class _Node(Strict):
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+    inputs: list[str] = []
+
+
+class IngestNode(_Node):
+    kind: Literal["ingest"]
+    params: IngestParams = IngestParams()
+
+
+class PreprocessNode(_Node):
+    kind: Literal["preprocess"]
+    params: PreprocessParams
+
+
+class SearchNode(_Node):
+    kind: Literal["search"]
+    params: SearchParams
+
+
+class EnsembleNode(_Node):
+    kind: Literal["ensemble"]
+    params: EnsembleParams = EnsembleParams()
+
+
+class DistillNode(_Node):
+    kind: Literal["distill"]
+    params: DistillParams = DistillParams()
+
+
+class CompressNode(_Node):
+    kind: Literal["compress"]
+    params: CompressParams = CompressParams()
+
+
+class ExportNode(_Node):
+    kind: Literal["export"]
+    params: ExportParams = ExportParams()
+
+
+class ReportNode(_Node):
+    kind: Literal["report"]
+    params: ReportParams = ReportParams()
+
+
+NODE_TYPES = {
+    cls.model_fields["kind"].annotation.__args__[0]: cls
+    for cls in (IngestNode, PreprocessNode, SearchNode, EnsembleNode, DistillNode,
+                CompressNode, ExportNode, ReportNode)
+}
+
+Node = Annotated[
+    Union[IngestNode, PreprocessNode, SearchNode, EnsembleNode, DistillNode,
+          CompressNode, ExportNode, ReportNode],
+    Field(discriminator="kind"),
+]
+
+# Which kinds a node may read: the data flows one way (DESIGN.md).
+ALLOWED_INPUTS: dict[str, tuple[str, ...]] = {
+    "ingest": (),
+    "preprocess": ("ingest",),
+    "search": ("preprocess",),
+    "ensemble": ("search",),
+    "distill": ("ensemble", "search"),
+    "compress": ("distill",),
+    "export": ("compress", "distill"),
+    "report": ("ingest", "search", "ensemble", "distill", "compress", "export"),
+}
+# How many inputs each kind takes: (min, max); None is no upper bound.
+INPUT_COUNT: dict[str, tuple[int, int | None]] = {
+    "ingest": (0, 0), "preprocess": (1, 1), "search": (1, None), "ensemble": (1, None),
+    "distill": (1, 1), "compress": (1, 1), "export": (1, 1), "report": (1, None),
+}
+
+
+class GraphSpec(Strict):
+    name: str = "pipeline"
+    description: str = ""
+    nodes: list[Node] = Field(min_length=1)
+
+    def node(self, name: str):
+        return next(n for n in self.nodes if n.name == name)
+
+    def by_kind(self, kind: str) -> list:
+        return [n for n in self.nodes if n.kind == kind]

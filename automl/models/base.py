@@ -1,0 +1,83 @@
+"""The contract every model family follows (checked by tests/conformance/).
+
+A family is an sklearn-style estimator: `__init__` stores its arguments, `fit` returns
+self, learned state ends in `_`. Its hyperparameters arrive as one dict, `params`,
+drawn from its search space (search/<key>.yaml); unknown keys are refused.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from automl.errors import ConfigError
+from automl.metrics import BINARY, MULTICLASS, REGRESSION
+
+# Called by iterative families after each round: (round, validation score) -> None.
+# The search stage passes one that reports to the scheduler, which may stop the trial.
+ReportFn = Callable[[int, float], None]
+
+
+class Family(BaseEstimator):
+    key: ClassVar[str]
+    branch: ClassVar[str]  # which preprocess branch it reads: "trees" or "dense"
+    tasks: ClassVar[tuple[str, ...]] = (BINARY, MULTICLASS, REGRESSION)
+    iterative: ClassVar[bool] = False
+    allowed_params: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, task: str = BINARY, n_classes: int = 2, params: dict | None = None,
+                 categorical: tuple[int, ...] = (), seed: int = 0, n_jobs: int = 1):
+        self.task = task
+        self.n_classes = n_classes
+        self.params = params
+        self.categorical = categorical
+        self.seed = seed
+        self.n_jobs = n_jobs
+
+    def fit(self, X, y, X_valid=None, y_valid=None, time_limit: float | None = None,
+            report: ReportFn | None = None):
+        raise NotImplementedError
+
+    def predict_raw(self, X) -> np.ndarray:
+        """Class probabilities (n, k) for classification, values (n,) for regression."""
+        raise NotImplementedError
+
+    # ---- helpers shared by the families -----------------------------------------------
+
+    def _checked_params(self) -> dict:
+        params = dict(self.params or {})
+        unknown = sorted(set(params) - set(self.allowed_params))
+        if unknown:
+            raise ConfigError(
+                f"family {self.key!r} has no parameter {', '.join(map(repr, unknown))}; "
+                f"its parameters are {', '.join(self.allowed_params)}"
+            )
+        if self.task not in self.tasks:
+            raise ConfigError(f"family {self.key!r} does not support {self.task} tasks")
+        return params
+
+    @property
+    def is_classifier(self) -> bool:
+        return self.task in (BINARY, MULTICLASS)
+
+    def _full_proba(self, proba: np.ndarray, seen_classes: np.ndarray) -> np.ndarray:
+        """Probabilities over all n_classes, also when training saw only some of them."""
+        if proba.shape[1] == self.n_classes:
+            return proba
+        full = np.zeros((proba.shape[0], self.n_classes))
+        full[:, seen_classes.astype(int)] = proba
+        return full
+
+
+class Stopwatch:
+    """Tells a training loop when its time limit is reached."""
+
+    def __init__(self, limit: float | None):
+        self.limit = limit
+        self.start = time.monotonic()
+
+    def expired(self) -> bool:
+        return self.limit is not None and time.monotonic() - self.start >= self.limit

@@ -1,0 +1,85 @@
+"""xgboost (hist): boosting stops on its time limit and reports validation progress."""
+
+from __future__ import annotations
+
+import numpy as np
+import xgboost as xgb
+
+from automl.models.base import Family, ReportFn, Stopwatch
+
+REPORTS_PER_FIT = 10  # intermediate validation reports per fit, for early-stopping schedulers
+
+
+class _Progress(xgb.callback.TrainingCallback):
+    """Stops on the time limit; hands validation predictions to `report` now and then."""
+
+    def __init__(self, stopwatch: Stopwatch, family: "XGBoostFamily", X_valid, report, every):
+        super().__init__()
+        self.stopwatch, self.family, self.X_valid = stopwatch, family, X_valid
+        self.report, self.every = report, every
+
+    def after_iteration(self, model, epoch, evals_log) -> bool:
+        if self.report is not None and (epoch + 1) % self.every == 0:
+            raw = model.inplace_predict(self.X_valid, iteration_range=(0, epoch + 1))
+            self.report(epoch + 1, self.family._shape_output(raw))
+        return self.stopwatch.expired()
+
+
+class XGBoostFamily(Family):
+    key = "xgboost"
+    branch = "trees"
+    iterative = True
+    allowed_params = (
+        "n_estimators", "learning_rate", "max_depth", "min_child_weight", "subsample",
+        "colsample_bytree", "reg_lambda", "reg_alpha", "gamma", "max_bin", "max_leaves",
+        "grow_policy", "early_stopping_rounds", "native_categorical",
+    )
+
+    def fit(self, X, y, X_valid=None, y_valid=None, time_limit=None, report: ReportFn | None = None):
+        params = self._checked_params()
+        native = params.pop("native_categorical", False)
+        stop_after = params.pop("early_stopping_rounds", 50 if X_valid is not None else None)
+        n_rounds = int(params.get("n_estimators", 100))
+        y = np.asarray(y)
+        if self.is_classifier:
+            self.classes_seen_ = np.unique(y)
+            y = np.searchsorted(self.classes_seen_, y)
+        progress = _Progress(Stopwatch(time_limit), self, X_valid, report,
+                             every=max(1, n_rounds // REPORTS_PER_FIT))
+        estimator_cls = xgb.XGBClassifier if self.is_classifier else xgb.XGBRegressor
+        self.model_ = estimator_cls(
+            **params, tree_method="hist", n_jobs=self.n_jobs, random_state=self.seed,
+            callbacks=[progress], early_stopping_rounds=stop_after if X_valid is not None else None,
+            enable_categorical=bool(native and self.categorical),
+            feature_types=self._feature_types(X) if native and self.categorical else None,
+        )
+        eval_set = None
+        if X_valid is not None:
+            y_valid = np.asarray(y_valid)
+            if self.is_classifier:  # classes unseen in training cannot be scored by xgboost
+                keep = np.isin(y_valid, self.classes_seen_)
+                X_valid, y_valid = X_valid[keep], np.searchsorted(self.classes_seen_, y_valid[keep])
+            eval_set = [(X_valid, y_valid)]
+        self.model_.fit(X, y, eval_set=eval_set, verbose=False)
+        self.model_.set_params(callbacks=None)  # the callback holds data; keep it out of pickles
+        return self
+
+    def _feature_types(self, X) -> list[str]:
+        cats = set(self.categorical)
+        return ["c" if i in cats else "q" for i in range(X.shape[1])]
+
+    def _shape_output(self, raw: np.ndarray) -> np.ndarray:
+        if not self.is_classifier:
+            return raw
+        proba = np.column_stack([1 - raw, raw]) if raw.ndim == 1 else raw
+        return self._full_proba(proba, self.classes_seen_)
+
+    def predict_raw(self, X) -> np.ndarray:
+        if self.is_classifier:
+            return self._full_proba(self.model_.predict_proba(X), self.classes_seen_)
+        return self.model_.predict(X)
+
+    @property
+    def n_rounds_(self) -> int:
+        return self.model_.get_booster().num_boosted_rounds()
+

@@ -1,0 +1,1 @@
+"""Search: the ONE package that imports ray.tune (space translation, trainable, searchers)."""

@@ -1,0 +1,47 @@
+"""What a search leaves behind: every trial (with validation predictions) and the branches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from automl.data.schema import Schema
+from automl.ensemble.predictor import Member, Predictor
+from automl.errors import AutoMLError
+from automl.preprocess.branches import Branch
+from automl.search.trial import TrialResult
+
+
+@dataclass
+class SearchResult:
+    schema: Schema
+    metric: str
+    branches: dict[str, Branch]
+    family_branch: dict[str, str]
+    trials: list[TrialResult]
+    y_valid: np.ndarray
+
+    def finished(self) -> list[TrialResult]:
+        """Trials that produced a score, best first."""
+        return sorted((t for t in self.trials if t.status == "ok"), key=lambda t: -t.score)
+
+    def best(self) -> TrialResult:
+        done = self.finished()
+        if not done:
+            errors = "; ".join(sorted({t.error or "" for t in self.trials})[:3])
+            raise AutoMLError(f"every trial of the search failed ({len(self.trials)}): {errors}")
+        return done[0]
+
+    def predictor(self) -> Predictor:
+        """The best single trial as a deployable predictor."""
+        best = self.best()
+        branch = self.family_branch[best.family]
+        member = Member(best.trial_id, best.family, branch, best.model, 1.0)
+        return Predictor(self.schema, {branch: self.branches[branch]}, [member])
+
+    def leaderboard(self) -> pd.DataFrame:
+        rows = [t.row() for t in self.trials]
+        frame = pd.DataFrame(rows)
+        return frame.sort_values("score", ascending=False, na_position="last", ignore_index=True)

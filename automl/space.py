@@ -1,0 +1,109 @@
+"""Search spaces in our own small vocabulary, declared once per family in search/<key>.yaml.
+
+    default:   the cheap starting config; every trial is this dict updated by the sampled values
+    params:    name -> {type: float|int, low, high, log} | {type: choice, values: [...]}
+
+Bounds are inclusive. A bound may depend on the number of training rows:
+`{rows: 0.01, min: 1, max: 100}` means clip(round(0.01 * rows), 1, 100).
+Translation to Ray Tune happens in automl/search/ only.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from automl.errors import ConfigError
+from automl.resources import resource_dir
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RowsBound(_Strict):
+    rows: float = Field(gt=0)
+    min: float
+    max: float
+
+    def at(self, n_rows: int) -> float:
+        return min(max(round(self.rows * n_rows), self.min), self.max)
+
+
+Bound = Union[float, RowsBound]
+
+
+def _bound(value: Bound, n_rows: int) -> float:
+    return value.at(n_rows) if isinstance(value, RowsBound) else float(value)
+
+
+class NumberParam(_Strict):
+    type: Literal["float", "int"]
+    low: Bound
+    high: Bound
+    log: bool = False
+
+    def resolve(self, n_rows: int) -> "NumberParam":
+        low, high = _bound(self.low, n_rows), _bound(self.high, n_rows)
+        if self.type == "int":
+            low, high = math.ceil(low), math.floor(high)
+        high = max(high, low)
+        if self.log and low <= 0:
+            raise ConfigError(f"a log-scale parameter needs low > 0, got low={low}")
+        return NumberParam(type=self.type, low=low, high=high, log=self.log)
+
+    def clip(self, value):
+        value = min(max(value, self.low), self.high)
+        return int(round(value)) if self.type == "int" else float(value)
+
+
+class ChoiceParam(_Strict):
+    type: Literal["choice"]
+    values: list[Any] = Field(min_length=1)
+
+    def resolve(self, n_rows: int) -> "ChoiceParam":
+        return self
+
+    def clip(self, value):
+        return value if value in self.values else self.values[0]
+
+
+Param = Annotated[Union[NumberParam, ChoiceParam], Field(discriminator="type")]
+
+
+class Space(_Strict):
+    default: dict[str, Any] = {}
+    params: dict[str, Param] = {}
+
+    @model_validator(mode="after")
+    def _check_bounds(self):
+        for name, param in self.params.items():
+            if isinstance(param, NumberParam) and not isinstance(param.low, RowsBound) \
+                    and not isinstance(param.high, RowsBound) and param.low > param.high:
+                raise ValueError(f"{name}: low ({param.low}) is above high ({param.high})")
+        return self
+
+    def resolve(self, n_rows: int) -> "Space":
+        """Concrete bounds for a training set of `n_rows`; the default clipped into them."""
+        params = {name: p.resolve(n_rows) for name, p in self.params.items()}
+        default = dict(self.default)
+        for name, param in params.items():
+            if name in default:
+                default[name] = param.clip(default[name])
+        return Space(default=default, params=params)
+
+
+def load_space(key: str, folder: Path | None = None) -> Space:
+    """The space of family `key` from search/<key>.yaml (or `folder`)."""
+    path = (folder or resource_dir("search")) / f"{key}.yaml"
+    if not path.is_file():
+        raise ConfigError(f"no search space for family {key!r}: {path} is missing")
+    try:
+        return Space.model_validate(yaml.safe_load(path.read_text()) or {})
+    except (ValidationError, yaml.YAMLError) as err:
+        first = str(err).strip().splitlines()
+        raise ConfigError(f"search space {path} is invalid: {' '.join(first[:3])}") from None
