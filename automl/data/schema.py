@@ -177,10 +177,10 @@ def _column_kind(col: pd.Series) -> tuple[ColumnKind | None, str | None]:
         if n_distinct == n_rows and _is_counter(col):
             return None, "ID-like (a distinct consecutive integer on every row)"
         return "numeric", None
-    if n_distinct == n_rows:
-        return None, "ID-like (a distinct value on every row)"
     if _looks_like_dates(col):
         return "datetime", None
+    if n_distinct == n_rows:
+        return None, "ID-like (a distinct value on every row)"
     return "categorical", None
 
 

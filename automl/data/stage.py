@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from automl.data.ingest import read_table
 from automl.data.schema import infer_schema, prepare_features
 from automl.data.split import Dataset, split_dataset
 
 
 def run(node, inputs, context) -> Dataset:
     settings, params = context.settings, node.params
-    frame = read_table(context.source)
+    frame = context.table()
     schema = infer_schema(frame, settings.target, settings.task)
     frame = frame.loc[frame[settings.target].notna()]
     if params.max_rows is not None and len(frame) > params.max_rows:

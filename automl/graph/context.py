@@ -35,6 +35,24 @@ class RunContext:
     run_dir: Path
     deadline: Deadline = field(default_factory=lambda: Deadline(None))
     verbose: bool = True
+    _table: pd.DataFrame | None = field(default=None, repr=False)
+
+    def table(self) -> pd.DataFrame:
+        """The input table, read once per run however many stages ask for it."""
+        if self._table is None:
+            from automl.data.ingest import read_table
+
+            self._table = read_table(self.source)
+        return self._table
+
+    def preflight(self) -> None:
+        """Read the table and check the target before anything is written or trained."""
+        from automl.data.schema import infer_schema
+        from automl.metrics import get_metric
+
+        schema = infer_schema(self.table(), self.settings.target, self.settings.task)
+        if self.settings.metric is not None:
+            get_metric(self.settings.metric, schema.task)
 
     def log(self, message: str) -> None:
         if self.verbose:

@@ -64,8 +64,7 @@ def validate_graph(raw, origin: str = "<graph>") -> GraphSpec:
         problems += node_problems
         if node is not None:
             nodes.append(node)
-    if not problems:
-        problems += _check_edges(nodes)
+    problems += _check_edges([_Shape.of(n) for n in raw["nodes"] if isinstance(n, dict)])
     if problems:
         raise GraphError(_summary(origin, problems))
     spec = GraphSpec(name=raw.get("name", "pipeline"), description=raw.get("description", ""),
@@ -115,7 +114,19 @@ def _explain(error: dict, node_type) -> str:
     return f"{what} {path!r} = {error.get('input')!r}: {error['msg']}"
 
 
-def _check_edges(nodes) -> list[str]:
+class _Shape:
+    """Name, kind and inputs of a raw node: enough to check edges even when its params are bad."""
+
+    def __init__(self, name, kind, inputs):
+        self.name, self.kind, self.inputs = name, kind, inputs
+
+    @classmethod
+    def of(cls, raw: dict) -> "_Shape":
+        inputs = raw.get("inputs") or []
+        return cls(raw.get("name"), raw.get("kind"), inputs if isinstance(inputs, list) else [])
+
+
+def _check_edges(nodes: list[_Shape]) -> list[str]:
     problems, by_name = [], {}
     for node in nodes:
         if node.name in by_name:
@@ -125,7 +136,8 @@ def _check_edges(nodes) -> list[str]:
     if len(ingests) != 1:
         problems.append(f"a pipeline has exactly one 'ingest' node; found {len(ingests)}")
     for node in nodes:
-        problems += _check_inputs(node, by_name)
+        if node.kind in NODE_TYPES:
+            problems += _check_inputs(node, by_name)
     return problems
 
 
@@ -140,7 +152,7 @@ def _check_inputs(node, by_name) -> list[str]:
         if source not in by_name:
             problems.append(f"{label}: input {source!r} is not a node of this graph"
                             f"{did_you_mean(source, by_name)}")
-        elif by_name[source].kind not in ALLOWED_INPUTS[node.kind]:
+        elif by_name[source].kind in NODE_TYPES and by_name[source].kind not in ALLOWED_INPUTS[node.kind]:
             problems.append(
                 f"{label}: a {node.kind} node cannot read {source!r} (a {by_name[source].kind} "
                 f"node); its inputs must be of kind {', '.join(ALLOWED_INPUTS[node.kind])}"

@@ -48,8 +48,10 @@ def fit_run(source, settings: Settings, pipeline: str | Path | GraphSpec = "defa
         spec = pipeline if isinstance(pipeline, GraphSpec) else load_graph(pipeline)
         run_dir = new_run_dir(out, source)
     check_runnable(spec)
-    run_dir.mkdir(parents=True, exist_ok=True)
     context = RunContext(source, settings, run_dir, Deadline(settings.time_budget), verbose)
+    if resume is None:
+        context.preflight()  # bad input fails here, before a run folder exists
+    run_dir.mkdir(parents=True, exist_ok=True)
     context.log(f"run folder: {run_dir}")
     atomic_write_text(run_dir / "graph.yaml", dump_graph(spec))
     meta = {"source": "<DataFrame>" if isinstance(source, pd.DataFrame) else str(Path(source).resolve()),

@@ -1,0 +1,43 @@
+"""Shared fixtures: small synthetic tables, the shared real tables when present."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO.parent / "shared" / "data"
+SAMPLE = REPO / "data" / "adult_sample.csv"
+
+
+def make_table(n: int = 300, task: str = "binary", seed: int = 0) -> pd.DataFrame:
+    """A small mixed-type table whose target depends on its features."""
+    rng = np.random.default_rng(seed)
+    x1, x2 = rng.normal(size=n), rng.uniform(-1, 1, size=n)
+    colour = rng.choice(["red", "green", "blue"], size=n)
+    signal = x1 + 2 * x2 + (colour == "red") * 1.5 + rng.normal(scale=0.3, size=n)
+    frame = pd.DataFrame({"x1": x1, "x2": x2, "colour": colour,
+                          "when": pd.date_range("2024-01-01", periods=n, freq="h")})
+    frame.loc[rng.random(n) < 0.05, "x1"] = np.nan
+    if task == "binary":
+        frame["y"] = np.where(signal > 0.5, "yes", "no")
+    elif task == "multiclass":
+        frame["y"] = np.digitize(signal, [-0.5, 0.8, 2.0])
+    else:
+        frame["y"] = signal * 10
+    return frame
+
+
+@pytest.fixture
+def table() -> pd.DataFrame:
+    return make_table()
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not (SHARED_DATA / "MANIFEST.csv").is_file():
+        pytest.skip(f"the shared tables are not at {SHARED_DATA}")
+    return SHARED_DATA

@@ -1,0 +1,123 @@
+"""The CLI end to end on small tables: fit, predict, validate, resume, and bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from automl.cli import main
+from tests.conftest import REPO, SAMPLE, make_table
+
+
+def automl(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "automl.cli", *args], capture_output=True,
+                          text=True, cwd=REPO, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def fitted_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs")
+    code = main(["fit", str(SAMPLE), "--target", "income", "--time-budget", "30s",
+                 "--holdout", "0.2", "--out", str(out), "--quiet"])
+    assert code == 0
+    (run_dir,) = out.iterdir()
+    return run_dir
+
+
+def test_fit_writes_a_complete_run_folder(fitted_run):
+    for name in ("graph.yaml", "run.json", "schema.json", "metrics.json", "leaderboard.csv",
+                 "model/predictor.joblib", "model/schema.json", "model/versions.json"):
+        assert (fitted_run / name).is_file(), name
+    metrics = json.loads((fitted_run / "metrics.json").read_text())
+    assert metrics["task"] == "binary"
+    assert 0.75 < metrics["test"]["roc_auc"] <= 1.0  # the sample is learnable: a real model
+    assert json.loads((fitted_run / "run.json").read_text())["status"] == "done"
+
+
+def test_predict_writes_one_row_per_input_row(fitted_run, tmp_path):
+    out = tmp_path / "pred.csv"
+    assert main(["predict", str(fitted_run), str(SAMPLE), "--out", str(out), "--proba"]) == 0
+    predictions = pd.read_csv(out)
+    assert len(predictions) == len(pd.read_csv(SAMPLE))
+    assert list(predictions.columns) == ["prediction", "proba_0", "proba_1"]
+    assert set(predictions["prediction"]) <= {0, 1}
+    assert (predictions[["proba_0", "proba_1"]].sum(axis=1) - 1).abs().max() < 1e-6
+
+
+def test_resume_reuses_finished_nodes(fitted_run, tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    shutil.copytree(fitted_run, run_dir)
+    # An interrupted run: the search never finished, so neither did the model.
+    for done in (run_dir / "nodes" / "search").glob("*/done.json"):
+        done.unlink()
+    shutil.rmtree(run_dir / "model")
+    assert main(["fit", "--resume", str(run_dir)]) == 0
+    log = capsys.readouterr().err
+    assert "data (ingest): reused the stored output" in log
+    assert "trees (preprocess): reused the stored output" in log
+    assert "search (search): running" in log
+    assert (run_dir / "model" / "predictor.joblib").is_file()
+
+
+def test_validate_prints_the_order(capsys):
+    assert main(["validate", "default"]) == 0
+    assert "1. data (ingest)" in capsys.readouterr().out
+
+
+def test_version_and_help():
+    result = automl("--version")
+    assert result.returncode == 0 and result.stdout.startswith("automl ")
+    for command in ("fit", "predict", "validate"):
+        assert "usage: automl " + command in automl(command, "--help").stdout
+
+
+@pytest.fixture
+def small_csv(tmp_path):
+    path = tmp_path / "small.csv"
+    make_table().to_csv(path, index=False)
+    return path
+
+
+def _bad_inputs(tmp_path, small_csv):
+    (tmp_path / "empty.csv").write_text("")
+    (tmp_path / "dups.csv").write_text("a,a,y\n" + "1,2,3\n" * 30)
+    (tmp_path / "data.json").write_text("{}")
+    single = make_table()
+    single["y"] = "only"
+    single.to_csv(tmp_path / "single.csv", index=False)
+    few = make_table().head(10)
+    few.to_csv(tmp_path / "few.csv", index=False)
+    nan_target = make_table()
+    nan_target["y"] = None
+    nan_target.to_csv(tmp_path / "nan.csv", index=False)
+    (tmp_path / "broken.yaml").write_text("nodes:\n  - {name: d, kind: ingest}\n  - {name: s, kind: serch}\n")
+    return [
+        (["fit", str(tmp_path / "nope.csv"), "--target", "y"], "file not found"),
+        (["fit", str(tmp_path / "empty.csv"), "--target", "y"], "is empty (0 bytes)"),
+        (["fit", str(small_csv), "--target", "z"], "target column 'z' not found"),
+        (["fit", str(small_csv), "--target", "colur"], "did you mean 'colour'"),
+        (["fit", str(tmp_path / "single.csv"), "--target", "y"], "single value"),
+        (["fit", str(tmp_path / "nan.csv"), "--target", "y"], "has no values"),
+        (["fit", str(tmp_path / "dups.csv"), "--target", "y"], "duplicate column names: a"),
+        (["fit", str(tmp_path / "few.csv"), "--target", "y"], "only 10 rows"),
+        (["fit", str(tmp_path / "data.json"), "--target", "y"], "unsupported file type '.json'"),
+        (["fit", str(small_csv), "--target", "y", "--time-budget", "soon"], "not a duration"),
+        (["fit", str(small_csv), "--target", "y", "--metric", "auc"], "unknown metric 'auc'"),
+        (["validate", str(tmp_path / "broken.yaml")], "unknown kind 'serch'"),
+        (["predict", str(tmp_path), str(small_csv)], "holds no finished model"),
+    ]
+
+
+@pytest.mark.slow
+def test_each_bad_input_is_one_line_and_exit_2(tmp_path, small_csv):
+    for args, message in _bad_inputs(tmp_path, small_csv):
+        result = automl(*args, "--out", str(tmp_path / "runs")) if args[0] == "fit" else automl(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert message in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.stderr, (args, result.stderr)
+        assert result.stderr.startswith("automl: error: "), (args, result.stderr)

@@ -1,0 +1,141 @@
+"""The pipeline graph is validated completely before anything trains."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from automl.errors import GraphError
+from automl.graph.load import dump_graph, execution_order, load_graph, parse_graph, preset_names
+
+GOOD = """
+name: t
+nodes:
+  - {name: data, kind: ingest}
+  - {name: trees, kind: preprocess, inputs: [data], params: {branch: trees}}
+  - {name: search, kind: search, inputs: [trees], params: {families: [xgboost]}}
+"""
+
+
+def _with(node_yaml: str) -> str:
+    return GOOD + node_yaml
+
+
+def test_presets_validate():
+    assert {"default", "fast"} <= set(preset_names())
+    for name in preset_names():
+        spec = load_graph(name)
+        assert execution_order(spec)[0] == "data"
+
+
+def test_order_follows_inputs():
+    assert execution_order(parse_graph(GOOD)) == ["data", "trees", "search"]
+
+
+def test_yaml_round_trip():
+    spec = parse_graph(GOOD)
+    again = parse_graph(dump_graph(spec))
+    assert again == spec
+    assert yaml.safe_load(dump_graph(again)) == yaml.safe_load(dump_graph(spec))
+
+
+def test_malformed_yaml_names_the_line():
+    with pytest.raises(GraphError, match=r"<graph> line 3, column \d+: not valid YAML"):
+        parse_graph("nodes:\n  - name: a\n  kind: [oops\n")
+
+
+def test_not_a_mapping():
+    with pytest.raises(GraphError, match="a mapping with a non-empty 'nodes' list"):
+        parse_graph("- just\n- a list\n")
+
+
+def test_unknown_kind_lists_valid_ones():
+    with pytest.raises(GraphError, match=r"node 'x': unknown kind 'serch' \(did you mean 'search'\?\); "
+                                         r"valid kinds are 'compress', 'distill'"):
+        parse_graph(_with("  - {name: x, kind: serch, inputs: [trees]}\n"))
+
+
+def test_unknown_param_lists_allowed_ones():
+    text = GOOD.replace("{families: [xgboost]}", "{families: [xgboost], budget_shar: 0.5}")
+    with pytest.raises(GraphError, match=r"node 'search': unknown param 'budget_shar' "
+                                         r"\(did you mean 'budget_share'\?\); allowed: families"):
+        parse_graph(text)
+
+
+def test_bad_param_value_says_what_is_allowed():
+    text = GOOD.replace("{families: [xgboost]}", "{families: [xgboost], budget_share: 2}")
+    with pytest.raises(GraphError, match=r"param 'budget_share' = 2: Input should be less than or equal to 1"):
+        parse_graph(text)
+
+
+def test_missing_required_param():
+    with pytest.raises(GraphError, match="node 'p': param 'branch' is required"):
+        parse_graph(_with("  - {name: p, kind: preprocess, inputs: [data], params: {}}\n"))
+
+
+def test_missing_input_suggests_a_name():
+    text = GOOD.replace("inputs: [trees]", "inputs: [tress]")
+    with pytest.raises(GraphError, match=r"node 'search': input 'tress' is not a node of this graph "
+                                         r"\(did you mean 'trees'\?\)"):
+        parse_graph(text)
+
+
+def test_duplicate_names():
+    with pytest.raises(GraphError, match="two nodes are named 'trees'"):
+        parse_graph(_with("  - {name: trees, kind: preprocess, inputs: [data], params: {branch: dense}}\n"))
+
+
+def test_wrong_input_kind():
+    with pytest.raises(GraphError, match="a search node cannot read 'data' \\(a ingest node\\)"):
+        parse_graph(GOOD.replace("inputs: [trees]", "inputs: [data]"))
+
+
+def test_nodes_listed_out_of_order_are_sorted():
+    text = """
+nodes:
+  - {name: s1, kind: search, inputs: [p], params: {families: [xgboost]}}
+  - {name: data, kind: ingest}
+  - {name: p, kind: preprocess, inputs: [data], params: {branch: trees}}
+"""
+    assert execution_order(parse_graph(text)) == ["data", "p", "s1"]
+
+
+def test_report_cannot_read_a_report():
+    looped = """
+nodes:
+  - {name: data, kind: ingest}
+  - {name: r1, kind: report, inputs: [data, r2]}
+  - {name: r2, kind: report, inputs: [r1]}
+"""
+    with pytest.raises(GraphError, match=r"node 'r1': a report node cannot read 'r2'"):
+        parse_graph(looped)
+
+
+def test_cycle_through_allowed_kinds_is_named():
+    from automl.graph.load import execution_order as order
+    from automl.graph.spec import GraphSpec
+
+    spec = GraphSpec.model_validate({"nodes": [
+        {"name": "data", "kind": "ingest"},
+        {"name": "a", "kind": "preprocess", "inputs": ["b"], "params": {"branch": "trees"}},
+        {"name": "b", "kind": "preprocess", "inputs": ["a"], "params": {"branch": "trees"}},
+    ]})
+    with pytest.raises(GraphError, match=r"the graph has a cycle: (a -> b -> a|b -> a -> b)"):
+        order(spec)
+
+
+def test_unknown_family():
+    with pytest.raises(GraphError, match=r"unknown family 'xgbost' \(did you mean 'xgboost'\?\)"):
+        parse_graph(GOOD.replace("[xgboost]", "[xgbost]"))
+
+
+def test_every_problem_reported_at_once():
+    text = GOOD.replace("inputs: [trees]", "inputs: [nope]").replace("kind: ingest", "kind: ingest, colour: red")
+    with pytest.raises(GraphError, match=r"2 problem\(s\)") as err:
+        parse_graph(text)
+    assert "unknown field 'colour'" in str(err.value) and "'nope'" in str(err.value)
+
+
+def test_missing_preset_lists_presets():
+    with pytest.raises(GraphError, match=r"no pipeline preset 'defualt' \(did you mean 'default'\?\)"):
+        load_graph("defualt")
