@@ -44,7 +44,11 @@ class Deadline:
         return max(0.0, self.total - self.elapsed())
 
     def share(self, fraction: float) -> float | None:
-        """`fraction` of the whole budget, capped by what is left."""
+        """`fraction` of the whole budget, capped by what is left after the reserve."""
         if self.total is None:
             return None
-        return min(self.total * fraction, self.remaining())
+        return max(0.0, min(self.total * fraction, self.remaining() - self.reserve()))
+
+    def reserve(self) -> float:
+        """Kept back from every stage for finishing the run (bundling, metrics)."""
+        return 0.0 if self.total is None else min(5.0, 1.0 + 0.02 * self.total)

@@ -35,6 +35,7 @@ class RunContext:
     run_dir: Path
     deadline: Deadline = field(default_factory=lambda: Deadline(None))
     verbose: bool = True
+    node_dir: Path | None = None  # the running node's own folder in the run store
     _table: pd.DataFrame | None = field(default=None, repr=False)
 
     def table(self) -> pd.DataFrame:

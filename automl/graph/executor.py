@@ -72,6 +72,7 @@ def execute(spec: GraphSpec, context: RunContext, store: RunStore) -> dict[str, 
             continue
         context.log(f"{name} ({node.kind}): running")
         started = time.monotonic()
+        context.node_dir = store.artifact_dir(name, key)
         outputs[name] = _stage(node.kind)(node, [outputs[i] for i in node.inputs], context)
         seconds = time.monotonic() - started
         store.save(name, key, outputs[name], {"kind": node.kind, "seconds": seconds})

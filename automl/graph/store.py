@@ -4,51 +4,14 @@ a half-written artifact that a resume would trust."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import joblib
 
+from automl.atomic import atomic_dump, atomic_write_json, atomic_write_text  # noqa: F401 (re-export)
 from automl.errors import RunError
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode())
-
-
-def atomic_write_json(path: Path, obj: Any) -> None:
-    atomic_write_text(path, json.dumps(obj, indent=2, default=str) + "\n")
-
-
-def atomic_dump(path: Path, obj: Any) -> None:
-    """joblib-pickle `obj` to `path` atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        joblib.dump(obj, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def read_json(path: Path) -> Any:
@@ -73,8 +36,6 @@ class RunStore:
     def save(self, name: str, key: str, output: Any, meta: dict) -> None:
         """Write the output and then, last, done.json: its presence marks a complete node."""
         final = self._dir(name, key)
-        if final.exists():
-            shutil.rmtree(final)
         atomic_dump(final / "output.joblib", output)
         atomic_write_json(final / "done.json", {**meta, "key": key, "finished": time.time()})
 

@@ -16,9 +16,13 @@ from sklearn.base import BaseEstimator
 from automl.errors import ConfigError
 from automl.metrics import BINARY, MULTICLASS, REGRESSION
 
-# Called by iterative families after each round: (round, validation score) -> None.
+# Called by iterative families now and then: (round, validation predictions) -> None.
 # The search stage passes one that reports to the scheduler, which may stop the trial.
-ReportFn = Callable[[int, float], None]
+ReportFn = Callable[[int, np.ndarray], None]
+
+# How many intermediate validation reports an iterative family makes in one fit; the
+# search's early-stopping scheduler (ASHA) measures a trial's progress in these.
+REPORTS_PER_FIT = 10
 
 
 class Family(BaseEstimator):

@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import xgboost as xgb
 
-from automl.models.base import Family, ReportFn, Stopwatch
+from automl.models.base import REPORTS_PER_FIT, Family, ReportFn, Stopwatch
 
-REPORTS_PER_FIT = 10  # intermediate validation reports per fit, for early-stopping schedulers
 
 
 class _Progress(xgb.callback.TrainingCallback):

@@ -1,38 +1,54 @@
-"""The `search` stage.
-
-For now it fits each declared family's default configuration in this process, one after
-another, within the stage's share of the budget; the Ray Tune search replaces this loop.
-"""
+"""The `search` stage: Ray Tune over the declared families within the stage's budget."""
 
 from __future__ import annotations
 
 from automl.metrics import default_metric, get_metric
 from automl.models.registry import family_class
+from automl.search import runtime
 from automl.search.result import SearchResult
-from automl.search.trial import fit_trial
+from automl.search.trainable import TrialInputs
+from automl.search.tuner import SearchPlan, run_search
 from automl.space import load_space
 
 
 def run(node, inputs, context) -> SearchResult:
-    params = node.params
+    params, settings = node.params, context.settings
     schema = inputs[0].schema
-    metric = get_metric(context.settings.metric or default_metric(schema.task), schema.task)
+    metric = get_metric(settings.metric or default_metric(schema.task), schema.task)
     data_by_branch = {data.branch.name: data for data in inputs}
     family_branch = {key: family_class(key).branch for key in params.families}
-    budget = context.deadline.share(params.budget_share)
-    trials = []
-    for index, family in enumerate(params.families):
-        data = data_by_branch[family_branch[family]]
-        config = load_space(family).resolve(len(data.y_train)).default
-        time_limit = None if budget is None else max(1.0, budget / (len(params.families) - index))
-        trial = fit_trial(f"{family}-default", family, config, data, metric,
-                          seed=context.settings.seed, n_jobs=int(params.cpus_per_trial),
-                          time_limit=time_limit)
-        trials.append(trial)
-        if budget is not None:
-            budget -= trial.fit_seconds
-        status = f"{metric.name} {abs(trial.score):.4f}" if trial.status == "ok" else trial.error
-        context.log(f"{node.name}: {trial.trial_id}: {status} ({trial.fit_seconds:.1f}s)")
-    any_data = inputs[0]
-    return SearchResult(schema, metric.name, {b: d.branch for b, d in data_by_branch.items()},
-                        family_branch, trials, any_data.y_valid)
+    n_rows = len(inputs[0].y_train)
+    spaces = {key: load_space(key).resolve(n_rows) for key in params.families}
+    context.log(f"{node.name}: {runtime.connect(settings.address)}")
+    iterative = any(family_class(key).iterative for key in params.families)
+    plan = SearchPlan(
+        spaces=spaces, searcher=params.searcher,
+        scheduler=params.scheduler if iterative else "fifo",
+        budget=context.deadline.share(params.budget_share), max_trials=params.max_trials,
+        cpus_per_trial=params.cpus_per_trial, concurrency=params.concurrency,
+        keep_models=params.keep_models, seed=settings.seed,
+    )
+    trial_inputs = TrialInputs(
+        data=data_by_branch, family_branch=family_branch,
+        defaults={key: space.default for key, space in spaces.items()}, task=schema.task,
+        metric=metric.name, seed=settings.seed, n_jobs=max(1, int(params.cpus_per_trial)),
+        deadline=None, sink=None,
+    )
+    folder = context.node_dir
+    trials, wall = run_search(plan, trial_inputs, folder, context.log)
+    for trial in trials:
+        trial.trial_seconds = wall.get(trial.trial_id)
+    result = SearchResult(schema, metric.name, {b: d.branch for b, d in data_by_branch.items()},
+                          family_branch, trials, inputs[0].y_valid)
+    _log_summary(node.name, result, metric, context)
+    return result
+
+
+def _log_summary(name, result: SearchResult, metric, context) -> None:
+    counts = {}
+    for trial in result.trials:
+        counts[trial.status] = counts.get(trial.status, 0) + 1
+    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    best = result.best()
+    context.log(f"{name}: {len(result.trials)} trials ({summary}); best {best.family} "
+                f"{metric.name} {abs(best.score):.4f} ({best.trial_id})")

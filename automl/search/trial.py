@@ -32,11 +32,14 @@ class TrialResult:
     error: str | None = None
     valid_prediction: np.ndarray | None = None
     model: object | None = None
+    trial_seconds: float | None = None  # start to end as the driver saw it (Ray overhead included)
 
     def row(self) -> dict:
         """A leaderboard row (no arrays, no model)."""
         return {"trial": self.trial_id, "family": self.family, "score": self.score,
-                "fit_seconds": round(self.fit_seconds, 3), "node": self.node,
+                "fit_seconds": round(self.fit_seconds, 3),
+                "trial_seconds": None if self.trial_seconds is None else round(self.trial_seconds, 3),
+                "node": self.node,
                 "status": self.status, "error": self.error or "",
                 "params": json.dumps(self.params, sort_keys=True, default=str)}
 

@@ -1,0 +1,60 @@
+"""Where trials run: an embedded local Ray by default, an existing cluster by address."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import ray
+
+from automl.errors import ConfigError
+
+# Spin-waiting OpenMP threads make co-scheduled trials crawl on shared cores (DESIGN.md).
+WORKER_ENV = {"OMP_WAIT_POLICY": "passive"}
+
+
+def connect(address: str | None = None) -> str:
+    """Start or join Ray once per process; say which. With an address, never start one."""
+    os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")  # no per-trial CSV/JSON
+    # A trial that finds the budget spent ends without a score; that is not an error.
+    os.environ.setdefault("TUNE_DISABLE_STRICT_METRIC_CHECKING", "1")
+    # Tune warns per trial that it found no result files: we turned those files off.
+    logging.getLogger("ray.tune.analysis.experiment_analysis").setLevel(logging.ERROR)
+    # A notice that a local Ray uses token authentication; nothing for our user to act on.
+    logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(logging.ERROR)
+    if ray.is_initialized():
+        return "reused the Ray already running in this process"
+    common = dict(runtime_env={"env_vars": WORKER_ENV}, logging_level=logging.WARNING,
+                  log_to_driver=False, configure_logging=True)
+    if address:
+        try:
+            ray.init(address=address, **common)
+        except Exception as err:  # ray raises ConnectionError, RuntimeError or ValueError here
+            reason = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
+            raise ConfigError(
+                f"cannot join the Ray cluster at {address!r}: {reason}; give HOST:PORT of a running "
+                "'ray start --head' (or ray://HOST:10001), or leave --address out to run locally"
+            ) from None
+        return f"joined the Ray cluster at {address} ({cluster_cpus():g} CPUs)"
+    ray.init(num_cpus=os.cpu_count(), include_dashboard=False, **common)
+    return f"started a local Ray ({cluster_cpus():g} CPUs)"
+
+
+def cluster_cpus() -> float:
+    return float(ray.cluster_resources().get("CPU", 0))
+
+
+def free_cpus() -> float:
+    return float(ray.available_resources().get("CPU", 0))
+
+
+def is_client() -> bool:
+    """True when connected through Ray Client (ray://): the driver's disk is not a node's."""
+    try:
+        return ray.util.client.ray.is_connected()
+    except AttributeError:
+        return False
+
+
+def node_id() -> str:
+    return ray.get_runtime_context().get_node_id()

@@ -1,0 +1,70 @@
+"""The function Ray Tune runs for each trial: one family, one config, one fit."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+
+from ray import tune
+
+from automl.metrics import get_metric
+from automl.preprocess.stage import BranchData
+from automl.search.trial import fit_trial
+from automl.search.tune_space import family_params
+
+# A trial starts only with at least this many seconds left, and aims to end this early,
+# so that it reports before Tune's own budget runs out.
+MIN_TRIAL_SECONDS = 1.0
+SAFETY_SECONDS = 0.5
+
+
+class TrialFailed(RuntimeError):
+    """Raised so Tune marks the trial errored; its error is already in the sink."""
+
+
+@dataclass
+class TrialInputs:
+    """Everything a trial reads; goes into the object store once (tune.with_parameters)."""
+
+    data: dict[str, BranchData]  # by branch name
+    family_branch: dict[str, str]
+    defaults: dict[str, dict]
+    task: str
+    metric: str
+    seed: int
+    n_jobs: int
+    deadline: float | None  # wall-clock time.time() by which every trial should be done
+    sink: object  # the TrialSink actor handle
+
+
+def run_trial(config: dict, inputs: TrialInputs) -> None:
+    family = config["family"]
+    time_left = None if inputs.deadline is None else inputs.deadline - time.time() - SAFETY_SECONDS
+    if time_left is not None and time_left < MIN_TRIAL_SECONDS:
+        return  # the budget is spent: end without a result rather than overrun
+    _limit_threads(inputs.n_jobs)
+    metric = get_metric(inputs.metric, inputs.task)
+    data = inputs.data[inputs.family_branch[family]]
+
+    def report(_round: int, prediction) -> None:
+        tune.report({"score": metric.score(data.y_valid, prediction), "final": 0})
+
+    result = fit_trial(tune.get_context().get_trial_id(), family,
+                       family_params(config, family, inputs.defaults[family]), data, metric,
+                       seed=inputs.seed, n_jobs=inputs.n_jobs, time_limit=time_left, report=report)
+    import ray
+
+    result.node = ray.get_runtime_context().get_node_id()[:12]
+    ray.get(inputs.sink.put.remote(result))
+    if result.status != "ok":
+        raise TrialFailed(result.error)
+    tune.report({"score": result.score, "fit_seconds": result.fit_seconds, "final": 1})
+
+
+def _limit_threads(n_jobs: int) -> None:
+    """A trial's model uses exactly the CPUs the trial was given."""
+    os.environ["OMP_NUM_THREADS"] = str(n_jobs)
+    if "torch" in sys.modules:  # the mlp family sets it too; don't import torch for others
+        sys.modules["torch"].set_num_threads(n_jobs)
