@@ -1,4 +1,4 @@
-"""The `automl` command: fit, predict, validate. A deliberate error is one line, exit 2."""
+"""The `automl` command: fit, predict, validate, bench. A deliberate error is one line, exit 2."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_fit(commands)
     _add_predict(commands)
     _add_validate(commands)
+    _add_bench(commands)
     return parser
 
 
@@ -87,6 +88,37 @@ def _add_validate(commands) -> None:
     validate.set_defaults(handler=_validate)
 
 
+def _add_bench(commands) -> None:
+    from automl.bench import defaults
+    from automl.bench.systems import SYSTEMS
+
+    bench = commands.add_parser(
+        "bench", help="benchmark automl against baselines and peers on the shared tables",
+        description="Run the benchmark protocol of DESIGN.md: every system on every table of "
+                    "DIR/MANIFEST.csv, each in its own subprocess with a hard time-out, on one "
+                    "fixed 80/20 split. Writes OUT/results.csv and OUT/bench.md. A peer that "
+                    "is not installed is skipped with a notice.",
+        epilog="example: automl bench --datasets credit_g,wine_quality "
+               "--systems automl,xgb_default --time-budget 30s")
+    bench.add_argument("--data", default=None, metavar="DIR",
+                       help=f"folder with MANIFEST.csv and NAME.parquet tables "
+                            f"(default: {defaults.default_data_dir()})")
+    bench.add_argument("--datasets", default=None, metavar="A,B",
+                       help="comma-separated dataset names from the manifest (default: all)")
+    bench.add_argument("--systems", default=None, metavar="A,B",
+                       help=f"comma-separated systems, of: {', '.join(SYSTEMS)} (default: all)")
+    bench.add_argument("--time-budget", default=defaults.TIME_BUDGET,
+                       help=f"time budget per system and dataset, e.g. 60s, 5m "
+                            f"(default: {defaults.TIME_BUDGET})")
+    bench.add_argument("--hard-timeout", default=None, metavar="DURATION",
+                       help=f"kill a system's run after this long (default: budget x "
+                            f"{defaults.HARD_TIMEOUT_FACTOR} + {defaults.HARD_TIMEOUT_MARGIN:g}s)")
+    bench.add_argument("--out", default=defaults.OUT,
+                       help=f"folder for results.csv, bench.md, run folders "
+                            f"(default: {defaults.OUT})")
+    bench.set_defaults(handler=_bench)
+
+
 def _fit(args) -> int:
     from automl.api import with_holdout
     from automl.budget import parse_duration
@@ -129,6 +161,45 @@ def _predict(args) -> int:
     else:
         out.to_csv(sys.stdout, index=False)
     return 0
+
+
+def _bench(args) -> int:
+    from automl.bench.defaults import default_data_dir
+    from automl.bench.report import summary_lines
+    from automl.bench.runner import BenchConfig, run_bench
+    from automl.budget import parse_duration
+
+    timeout = None
+    if args.hard_timeout is not None:
+        timeout = parse_duration(args.hard_timeout, "hard time-out")
+    config = BenchConfig(data_dir=Path(args.data) if args.data else default_data_dir(),
+                         datasets=_names(args.datasets, "--datasets"),
+                         systems=_names(args.systems, "--systems"),
+                         time_budget=parse_duration(args.time_budget), out=Path(args.out),
+                         hard_timeout=timeout)
+    try:
+        result = run_bench(config)
+    except KeyboardInterrupt:
+        print(f"automl: bench interrupted; what it measured is in {config.out / 'results.csv'}",
+              file=sys.stderr)
+        return 130
+    for line in summary_lines(result.results):
+        print(line)
+    print(f"results: {result.csv_path}")
+    print(f"report: {result.md_path}")
+    return 0
+
+
+def _names(value: str | None, flag: str) -> list[str] | None:
+    """'a, b,' -> ['a', 'b']; None when the flag was not given."""
+    if value is None:
+        return None
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if not names:
+        from automl.errors import ConfigError
+
+        raise ConfigError(f"{flag} got {value!r}; give comma-separated names, e.g. a,b")
+    return names
 
 
 def _validate(args) -> int:

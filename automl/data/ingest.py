@@ -57,7 +57,8 @@ def _read_arrow(path: Path) -> pa.Table:
     try:
         if delimiter is None:
             return pq.read_table(path)
-        return pacsv.read_csv(path, parse_options=pacsv.ParseOptions(delimiter=delimiter))
+        return pacsv.read_csv(path, parse_options=pacsv.ParseOptions(delimiter=delimiter),
+                              convert_options=pacsv.ConvertOptions(strings_can_be_null=True))
     except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as err:
         kind = "Parquet" if delimiter is None else "CSV"
         reason = str(err).strip().splitlines()[0][:200]

@@ -31,6 +31,8 @@ class Family(BaseEstimator):
     tasks: ClassVar[tuple[str, ...]] = (BINARY, MULTICLASS, REGRESSION)
     iterative: ClassVar[bool] = False
     allowed_params: ClassVar[tuple[str, ...]] = ()
+    # Where <key>.yaml lives; None: the shipped search/ folder. Plugin families set it.
+    space_folder: ClassVar[str | None] = None
 
     def __init__(self, task: str = BINARY, n_classes: int = 2, params: dict | None = None,
                  categorical: tuple[int, ...] = (), seed: int = 0, n_jobs: int = 1):

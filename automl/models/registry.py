@@ -7,21 +7,36 @@ names both classes.
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 from automl.errors import ConfigError, did_you_mean, listing
+from automl.space import Space, load_space
 
 _BUILTIN = {
     "xgboost": "automl.models.xgboost_family:XGBoostFamily",
+    "random_forest": "automl.models.random_forest:RandomForestFamily",
+    "extra_trees": "automl.models.extra_trees:ExtraTreesFamily",
+    "linear": "automl.models.linear:LinearFamily",
+    "mlp": "automl.models.mlp:MLPFamily",
 }
 _registry: dict[str, str | type] = dict(_BUILTIN)
 
 
-def register(key: str, cls: type) -> None:
-    if key in _registry:
-        existing = _registry[key]
-        name = existing if isinstance(existing, str) else f"{existing.__module__}:{existing.__name__}"
-        raise ConfigError(f"family key {key!r} is taken by {name}; cannot register {cls.__name__}")
+def register(key: str, cls: type | str) -> None:
+    """Add a family: a class, or its 'module:Class' path (imported on first use)."""
+    if key in _registry and import_path(key) != _path_of(cls):
+        name = cls if isinstance(cls, str) else cls.__name__
+        raise ConfigError(f"family key {key!r} is taken by {import_path(key)}; cannot register {name}")
     _registry[key] = cls
+
+
+def _path_of(entry: str | type) -> str:
+    return entry if isinstance(entry, str) else f"{entry.__module__}:{entry.__qualname__}"
+
+
+def import_path(key: str) -> str:
+    """'module:Class' of a family: how a Ray worker, importing afresh, finds the same class."""
+    return _path_of(_registry[key])
 
 
 def family_keys() -> list[str]:
@@ -38,3 +53,9 @@ def family_class(key: str) -> type:
         entry = getattr(importlib.import_module(module), name)
         _registry[key] = entry
     return entry
+
+
+def family_space(key: str) -> Space:
+    """The family's search space: search/<key>.yaml, or the family's own folder (plugins)."""
+    folder = family_class(key).space_folder
+    return load_space(key, Path(folder) if folder else None)

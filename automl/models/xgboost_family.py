@@ -5,22 +5,25 @@ from __future__ import annotations
 import numpy as np
 import xgboost as xgb
 
-from automl.models.base import REPORTS_PER_FIT, Family, ReportFn, Stopwatch
-
+from automl.models.base import Family, ReportFn, Stopwatch
+from automl.models.reporting import ProgressReports
 
 
 class _Progress(xgb.callback.TrainingCallback):
     """Stops on the time limit; hands validation predictions to `report` now and then."""
 
-    def __init__(self, stopwatch: Stopwatch, family: "XGBoostFamily", X_valid, report, every):
+    def __init__(self, stopwatch: Stopwatch, family: "XGBoostFamily", X_valid,
+                 reports: ProgressReports):
         super().__init__()
         self.stopwatch, self.family, self.X_valid = stopwatch, family, X_valid
-        self.report, self.every = report, every
+        self.reports = reports
 
     def after_iteration(self, model, epoch, evals_log) -> bool:
-        if self.report is not None and (epoch + 1) % self.every == 0:
+        def prediction():
             raw = model.inplace_predict(self.X_valid, iteration_range=(0, epoch + 1))
-            self.report(epoch + 1, self.family._shape_output(raw))
+            return self.family._shape_output(raw)
+
+        self.reports.send(epoch + 1, prediction)
         return self.stopwatch.expired()
 
 
@@ -43,8 +46,8 @@ class XGBoostFamily(Family):
         if self.is_classifier:
             self.classes_seen_ = np.unique(y)
             y = np.searchsorted(self.classes_seen_, y)
-        progress = _Progress(Stopwatch(time_limit), self, X_valid, report,
-                             every=max(1, n_rounds // REPORTS_PER_FIT))
+        reports = ProgressReports(n_rounds, report if X_valid is not None else None)
+        progress = _Progress(Stopwatch(time_limit), self, X_valid, reports)
         estimator_cls = xgb.XGBClassifier if self.is_classifier else xgb.XGBRegressor
         self.model_ = estimator_cls(
             **params, tree_method="hist", n_jobs=self.n_jobs, random_state=self.seed,

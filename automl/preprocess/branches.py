@@ -33,16 +33,21 @@ class Branch:
         return [n.split("__", 1)[1] for n in self.transformer.get_feature_names_out()]
 
 
-def build_branch(params: PreprocessParams, schema: Schema, X: pd.DataFrame, y: np.ndarray) -> Branch:
-    """The branch named in `params`, fitted on (X, y)."""
+def build_branch(params: PreprocessParams, schema: Schema, X: pd.DataFrame,
+                 y: np.ndarray) -> tuple[Branch, np.ndarray]:
+    """The branch named in `params` fitted on (X, y), and X transformed by it.
+
+    The training rows come from `fit_transform`, not a later `transform`: a target
+    encoder cross-fits them there, and a second pass would leak the target into them.
+    """
     if params.branch == "trees":
         transformer, categorical = _trees(schema)
     else:
         from automl.preprocess.dense import dense_transformer
 
         transformer, categorical = dense_transformer(params, schema, X), ()
-    transformer.fit(X, y)
-    return Branch(params.branch, transformer, categorical)
+    X_out = np.asarray(transformer.fit_transform(X, y), dtype=np.float32)
+    return Branch(params.branch, transformer, categorical), X_out
 
 
 def _trees(schema: Schema) -> tuple[ColumnTransformer, tuple[int, ...]]:

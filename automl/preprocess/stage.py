@@ -31,9 +31,9 @@ def run(node, inputs, context) -> BranchData:
         return None if raw is None else prepare_features(raw, data.schema)
 
     train = features(data.X_train)
-    branch = build_branch(node.params, data.schema, train, data.y_train)
+    branch, X_train = build_branch(node.params, data.schema, train, data.y_train)
     X_test = None if data.X_test is None else branch.transform(features(data.X_test))
-    out = BranchData(branch, data.schema, branch.transform(train), data.y_train,
+    out = BranchData(branch, data.schema, X_train, data.y_train,
                      branch.transform(features(data.X_valid)), data.y_valid, X_test, data.y_test)
     context.log(f"{node.name}: branch {node.params.branch!r} gives {out.X_train.shape[1]} columns")
     return out

@@ -9,20 +9,18 @@ from ray.tune import Callback
 
 
 class Progress(Callback):
-    def __init__(self, metric_name: str, budget: float | None, stream=None):
+    # No stream is kept on the object: Tune pickles its callbacks into the experiment state.
+    def __init__(self, metric_name: str, budget: float | None):
         self.metric_name, self.budget = metric_name, budget
-        self.stream = stream or sys.stderr
-        self.live = self.stream.isatty()  # a live line on a terminal, quiet otherwise
+        self.live = sys.stderr.isatty()  # a live line on a terminal, quiet otherwise
         self.start = time.monotonic()
         self.started: dict[str, float] = {}
         self.wall: dict[str, float] = {}  # trial id -> seconds from start to end, seen by the driver
         self.done = self.failed = 0
-        self.running = 0
         self.best: float | None = None
 
     def on_trial_start(self, iteration, trials, trial, **info):
         self.started[trial.trial_id] = time.monotonic()
-        self.running += 1
         self._draw(trials)
 
     def on_trial_result(self, iteration, trials, trial, result, **info):
@@ -39,7 +37,6 @@ class Progress(Callback):
         self._ended(trial, trials)
 
     def _ended(self, trial, trials) -> None:
-        self.running = max(0, self.running - 1)
         if trial.trial_id in self.started:
             self.wall[trial.trial_id] = time.monotonic() - self.started[trial.trial_id]
         self._draw(trials)
@@ -52,10 +49,10 @@ class Progress(Callback):
         budget = f" / {self.budget:.0f}s" if self.budget else ""
         line = (f"search: {self.done} done, {running} running, {self.failed} failed | "
                 f"best {self.metric_name} {best} | {time.monotonic() - self.start:.0f}s{budget}")
-        self.stream.write("\r" + line.ljust(90))
-        self.stream.flush()
+        sys.stderr.write("\r" + line.ljust(90))
+        sys.stderr.flush()
 
     def close(self) -> None:
         if self.live:
-            self.stream.write("\n")
-            self.stream.flush()
+            sys.stderr.write("\n")
+            sys.stderr.flush()

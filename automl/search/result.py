@@ -24,8 +24,9 @@ class SearchResult:
     y_valid: np.ndarray
 
     def finished(self) -> list[TrialResult]:
-        """Trials that produced a score, best first."""
-        return sorted((t for t in self.trials if t.status == "ok"), key=lambda t: -t.score)
+        """Trials that produced a score, best first; among equal scores, those with a kept model."""
+        done = (t for t in self.trials if t.status == "ok")
+        return sorted(done, key=lambda t: (-t.score, t.model is None, t.trial_id))
 
     def best(self) -> TrialResult:
         done = self.finished()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 
 import ray
 
@@ -27,6 +28,7 @@ def connect(address: str | None = None) -> str:
     common = dict(runtime_env={"env_vars": WORKER_ENV}, logging_level=logging.WARNING,
                   log_to_driver=False, configure_logging=True)
     if address:
+        _check_reachable(address)
         try:
             ray.init(address=address, **common)
         except Exception as err:  # ray raises ConnectionError, RuntimeError or ValueError here
@@ -38,6 +40,21 @@ def connect(address: str | None = None) -> str:
         return f"joined the Ray cluster at {address} ({cluster_cpus():g} CPUs)"
     ray.init(num_cpus=os.cpu_count(), include_dashboard=False, **common)
     return f"started a local Ray ({cluster_cpus():g} CPUs)"
+
+
+def _check_reachable(address: str) -> None:
+    """Fail in seconds, not minutes: ray.init retries an unreachable address for long."""
+    host_port = address.split("://", 1)[-1]
+    host, _, port = host_port.rpartition(":")
+    if not host or not port.isdigit():
+        return  # e.g. "auto": let Ray resolve it
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as err:
+        raise ConfigError(
+            f"cannot join the Ray cluster at {address!r}: nothing answers there ({err.strerror or err}); "
+            "start one with 'ray start --head' or leave --address out to run locally"
+        ) from None
 
 
 def cluster_cpus() -> float:

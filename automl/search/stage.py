@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from automl.metrics import default_metric, get_metric
-from automl.models.registry import family_class
+from automl.models.registry import family_class, family_space, import_path
 from automl.search import runtime
 from automl.search.result import SearchResult
 from automl.search.trainable import TrialInputs
+from automl.search.trial import fit_trial
 from automl.search.tuner import SearchPlan, run_search
-from automl.space import load_space
 
 
 def run(node, inputs, context) -> SearchResult:
@@ -18,7 +18,7 @@ def run(node, inputs, context) -> SearchResult:
     data_by_branch = {data.branch.name: data for data in inputs}
     family_branch = {key: family_class(key).branch for key in params.families}
     n_rows = len(inputs[0].y_train)
-    spaces = {key: load_space(key).resolve(n_rows) for key in params.families}
+    spaces = {key: family_space(key).resolve(n_rows) for key in params.families}
     context.log(f"{node.name}: {runtime.connect(settings.address)}")
     iterative = any(family_class(key).iterative for key in params.families)
     plan = SearchPlan(
@@ -30,6 +30,7 @@ def run(node, inputs, context) -> SearchResult:
     )
     trial_inputs = TrialInputs(
         data=data_by_branch, family_branch=family_branch,
+        family_paths={key: import_path(key) for key in params.families},
         defaults={key: space.default for key, space in spaces.items()}, task=schema.task,
         metric=metric.name, seed=settings.seed, n_jobs=max(1, int(params.cpus_per_trial)),
         deadline=None, sink=None,
@@ -38,10 +39,22 @@ def run(node, inputs, context) -> SearchResult:
     trials, wall = run_search(plan, trial_inputs, folder, context.log)
     for trial in trials:
         trial.trial_seconds = wall.get(trial.trial_id)
+    if not any(t.status == "ok" for t in trials):
+        trials.append(_fallback_trial(params.families[0], trial_inputs, metric, context))
     result = SearchResult(schema, metric.name, {b: d.branch for b, d in data_by_branch.items()},
                           family_branch, trials, inputs[0].y_valid)
     _log_summary(node.name, result, metric, context)
     return result
+
+
+def _fallback_trial(family: str, inputs: TrialInputs, metric, context):
+    """No trial finished in the budget (Ray's start-up can eat a small one): fit the first
+    family's cheap default here, so the run still ends with a real model."""
+    context.log(f"search: no trial finished within the budget; fitting the {family} default "
+                "config in this process")
+    data = inputs.data[inputs.family_branch[family]]
+    return fit_trial(f"{family}-fallback", family, inputs.defaults[family], data, metric,
+                     seed=inputs.seed, n_jobs=inputs.n_jobs, time_limit=context.deadline.remaining())
 
 
 def _log_summary(name, result: SearchResult, metric, context) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from ray import tune
 
 from automl.metrics import get_metric
+from automl.models.registry import family_class, register
 from automl.preprocess.stage import BranchData
 from automl.search.trial import fit_trial
 from automl.search.tune_space import family_params
@@ -30,6 +31,7 @@ class TrialInputs:
 
     data: dict[str, BranchData]  # by branch name
     family_branch: dict[str, str]
+    family_paths: dict[str, str]  # key -> "module:Class", so workers know plugin families too
     defaults: dict[str, dict]
     task: str
     metric: str
@@ -41,6 +43,8 @@ class TrialInputs:
 
 def run_trial(config: dict, inputs: TrialInputs) -> None:
     family = config["family"]
+    register(family, inputs.family_paths[family])
+    family_class(family)  # import now: a fresh worker's first import (torch) must not eat the fit's time
     time_left = None if inputs.deadline is None else inputs.deadline - time.time() - SAFETY_SECONDS
     if time_left is not None and time_left < MIN_TRIAL_SECONDS:
         return  # the budget is spent: end without a result rather than overrun

@@ -23,7 +23,7 @@ from automl.search.sink import TrialSink, load_written
 from automl.search.stopping import UntilDeadline, set_deadline
 from automl.search.trainable import TrialInputs, run_trial
 from automl.search.trial import TrialResult
-from automl.search.tune_space import DefineByRun, starting_points, tune_space
+from automl.search.tune_space import DefineByRun, family_params, starting_points, tune_space
 from automl.space import Space
 
 TRIALS_PER_FAMILY_WITHOUT_BUDGET = 10
@@ -61,7 +61,7 @@ def run_search(plan: SearchPlan, inputs: TrialInputs, folder: Path, log) -> tupl
     finally:
         progress.close()
     results = {**load_written(folder), **{r.trial_id: r for r in ray.get(sink.collect.remote())}}
-    _add_unfinished_trials(grid, results)
+    _add_unfinished_trials(grid, results, plan.spaces)
     ray.kill(sink)
     return list(results.values()), progress.wall
 
@@ -148,7 +148,7 @@ def _scheduler(plan: SearchPlan):
                          grace_period=int(0.6 * REPORTS_PER_FIT), reduction_factor=2)
 
 
-def _add_unfinished_trials(grid, results: dict) -> None:
+def _add_unfinished_trials(grid, results: dict, spaces: dict[str, Space]) -> None:
     """Trials that never reached the sink: a worker that died, or one ASHA stopped early."""
     for result in grid:
         trial_id = (result.metrics or {}).get("trial_id") or Path(result.path).name
@@ -156,6 +156,8 @@ def _add_unfinished_trials(grid, results: dict) -> None:
             continue
         config = result.config or {}
         family = config.get("family", "?")
+        if family in spaces:
+            config = family_params(config, family, spaces[family].default)
         if result.error is not None:
             message = str(result.error).strip().splitlines()[-1][:300]
             results[trial_id] = TrialResult(trial_id, family, config, "error",

@@ -1,0 +1,129 @@
+"""The bench's outputs: results.csv (one row per system, variant, dataset) and bench.md."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from automl.bench.scores import summary
+from automl.bench.systems import OURS, SYSTEMS
+from automl.metrics import METRICS, PROTOCOL
+
+METRIC_COLUMNS = list(dict.fromkeys(name for names in PROTOCOL.values() for name in names))
+# (column, heading, higher is better)
+COSTS = [("fit_seconds", "fit s", False), ("peak_memory_mb", "peak MB", False),
+         ("model_bytes", "size", False), ("latency_ms", "1-row ms", False),
+         ("throughput_rows_s", "rows/s", True)]
+COLUMNS = (["dataset", "task", "system", "variant", "status", "error", "n_train", "n_test",
+            "time_budget_s"] + METRIC_COLUMNS + [c for c, _, _ in COSTS] + ["wall_seconds"])
+
+
+def results_frame(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows).reindex(columns=COLUMNS)
+
+
+def markdown(results: pd.DataFrame, header: list[str], notices: list[str]) -> str:
+    lines = ["# automl bench", "", *header, ""]
+    lines += [f"- {notice}" for notice in notices] + ([""] if notices else [])
+    lines += _summary_section(results)
+    for dataset in dict.fromkeys(results["dataset"]):
+        lines += _dataset_section(results[results["dataset"] == dataset])
+    return "\n".join(lines) + "\n"
+
+
+def summary_lines(results: pd.DataFrame) -> list[str]:
+    """One plain line per entry, for the terminal."""
+    return [f"{r.system}/{r.variant}: mean rank {_num(r.mean_rank, 2)}, normalised score "
+            f"{_num(r.normalised_score, 2)} (covers {r.covered} of {r.datasets} datasets)"
+            for r in summary(results).itertuples(index=False)]
+
+
+def _summary_section(results: pd.DataFrame) -> list[str]:
+    table = summary(results)
+    lines = ["## Summary", "",
+             "| system | variant | datasets covered | mean rank ↓ | normalised score ↑ |",
+             "|---|---|---:|---:|---:|"]
+    for r in table.itertuples(index=False):
+        scored = f" (on {r.scored})" if 0 < r.scored < r.covered else ""
+        lines.append(f"| {r.system} | {r.variant} | {r.covered} of {r.datasets} | "
+                     f"{_num(r.mean_rank, 2)} | {_num(r.normalised_score, 2)}{scored} |")
+    unscored = table[table["scored"] < table["covered"]]
+    lines += ["", "Both figures use each dataset's first protocol metric, oriented so higher is "
+              "better, and average over the datasets the entry covers (a failure earns nothing). "
+              "Rank 1 is the best entry on a dataset. Normalised score: 0 = xgb_default, "
+              "1 = the best entry on that dataset. In the tables below, *÷ best peer* divides "
+              "automl's figure by the best other system's in that column (peers and baselines): "
+              "above 1 is better in ↑ columns, below 1 in ↓ columns."]
+    if len(unscored):
+        lines.append("Where xgb_default failed or was itself the best, a dataset gives no "
+                     "normalised score (0 and 1 coincide); \"(on n)\" says how many did.")
+    return lines + [""]
+
+
+def _dataset_section(rows: pd.DataFrame) -> list[str]:
+    first = rows.iloc[0]
+    metrics = list(PROTOCOL[first["task"]])
+    columns = [(m, m, METRICS[m].greater_is_better) for m in metrics] + COSTS
+    sizes = rows[rows["status"] == "ok"]
+    shape = (f"{int(sizes['n_train'].iloc[0])} train / {int(sizes['n_test'].iloc[0])} test rows"
+             if len(sizes) else "no system ran")
+    lines = [f"## {first['dataset']}", "", f"{first['task']} · {shape}", "",
+             "| system | variant | " + " | ".join(f"{h} {'↑' if up else '↓'}"
+                                                  for _, h, up in columns) + " |",
+             "|---|---|" + "---:|" * len(columns)]
+    for row in rows.itertuples(index=False):
+        cells = [_cell(c, getattr(row, c)) for c, _, _ in columns] if row.status == "ok" \
+            else ["—"] * len(columns)
+        lines.append(f"| {row.system} | {row.variant} | " + " | ".join(cells) + " |")
+    lines += _ratio_rows(rows, columns)
+    failures = rows[rows["status"] != "ok"]
+    if len(failures):
+        lines += [""] + [f"- {r.system}/{r.variant} failed: {r.error}"
+                         for r in failures.itertuples(index=False)]
+    return lines + [""]
+
+
+def _ratio_rows(rows: pd.DataFrame, columns) -> list[str]:
+    """Ours / best peer, per column. Peers here are all other systems (peers and baselines)."""
+    ok = rows[rows["status"] == "ok"]
+    ours = ok[ok["system"].map(lambda s: _kind(s) == OURS)]
+    others = ok[ok["system"].map(lambda s: _kind(s) != OURS)]
+    if ours.empty or others.empty:
+        return []
+    lines = []
+    for row in ours.itertuples(index=False):
+        cells = []
+        for column, _, up in columns:
+            best = others[column].max() if up else others[column].min()
+            ratio = getattr(row, column) / best if best else math.nan
+            cells.append(_num(ratio, 2))
+        lines.append(f"| *{row.system}/{row.variant} ÷ best peer* | | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _kind(system: str) -> str | None:
+    spec = SYSTEMS.get(system)
+    return spec.kind if spec else None
+
+
+def _cell(column: str, value) -> str:
+    if column == "model_bytes":
+        return _size(value)
+    if column == "throughput_rows_s":
+        return f"{value:,.0f}"
+    digits = {"fit_seconds": 1, "peak_memory_mb": 0, "latency_ms": 2}.get(column, 4)
+    return _num(value, digits)
+
+
+def _num(value, digits: int) -> str:
+    return "—" if value is None or pd.isna(value) else f"{value:.{digits}f}"
+
+
+def _size(n_bytes) -> str:
+    size = float(n_bytes)
+    for unit in ("B", "KB", "MB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.2f} GB"

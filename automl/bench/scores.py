@@ -1,0 +1,67 @@
+"""Cross-system scores from the results table: ranks and the normalised score.
+
+An entry is a (system, variant) pair. On each dataset only the protocol's first metric
+counts, oriented so that higher is better. An entry that failed on a dataset gets
+nothing there (no rank, no score): its figures average over the datasets it covers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from automl.bench.systems import REFERENCE
+from automl.metrics import PROTOCOL, get_metric
+
+ENTRY = ["system", "variant"]
+
+
+def primary_scores(results: pd.DataFrame) -> pd.DataFrame:
+    """Datasets x entries: the first protocol metric, higher is better; NaN where it failed."""
+    entries = list(dict.fromkeys(zip(results["system"], results["variant"])))
+    table = pd.DataFrame(np.nan, index=list(dict.fromkeys(results["dataset"])),
+                         columns=pd.MultiIndex.from_tuples(entries, names=ENTRY))
+    for row in results[results["status"] == "ok"].itertuples(index=False):
+        table.loc[row.dataset, (row.system, row.variant)] = _oriented(row)
+    return table
+
+
+def _oriented(row) -> float:
+    metric = get_metric(PROTOCOL[row.task][0], row.task)
+    value = getattr(row, metric.name)
+    return value if metric.greater_is_better else -value
+
+
+def ranks(scores: pd.DataFrame) -> pd.DataFrame:
+    """1 = best on that dataset; ties share the mean of their ranks; failures stay NaN."""
+    return scores.rank(axis=1, ascending=False, method="average")
+
+
+def normalised(scores: pd.DataFrame) -> pd.DataFrame:
+    """(score - xgb_default) / (best - xgb_default), per dataset.
+
+    0 is the xgb_default baseline and 1 the best entry. Undefined (NaN) on a dataset where
+    the baseline failed or is itself the best, since 0 and 1 then coincide.
+    """
+    reference = [c for c in scores.columns if c[0] == REFERENCE]
+    if not reference:
+        return scores * np.nan
+    base = scores[reference[0]]
+    span = scores.max(axis=1) - base
+    span = span.where(span > 0)
+    return scores.sub(base, axis=0).div(span, axis=0)
+
+
+def summary(results: pd.DataFrame) -> pd.DataFrame:
+    """One row per entry: datasets covered, mean rank, mean normalised score."""
+    scores = primary_scores(results)
+    rank, norm = ranks(scores), normalised(scores)
+    n_datasets = len(scores.index)
+    rows = []
+    for entry in scores.columns:
+        rows.append({"system": entry[0], "variant": entry[1],
+                     "covered": int(scores[entry].notna().sum()), "datasets": n_datasets,
+                     "mean_rank": rank[entry].mean(), "normalised_score": norm[entry].mean(),
+                     "scored": int(norm[entry].notna().sum())})
+    return pd.DataFrame(rows, columns=["system", "variant", "covered", "datasets", "mean_rank",
+                                       "normalised_score", "scored"])

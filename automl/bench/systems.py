@@ -1,0 +1,106 @@
+"""The registry of benchmarked systems: a key maps to a runner named by its import path.
+
+The runner is imported only inside the worker subprocess, so a heavy or broken peer never
+touches the bench process, and a system is runnable from any importable module (tests
+register their own). A runner takes a `FitJob` and returns one `Fitted` per variant.
+Standard library only at import time, so `automl --help` can list the keys cheaply.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from automl.errors import ConfigError, did_you_mean, listing
+
+if TYPE_CHECKING:  # only for annotations: the CLI reads this registry without pandas
+    import numpy as np
+    import pandas as pd
+
+    from automl.bench.protocol import TrainData
+
+OURS, BASELINE, PEER = "ours", "baseline", "peer"
+REFERENCE = "xgb_default"  # normalised score 0 on every dataset
+
+
+@dataclass(frozen=True)
+class SystemSpec:
+    key: str
+    runner: str  # "package.module:function", imported in the worker
+    kind: str  # OURS, BASELINE or PEER
+    variants: tuple[str, ...]  # result rows it yields; a crash yields an error row for each
+    requires: tuple[str, ...] = ()  # modules that must be importable, else it is skipped
+    install: str = ""  # how to get `requires`, shown when skipped
+
+
+@dataclass
+class FitJob:
+    train: TrainData
+    budget: float  # seconds
+    work_dir: Path  # this system's private folder for this dataset
+    runs_dir: Path  # where automl writes its run folders
+    n_jobs: int
+
+
+@dataclass
+class Fitted:
+    variant: str
+    # raw feature frame -> class probabilities (n, k) in sorted-label order, or values (n,)
+    predict: Callable[[pd.DataFrame], np.ndarray]
+    # folder -> the file or folder that holds everything `predict` needs (its size is reported)
+    save: Callable[[Path], Path] = field(repr=False)
+
+
+_BUILT_IN = [
+    SystemSpec("automl", "automl.bench.ours:fit_automl", OURS, ("ensemble",)),
+    SystemSpec(REFERENCE, "automl.bench.baselines:fit_xgb_default", BASELINE, ("default",),
+               ("xgboost",)),
+    SystemSpec("random_forest", "automl.bench.baselines:fit_random_forest", BASELINE, ("default",)),
+    SystemSpec("flaml", "automl.bench.peers:fit_flaml", PEER, ("best",), ("flaml", "lightgbm"),
+               "pip install -e '.[bench]' (or: pip install flaml lightgbm)"),
+    SystemSpec("autogluon", "automl.bench.peers:fit_autogluon", PEER, ("best",),
+               ("autogluon.tabular",),
+               "pip install autogluon.tabular, in its own environment: it needs pandas<2.4"),
+]
+SYSTEMS: dict[str, SystemSpec] = {}
+
+
+def register_system(spec: SystemSpec) -> SystemSpec:
+    if spec.key in SYSTEMS:
+        raise ConfigError(f"system key {spec.key!r} is taken by {SYSTEMS[spec.key].runner}; "
+                          f"cannot register {spec.runner} under it too")
+    if spec.kind not in (OURS, BASELINE, PEER):
+        raise ConfigError(f"system {spec.key!r} has kind {spec.kind!r}; "
+                          f"use one of {listing((OURS, BASELINE, PEER))}")
+    SYSTEMS[spec.key] = spec
+    return spec
+
+
+for _spec in _BUILT_IN:
+    register_system(_spec)
+
+
+def get_system(key: str) -> SystemSpec:
+    if key not in SYSTEMS:
+        raise ConfigError(f"unknown system {key!r}{did_you_mean(key, SYSTEMS)}; "
+                          f"valid systems: {', '.join(SYSTEMS)}")
+    return SYSTEMS[key]
+
+
+def missing_requirements(spec: SystemSpec) -> list[str]:
+    return [name for name in spec.requires if not _importable(name)]
+
+
+def _importable(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ImportError:  # a dotted name whose parent package is absent
+        return False
+
+
+def load_runner(path: str) -> Callable[[FitJob], list[Fitted]]:
+    module, _, attr = path.partition(":")
+    return getattr(importlib.import_module(module), attr)

@@ -1,0 +1,113 @@
+"""What random_forest and extra_trees share: a forest grown in chunks within a time limit.
+
+sklearn forests have no callback, so the forest grows with `warm_start`: each chunk adds
+trees, then the Stopwatch is asked whether to go on. Chunk sizes follow the measured
+seconds per tree, so the last chunk does not run far past the limit. Tree seeds do not
+depend on the chunking (sklearn draws them in order), so without a time limit the forest
+equals a single `fit` with the same seed.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import ClassVar
+
+import numpy as np
+
+from automl.models.base import Family, ReportFn, Stopwatch
+from automl.models.reporting import ProgressReports
+
+CHUNKS_PER_FIT = 10  # chunks for a fit that is not cut short: time-limit checks
+FIRST_CHUNK = 4  # trees grown before the seconds per tree are known
+
+
+class ForestFamily(Family):
+    branch = "trees"
+    iterative = True
+    allowed_params = (
+        "n_estimators", "max_depth", "min_samples_leaf", "min_samples_split", "max_features",
+        "bootstrap", "max_samples", "criterion",
+    )
+    classifier_cls: ClassVar[type]
+    regressor_cls: ClassVar[type]
+
+    def fit(self, X, y, X_valid=None, y_valid=None, time_limit=None, report: ReportFn | None = None):
+        params = self._checked_params()
+        total = int(params.pop("n_estimators", 100))
+        estimator_cls = self.classifier_cls if self.is_classifier else self.regressor_cls
+        self.model_ = estimator_cls(**params, warm_start=True, n_jobs=self.n_jobs,
+                                    random_state=self.seed)
+        reports = ProgressReports(total, report if X_valid is not None else None)
+        valid_sum = _ValidSum(self, X_valid) if reports.report is not None else None
+        grown = self._grow(X, y, total, Stopwatch(time_limit), valid_sum, reports)
+        self.model_.set_params(n_estimators=grown, warm_start=False)
+        if self.is_classifier:
+            self.classes_seen_ = self.model_.classes_
+        return self
+
+    def _grow(self, X, y, total: int, stopwatch: Stopwatch, valid_sum, reports) -> int:
+        """Add chunks of trees until `total` or the time limit; the number of trees grown."""
+        grown, seconds_per_tree = 0, None
+        while grown < total:
+            chunk = self._next_chunk(grown, total, stopwatch, seconds_per_tree)
+            if chunk == 0:
+                break
+            started = time.monotonic()
+            self.model_.set_params(n_estimators=grown + chunk)
+            self.model_.fit(X, y)
+            seconds_per_tree = (time.monotonic() - started) / chunk
+            grown += chunk
+            if valid_sum is not None:
+                valid_sum.add(self.model_.estimators_[grown - chunk:])
+                reports.send(grown, valid_sum.mean)
+            if stopwatch.expired():
+                break
+        return grown
+
+    def _next_chunk(self, grown: int, total: int, stopwatch: Stopwatch,
+                    seconds_per_tree: float | None) -> int:
+        """How many trees to add now: 0 when the next tree would not fit in the time left."""
+        chunk = max(1, math.ceil(total / CHUNKS_PER_FIT), self.n_jobs)
+        if seconds_per_tree is None:
+            return min(total, FIRST_CHUNK, chunk)
+        if stopwatch.limit is not None:
+            left = stopwatch.limit - (time.monotonic() - stopwatch.start)
+            chunk = min(chunk, int(left / max(seconds_per_tree, 1e-9)))
+        return max(0, min(chunk, total - grown))
+
+    def predict_raw(self, X) -> np.ndarray:
+        if self.is_classifier:
+            return self._full_proba(self.model_.predict_proba(X), self.classes_seen_)
+        return self.model_.predict(X)
+
+    @property
+    def n_rounds_(self) -> int:
+        return len(self.model_.estimators_)
+
+
+class _ValidSum:
+    """The forest's validation prediction, kept up to date one chunk at a time.
+
+    Predicting with the whole forest after every chunk would cost O(trees^2) over a fit;
+    adding only the new trees' predictions keeps reporting linear.
+    """
+
+    def __init__(self, family: ForestFamily, X_valid):
+        self.family, self.X_valid = family, X_valid
+        self.total, self.n_trees = None, 0
+
+    def add(self, trees) -> None:
+        for tree in trees:
+            if self.family.is_classifier:
+                part = tree.predict_proba(self.X_valid)
+            else:
+                part = tree.predict(self.X_valid)
+            self.total = part if self.total is None else self.total + part
+            self.n_trees += 1
+
+    def mean(self) -> np.ndarray:
+        mean = self.total / self.n_trees
+        if self.family.is_classifier:
+            return self.family._full_proba(mean, self.family.model_.classes_)
+        return mean
