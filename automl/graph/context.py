@@ -36,6 +36,10 @@ class RunContext:
     deadline: Deadline = field(default_factory=lambda: Deadline(None))
     verbose: bool = True
     node_dir: Path | None = None  # the running node's own folder in the run store
+    # Outputs of every node the running node depends on, directly or not, by name: a
+    # stage reads what it needs from further up (the raw data, a branch) without each
+    # output in between carrying copies of it.
+    upstream: dict = field(default_factory=dict)
     _table: pd.DataFrame | None = field(default=None, repr=False)
 
     def table(self) -> pd.DataFrame:
@@ -45,6 +49,10 @@ class RunContext:
 
             self._table = read_table(self.source)
         return self._table
+
+    def upstream_of_kind(self, kind_type: type) -> list:
+        """Upstream outputs that are instances of `kind_type`, nearest first."""
+        return [out for out in self.upstream.values() if isinstance(out, kind_type)]
 
     def preflight(self) -> None:
         """Read the table and check the target before anything is written or trained."""

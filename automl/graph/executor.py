@@ -58,6 +58,17 @@ def node_key(node, input_keys: list[str], context: RunContext) -> str:
     return digest.hexdigest()[:16]
 
 
+def _ancestors(spec: GraphSpec, name: str) -> list[str]:
+    """Every node `name` depends on, directly or not (nearest first)."""
+    seen, queue = [], list(spec.node(name).inputs)
+    while queue:
+        current = queue.pop(0)
+        if current not in seen:
+            seen.append(current)
+            queue += spec.node(current).inputs
+    return seen
+
+
 def execute(spec: GraphSpec, context: RunContext, store: RunStore) -> dict[str, Any]:
     """Every node's output by name; each finished node is saved before the next starts."""
     check_runnable(spec)
@@ -73,6 +84,7 @@ def execute(spec: GraphSpec, context: RunContext, store: RunStore) -> dict[str, 
         context.log(f"{name} ({node.kind}): running")
         started = time.monotonic()
         context.node_dir = store.artifact_dir(name, key)
+        context.upstream = {a: outputs[a] for a in _ancestors(spec, name)}
         outputs[name] = _stage(node.kind)(node, [outputs[i] for i in node.inputs], context)
         seconds = time.monotonic() - started
         store.save(name, key, outputs[name], {"kind": node.kind, "seconds": seconds})
