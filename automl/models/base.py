@@ -78,6 +78,12 @@ class Family(BaseEstimator):
         return full
 
 
+def writable(X: np.ndarray, dtype=None) -> np.ndarray:
+    """X itself when writable, else a copy. Ray's object store hands trials read-only
+    arrays, and some libraries (sklearn's forests, torch.from_numpy) need to write."""
+    return np.require(X, dtype=dtype, requirements=["C", "W"])
+
+
 class Stopwatch:
     """Tells a training loop when its time limit is reached."""
 

@@ -15,7 +15,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from automl.models.base import Family, ReportFn, Stopwatch
+from automl.models.base import Family, ReportFn, Stopwatch, writable
 from automl.models.reporting import ProgressReports
 
 CHUNKS_PER_FIT = 10  # chunks for a fit that is not cut short: time-limit checks
@@ -34,6 +34,7 @@ class ForestFamily(Family):
 
     def fit(self, X, y, X_valid=None, y_valid=None, time_limit=None, report: ReportFn | None = None):
         params = self._checked_params()
+        X = writable(X)
         total = int(params.pop("n_estimators", 100))
         estimator_cls = self.classifier_cls if self.is_classifier else self.regressor_cls
         self.model_ = estimator_cls(**params, warm_start=True, n_jobs=self.n_jobs,

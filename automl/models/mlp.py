@@ -22,7 +22,7 @@ import torch._dynamo  # noqa: F401
 from torch import nn
 
 from automl.errors import ConfigError
-from automl.models.base import Family, ReportFn, Stopwatch
+from automl.models.base import Family, ReportFn, Stopwatch, writable
 from automl.models.reporting import ProgressReports
 
 ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU, "tanh": nn.Tanh}
@@ -150,12 +150,12 @@ class MLPFamily(Family):
         return output if self.is_classifier else output[:, 0]
 
     def _inputs(self, X) -> torch.Tensor:
-        return torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
+        return torch.from_numpy(writable(X, np.float32))
 
     def _targets(self, y) -> torch.Tensor:
         y = np.asarray(y)
         if self.is_classifier:
-            return torch.from_numpy(y.astype(np.int64))
+            return torch.from_numpy(writable(y, np.int64))
         return torch.from_numpy(((y - self.y_mean_) / self.y_scale_).astype(np.float32))
 
     def _shape_output(self, output: torch.Tensor) -> np.ndarray:

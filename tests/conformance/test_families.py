@@ -15,9 +15,7 @@ import pytest
 from automl.errors import ConfigError
 from automl.metrics import TASKS
 from automl.models.base import REPORTS_PER_FIT
-from automl.models.registry import family_class
-
-from automl.models.registry import family_space
+from automl.models.registry import family_class, family_space
 
 from .helpers import FAMILIES, check_output, synthetic
 
@@ -103,6 +101,17 @@ def test_unseen_categories_and_missing_values_at_predict(key, task):
     raw.loc[raw.index[1], ["size", "color"]] = [np.nan, np.nan]
     raw.loc[raw.index[2], :] = np.nan  # every column missing
     check_output(model.predict_raw(data.encode(raw)), 4, task, data.n_classes)
+
+
+@pytest.mark.parametrize("key, task", CASES)
+def test_fits_and_predicts_on_read_only_arrays(key, task):
+    # Ray's object store hands trials zero-copy, read-only arrays.
+    data = synthetic(task, family_class(key).branch)
+    frozen = [np.array(a) for a in (data.X_train, data.y_train, data.X_valid, data.y_valid)]
+    for array in frozen:
+        array.flags.writeable = False
+    model = _family(key, task, data).fit(*frozen)
+    check_output(model.predict_raw(frozen[2]), len(data.y_valid), task, data.n_classes)
 
 
 @pytest.mark.parametrize("key, task", CASES)
