@@ -48,8 +48,14 @@ class Family(BaseEstimator):
         raise NotImplementedError
 
     def predict_raw(self, X) -> np.ndarray:
-        """Class probabilities (n, k) for classification, values (n,) for regression."""
-        raise NotImplementedError
+        """Class probabilities (n, k) for classification, values (n,) for regression.
+
+        This default serves families that wrap one sklearn-style estimator in `model_`
+        and record the classes training saw in `classes_seen_`.
+        """
+        if self.is_classifier:
+            return self._full_proba(self.model_.predict_proba(X), self.classes_seen_)
+        return self.model_.predict(X)
 
     # ---- helpers shared by the families -----------------------------------------------
 

@@ -77,11 +77,6 @@ class ForestFamily(Family):
             chunk = min(chunk, int(left / max(seconds_per_tree, 1e-9)))
         return max(0, min(chunk, total - grown))
 
-    def predict_raw(self, X) -> np.ndarray:
-        if self.is_classifier:
-            return self._full_proba(self.model_.predict_proba(X), self.classes_seen_)
-        return self.model_.predict(X)
-
     @property
     def n_rounds_(self) -> int:
         return len(self.model_.estimators_)

@@ -84,5 +84,5 @@ class LinearFamily(Family):
 
     def predict_raw(self, X) -> np.ndarray:
         if self.is_classifier:
-            return self._full_proba(self.model_.predict_proba(X), self.classes_seen_)
+            return super().predict_raw(X)
         return self.model_.predict(X).astype(np.float64) * self.y_scale_ + self.y_mean_

@@ -76,11 +76,6 @@ class XGBoostFamily(Family):
         proba = np.column_stack([1 - raw, raw]) if raw.ndim == 1 else raw
         return self._full_proba(proba, self.classes_seen_)
 
-    def predict_raw(self, X) -> np.ndarray:
-        if self.is_classifier:
-            return self._full_proba(self.model_.predict_proba(X), self.classes_seen_)
-        return self.model_.predict(X)
-
     @property
     def n_rounds_(self) -> int:
         return self.model_.get_booster().num_boosted_rounds()
