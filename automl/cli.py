@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from automl import __version__
@@ -27,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("automl: interrupted; continue with 'automl fit --resume RUN_DIR'", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `automl predict ... | head`: the reader left, no error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -149,18 +153,37 @@ def _predict(args) -> int:
     from automl.data.ingest import read_table
     from automl.graph.bundle import load_bundle
 
-    predictor = load_bundle(Path(args.run_dir))
-    frame = read_table(args.data)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        predictor = load_bundle(Path(args.run_dir))
+        frame = read_table(args.data)
+        raw = predictor.predict_raw(frame)
+    _show_notices(caught)
     out = frame[[]].copy()
-    out["prediction"] = predictor.predict(frame)
+    out["prediction"] = predictor.labels(raw)
     if args.proba:
-        out = out.join(predictor.predict_proba(frame).add_prefix("proba_"))
+        # one column per class, headed by the class; one named 'prediction' is told apart
+        proba = predictor.proba_frame(raw, frame.index)
+        out = out.join(proba.rename(columns={"prediction": "proba_prediction"}))
     if args.out:
         out.to_csv(args.out, index=False)
         print(f"wrote {len(out)} predictions to {args.out}", file=sys.stderr)
     else:
         out.to_csv(sys.stdout, index=False)
     return 0
+
+
+def _show_notices(caught: list) -> None:
+    """Our own warnings (ignored columns, other library versions) as one 'note' line each,
+    once; anything else back to Python's filters, as if it had not been caught."""
+    seen = set()
+    for item in caught:
+        if item.filename.startswith(str(Path(__file__).parent)):
+            if str(item.message) not in seen:
+                seen.add(str(item.message))
+                print(f"automl: note: {item.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
 
 
 def _bench(args) -> int:

@@ -30,6 +30,10 @@ class Metric:
         """The metric itself. `prediction` is class probabilities (n, k) or values (n,)."""
         return float(self.fn(np.asarray(y_true), _as_input(self, prediction)))
 
+    def from_score(self, score: float) -> float:
+        """The metric value behind a `score` (undoes the sign flip of losses)."""
+        return score if self.greater_is_better else -score
+
     def score(self, y_true: np.ndarray, prediction: np.ndarray) -> float:
         """The metric oriented so that higher is better."""
         value = self.value(y_true, prediction)

@@ -28,8 +28,7 @@ def primary_scores(results: pd.DataFrame) -> pd.DataFrame:
 
 def _oriented(row) -> float:
     metric = get_metric(PROTOCOL[row.task][0], row.task)
-    value = getattr(row, metric.name)
-    return value if metric.greater_is_better else -value
+    return metric.from_score(getattr(row, metric.name))  # the sign flip is its own inverse
 
 
 def ranks(scores: pd.DataFrame) -> pd.DataFrame:

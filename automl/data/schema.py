@@ -199,14 +199,27 @@ def _looks_like_dates(col: pd.Series) -> bool:
     return parsed.notna().mean() >= 0.95
 
 
+class IgnoredColumnsWarning(UserWarning):
+    """Input columns that `predict` leaves aside: they are not features of the model."""
+
+
+# Text that read_csv takes for a missing value; given as text at predict time, it is one too.
+MISSING_TEXT = frozenset({"", "na", "n/a", "nan", "null", "none", "<na>"})
+
+
+def unused_columns(frame: pd.DataFrame, schema: Schema) -> list:
+    """Columns of `frame` that are not features of the model (the target, dropped ones, extras)."""
+    used = {c.name for c in schema.columns}
+    return [name for name in frame.columns if name not in used]
+
+
 def prepare_features(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
-    """Model-ready columns: numbers as float64, categories as str objects, dates in parts."""
-    missing = [c.name for c in schema.columns if c.name not in frame.columns]
-    if missing:
-        raise PredictError(
-            f"input lacks {len(missing)} column(s) the model was fitted on: {', '.join(missing[:10])}"
-            + (" ..." if len(missing) > 10 else "")
-        )
+    """Model-ready columns: numbers as float64, categories as str objects, dates in parts.
+
+    Values of another type are coerced where nothing is lost (numeric text or ints for a
+    number, numbers for a category); anything else is a PredictError naming the column.
+    """
+    _check_columns(frame, schema)
     parts: dict[str, pd.Series] = {}
     for col in schema.columns:
         values = frame[col.name]
@@ -219,9 +232,36 @@ def prepare_features(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     return pd.DataFrame(parts, index=frame.index)
 
 
+def _check_columns(frame: pd.DataFrame, schema: Schema) -> None:
+    missing = [c.name for c in schema.columns if c.name not in frame.columns]
+    if missing:
+        raise PredictError(
+            f"input lacks {len(missing)} column(s) the model was fitted on: {', '.join(missing[:10])}"
+            + (" ..." if len(missing) > 10 else "")
+        )
+    used = {c.name for c in schema.columns}
+    doubled = sorted({str(n) for n in frame.columns[frame.columns.duplicated()] if n in used})
+    if doubled:
+        raise PredictError(f"input has more than one column named {', '.join(map(repr, doubled))}; "
+                           "keep one of each")
+
+
+def _text_missing(values: pd.Series) -> pd.Series:
+    """Numeric dtypes as they are; elsewhere missing-value text ('', 'NA') becomes NaN."""
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
+        return values
+    as_objects = values.astype(object)
+    blank = as_objects.map(lambda v: isinstance(v, str) and v.strip().lower() in MISSING_TEXT)
+    return as_objects.mask(blank.astype(bool))
+
+
 def _as_numbers(values: pd.Series, name: str) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_timedelta64_dtype(values):
+        raise PredictError(f"column {name!r} should be numeric but holds {values.dtype} values; "
+                           "give numbers")
     if pd.api.types.is_bool_dtype(values):
         values = values.astype("float64")
+    values = _text_missing(values)
     numbers = pd.to_numeric(values, errors="coerce").astype("float64")
     bad = numbers.isna() & values.notna()
     if bad.any():
@@ -239,7 +279,19 @@ def _as_categories(values: pd.Series) -> pd.Series:
 
 
 def _date_parts(values: pd.Series, name: str) -> dict[str, pd.Series]:
-    stamps = pd.to_datetime(values, errors="coerce", format="ISO8601")
-    return {
-        f"{name}__{part}": getattr(stamps.dt, part).astype("float64") for part in DATETIME_PARTS
-    }
+    present = values.notna()
+    if (pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+            and present.any()):
+        raise PredictError(f"column {name!r} should hold dates but holds numbers ({values.dtype}); "
+                           "give dates as datetimes or as text like 2024-01-31")
+    stamps = pd.to_datetime(_text_missing(values), errors="coerce", format="ISO8601")
+    if present.any() and stamps.isna().all():
+        example = values[present].iloc[0]
+        raise PredictError(f"column {name!r} should hold dates but none of its values reads as one "
+                           f"(e.g. {example!r}); give dates as datetimes or as text like 2024-01-31")
+    return {f"{name}__{part}": getattr(stamps.dt, _DT_ATTRIBUTE.get(part, part)).astype("float64")
+            for part in DATETIME_PARTS}
+
+
+# pandas 3 deprecates .dt.weekday; the part keeps its name in the model's features
+_DT_ATTRIBUTE = {"weekday": "day_of_week"}

@@ -1,16 +1,19 @@
-"""The deployable predictor: schema -> branches -> weighted members -> labels.
+"""The deployable predictor: schema -> branches -> members -> combined output -> labels.
 
-A single best model is a predictor with one member of weight 1; an ensemble has many.
+A single best model is a predictor with one member of weight 1; a greedy ensemble has
+many, averaged by weight; a stacked one hands the members' outputs to its meta-model.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from automl.data.schema import Schema, prepare_features
+from automl.data.schema import IgnoredColumnsWarning, Schema, prepare_features, unused_columns
+from automl.errors import PredictError
 from automl.metrics import REGRESSION
 from automl.preprocess.branches import Branch
 
@@ -19,9 +22,10 @@ from automl.preprocess.branches import Branch
 class Member:
     name: str  # e.g. the trial id
     family: str
-    branch: str
+    branch: str  # key into Predictor.branches
     model: object
     weight: float
+    params: dict = field(default_factory=dict)  # the family's hyperparameters, for the record
 
 
 @dataclass
@@ -29,23 +33,60 @@ class Predictor:
     schema: Schema
     branches: dict[str, Branch]
     members: list[Member]
+    stacker: object | None = None  # a meta-model over the members' outputs (stacking)
 
-    def predict_raw(self, frame: pd.DataFrame) -> np.ndarray:
-        """Weighted mean of the members' outputs: probabilities (n, k) or values (n,)."""
+    def member_outputs(self, frame: pd.DataFrame) -> list[np.ndarray]:
+        """Each member's probabilities (n, k) or values (n,), in member order."""
+        if not isinstance(frame, pd.DataFrame):
+            raise PredictError(f"predict takes a pandas DataFrame with the model's columns, "
+                               f"got {type(frame).__name__}")
+        ignored = unused_columns(frame, self.schema)
+        if ignored:
+            warnings.warn(f"ignoring {len(ignored)} input column(s) the model does not use: "
+                          + ", ".join(map(str, ignored[:10])) + (" ..." if len(ignored) > 10 else ""),
+                          IgnoredColumnsWarning, stacklevel=2)
         features = prepare_features(frame, self.schema)
         encoded = {name: b.transform(features) for name, b in self.branches.items()
                    if any(m.branch == name for m in self.members)}
-        total = sum(m.weight for m in self.members)
-        return sum(m.weight / total * m.model.predict_raw(encoded[m.branch]) for m in self.members)
+        return [m.model.predict_raw(encoded[m.branch]) for m in self.members]
 
-    def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        raw = self.predict_raw(frame)
+    def predict_raw(self, frame: pd.DataFrame) -> np.ndarray:
+        """The combined output: probabilities (n, k) or values (n,)."""
+        outputs = self.member_outputs(frame)
+        if self.stacker is not None:
+            return self.stacker.predict_raw(outputs)
+        total = sum(m.weight for m in self.members)
+        return sum(m.weight / total * out for m, out in zip(self.members, outputs))
+
+    def labels(self, raw: np.ndarray) -> np.ndarray:
+        """Predicted values or class labels from `predict_raw`'s output."""
         if self.schema.task == REGRESSION:
             return raw
         return self.schema.decode_target(raw.argmax(axis=1))
 
+    def proba_frame(self, raw: np.ndarray, index=None) -> pd.DataFrame:
+        """`predict_raw`'s probabilities with one column per class, named by the class."""
+        self._check_classifier()
+        return pd.DataFrame(raw, columns=[str(c) for c in self.schema.classes], index=index)
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.labels(self.predict_raw(frame))
+
     def predict_proba(self, frame: pd.DataFrame) -> pd.DataFrame:
+        self._check_classifier()
+        return self.proba_frame(self.predict_raw(frame), frame.index)
+
+    def describe(self) -> dict:
+        """What the model is made of, readable without unpickling it (the bundle's model.json)."""
+        members = [{"name": m.name, "family": m.family, "branch": m.branch,
+                    "weight": m.weight, "params": m.params} for m in self.members]
+        return {"target": self.schema.target, "task": self.schema.task,
+                # class i of predict_raw's columns is label classes[i]
+                "classes": self.schema.classes,
+                "combine": "weighted mean" if self.stacker is None else type(self.stacker).__name__,
+                "branches": sorted(self.branches), "members": members}
+
+    def _check_classifier(self) -> None:
         if self.schema.task == REGRESSION:
-            raise TypeError("predict_proba is for classification; this model does regression")
-        return pd.DataFrame(self.predict_raw(frame), columns=[str(c) for c in self.schema.classes],
-                            index=frame.index)
+            raise PredictError("predict_proba is for classification; this model does regression "
+                               f"(target {self.schema.target!r}): use predict")

@@ -14,6 +14,8 @@ from automl.errors import RunError
 from automl.graph.store import atomic_dump, atomic_write_json, read_json
 
 LIBRARIES = ("scikit-learn", "xgboost", "pandas", "numpy", "torch", "ray", "onnxruntime")
+# Libraries whose objects are inside predictor.joblib.
+PICKLED = ("scikit-learn", "xgboost", "numpy", "torch")
 
 
 def library_versions() -> dict[str, str]:
@@ -27,9 +29,12 @@ def library_versions() -> dict[str, str]:
 
 
 def save_bundle(run_dir: Path, predictor) -> Path:
+    """model/: predictor.joblib (fitted preprocessing, members, weights, schema) is what
+    `load_bundle` reads; the JSON files say the same for people and other tools."""
     folder = Path(run_dir) / "model"
     atomic_dump(folder / "predictor.joblib", predictor)
     atomic_write_json(folder / "schema.json", predictor.schema.model_dump(mode="json"))
+    atomic_write_json(folder / "model.json", predictor.describe())
     atomic_write_json(folder / "versions.json", library_versions())
     return folder
 
@@ -41,7 +46,15 @@ def load_bundle(run_dir: Path):
             f"{run_dir} holds no finished model ({folder / 'predictor.joblib'} is missing); "
             "give a run folder of a completed 'automl fit', or finish it with --resume"
         )
-    saved = read_json(folder / "versions.json")
-    if saved.get("automl") != __version__:
-        warnings.warn(f"model saved by automl {saved.get('automl')}, loading with {__version__}")
+    _warn_on_other_versions(read_json(folder / "versions.json"))
     return joblib.load(folder / "predictor.joblib")
+
+
+def _warn_on_other_versions(saved: dict) -> None:
+    """Pickled models may load wrongly, or not at all, under other library versions."""
+    here = library_versions()
+    changed = [f"{name} {saved[name]} -> {here.get(name, 'not installed')}"
+               for name in ("automl", *PICKLED) if name in saved and saved[name] != here.get(name)]
+    if changed:
+        warnings.warn("the model was saved with other library versions (" + ", ".join(changed)
+                      + "); its predictions may differ: refit it, or install the saved versions")

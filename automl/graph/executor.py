@@ -23,6 +23,7 @@ STAGES: dict[str, str] = {
     "ingest": "automl.data.stage:run",
     "preprocess": "automl.preprocess.stage:run",
     "search": "automl.search.stage:run",
+    "ensemble": "automl.ensemble.stage:run",
 }
 
 
@@ -74,10 +75,13 @@ def execute(spec: GraphSpec, context: RunContext, store: RunStore) -> dict[str, 
     check_runnable(spec)
     outputs: dict[str, Any] = {}
     keys: dict[str, str] = {}
+    ran: set[str] = set()  # nodes computed afresh in this execution
     for name in execution_order(spec):
         node = spec.node(name)
         keys[name] = key = node_key(node, [keys[i] for i in node.inputs], context)
-        if store.has(name, key):
+        # A stored output built on an input that has just been recomputed is stale, even
+        # under the same key (a resumed search finishes with other trials than before).
+        if store.has(name, key) and not ran.intersection(node.inputs):
             outputs[name] = store.load(name, key)
             context.log(f"{name} ({node.kind}): reused the stored output (key {key})")
             continue
@@ -86,6 +90,7 @@ def execute(spec: GraphSpec, context: RunContext, store: RunStore) -> dict[str, 
         context.node_dir = store.artifact_dir(name, key)
         context.upstream = {a: outputs[a] for a in _ancestors(spec, name)}
         outputs[name] = _stage(node.kind)(node, [outputs[i] for i in node.inputs], context)
+        ran.add(name)
         seconds = time.monotonic() - started
         store.save(name, key, outputs[name], {"kind": node.kind, "seconds": seconds})
         context.log(f"{name} ({node.kind}): done in {seconds:.1f}s")

@@ -98,6 +98,8 @@ def _finish(spec: GraphSpec, outputs: dict, context: RunContext):
     _write_leaderboard(spec, outputs, run_dir)
     metrics = {"task": dataset.task, "model_node": model_node,
                "valid": evaluate(dataset.task, dataset.y_valid, predictor.predict_raw(dataset.X_valid)),
+               # refitted on train + validation: the validation score above is in-sample
+               "valid_in_sample": bool(getattr(outputs[model_node], "refit", False)),
                "test": None, "fit_seconds": round(context.deadline.elapsed(), 2)}
     if dataset.X_test is not None:
         metrics["test"] = evaluate(dataset.task, dataset.y_test, predictor.predict_raw(dataset.X_test))
@@ -109,11 +111,15 @@ def _finish(spec: GraphSpec, outputs: dict, context: RunContext):
 
 
 def _write_leaderboard(spec: GraphSpec, outputs: dict, run_dir: Path) -> None:
-    frames = []
+    """Each ensemble as a row of its own next to every trial of every search, best first."""
+    rows = [outputs[node.name].leaderboard_row() for node in spec.by_kind("ensemble")]
+    frames = [pd.DataFrame(rows)] if rows else []  # first: a tie ranks the run's model on top
     for node in spec.by_kind("search"):
         board = outputs[node.name].leaderboard()
         board.insert(0, "search_node", node.name)
         frames.append(board)
     if frames:
         board = pd.concat(frames, ignore_index=True)
+        board = board.sort_values("score", ascending=False, na_position="last", kind="stable",
+                                  ignore_index=True)
         atomic_write_text(run_dir / "leaderboard.csv", board.to_csv(index=False))

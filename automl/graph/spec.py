@@ -46,10 +46,14 @@ class SearchParams(Strict):
 
 
 class EnsembleParams(Strict):
-    method: Literal["greedy", "stacking"] = "greedy"
+    method: Literal["greedy", "stacking"] = Field(
+        "greedy", description="stacking: a linear meta-model, kept only where its "
+                              "cross-validated score beats the greedy ensemble's")
     size: int = Field(25, ge=1, description="rounds of greedy selection (with replacement)")
-    max_candidates: int = Field(20, ge=1)
-    refit: bool = False
+    max_candidates: int = Field(
+        20, ge=1, description="best trials with a kept model to choose from (each family's best first)")
+    stacking_folds: int = Field(5, ge=2, le=20, description="cross-validation folds of the meta-model")
+    refit: bool = Field(False, description="refit the members on train + validation before saving")
 
 
 class DistillParams(Strict):

@@ -170,7 +170,7 @@ class MLPFamily(Family):
         if getattr(self, "_net", None) is None:
             with torch.random.fork_rng(devices=[]):  # the initial values are overwritten anyway
                 net = build_network(self.arch_)
-            net.load_state_dict({name: torch.from_numpy(w) for name, w in self.weights_.items()})
+            net.load_state_dict({name: torch.from_numpy(writable(w)) for name, w in self.weights_.items()})
             self._net = net.eval()
         return self._net
 

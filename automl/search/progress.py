@@ -10,8 +10,9 @@ from ray.tune import Callback
 
 class Progress(Callback):
     # No stream is kept on the object: Tune pickles its callbacks into the experiment state.
-    def __init__(self, metric_name: str, budget: float | None):
+    def __init__(self, metric_name: str, greater_is_better: bool, budget: float | None):
         self.metric_name, self.budget = metric_name, budget
+        self.sign = 1 if greater_is_better else -1  # scores are maximised; show the metric
         self.live = sys.stderr.isatty()  # a live line on a terminal, quiet otherwise
         self.start = time.monotonic()
         self.started: dict[str, float] = {}
@@ -45,7 +46,7 @@ class Progress(Callback):
         if not self.live:
             return
         running = sum(1 for t in trials if t.status == "RUNNING")
-        best = "-" if self.best is None else f"{abs(self.best):.4f}"
+        best = "-" if self.best is None else f"{self.sign * self.best:.4f}"
         budget = f" / {self.budget:.0f}s" if self.budget else ""
         line = (f"search: {self.done} done, {running} running, {self.failed} failed | "
                 f"best {self.metric_name} {best} | {time.monotonic() - self.start:.0f}s{budget}")

@@ -64,4 +64,4 @@ def _log_summary(name, result: SearchResult, metric, context) -> None:
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
     best = result.best()
     context.log(f"{name}: {len(result.trials)} trials ({summary}); best {best.family} "
-                f"{metric.name} {abs(best.score):.4f} ({best.trial_id})")
+                f"{metric.name} {metric.from_score(best.score):.4f} ({best.trial_id})")

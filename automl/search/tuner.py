@@ -16,6 +16,7 @@ import ray
 from ray import tune
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
+from automl.metrics import get_metric
 from automl.models.base import REPORTS_PER_FIT
 from automl.search import runtime
 from automl.search.progress import Progress
@@ -53,7 +54,8 @@ def run_search(plan: SearchPlan, inputs: TrialInputs, folder: Path, log) -> tupl
     set_deadline(inputs.deadline)
     trainable = tune.with_resources(tune.with_parameters(run_trial, inputs=inputs),
                                     {"cpu": plan.cpus_per_trial})
-    progress = Progress(inputs.metric, plan.budget)
+    metric = get_metric(inputs.metric, inputs.task)
+    progress = Progress(metric.name, metric.greater_is_better, plan.budget)
     tuner = _tuner(plan, trainable, folder, progress, log)
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # Tune prints its own banners there

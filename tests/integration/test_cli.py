@@ -44,9 +44,11 @@ def test_predict_writes_one_row_per_input_row(fitted_run, tmp_path):
     assert main(["predict", str(fitted_run), str(SAMPLE), "--out", str(out), "--proba"]) == 0
     predictions = pd.read_csv(out)
     assert len(predictions) == len(pd.read_csv(SAMPLE))
-    assert list(predictions.columns) == ["prediction", "proba_0", "proba_1"]
+    # one column per class, headed by the class name (the sample's classes are 0 and 1)
+    assert list(predictions.columns) == ["prediction", "0", "1"]
     assert set(predictions["prediction"]) <= {0, 1}
-    assert (predictions[["proba_0", "proba_1"]].sum(axis=1) - 1).abs().max() < 1e-6
+    assert (predictions[["0", "1"]].sum(axis=1) - 1).abs().max() < 1e-6
+    assert (predictions["prediction"] == (predictions["1"] > predictions["0"])).all()
 
 
 def test_resume_reuses_finished_nodes(fitted_run, tmp_path, capsys):
@@ -61,6 +63,7 @@ def test_resume_reuses_finished_nodes(fitted_run, tmp_path, capsys):
     assert "data (ingest): reused the stored output" in log
     assert "trees (preprocess): reused the stored output" in log
     assert "search (search): running" in log
+    assert "ensemble (ensemble): running" in log  # built on the new search, not reused
     assert (run_dir / "model" / "predictor.joblib").is_file()
 
 

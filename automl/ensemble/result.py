@@ -1,0 +1,42 @@
+"""What the ensemble stage leaves behind: the members, how they combine, how it scored."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from automl.data.schema import Schema
+from automl.ensemble.predictor import Member, Predictor
+from automl.preprocess.branches import Branch
+
+
+@dataclass
+class EnsembleResult:
+    name: str  # the ensemble node
+    schema: Schema
+    metric: str
+    method: str  # "greedy" or "stacking": what the predictor does (stacking may fall back)
+    branches: dict[str, Branch]
+    members: list[Member]
+    score: float  # validation score, higher is better (stacking: cross-validated)
+    best_member_score: float
+    n_candidates: int
+    searches: list[str]  # the search nodes whose trials it chose from
+    stacker: object | None = None
+    refit: bool = False  # members refitted on train + validation after selection
+    trajectory: list[float] = field(default_factory=list)  # greedy score per round
+    fit_seconds: float = 0.0
+
+    def predictor(self) -> Predictor:
+        used = {m.branch for m in self.members}
+        return Predictor(self.schema, {k: b for k, b in self.branches.items() if k in used},
+                         list(self.members), self.stacker)
+
+    def leaderboard_row(self) -> dict:
+        """A row next to the trials' (see TrialResult.row): its members go in params."""
+        params = {"method": self.method, "refit": self.refit, "candidates": self.n_candidates,
+                  "members": {m.name: round(m.weight, 4) for m in self.members}}
+        return {"search_node": ", ".join(self.searches), "trial": self.name, "family": "ensemble",
+                "score": self.score, "fit_seconds": round(self.fit_seconds, 3),
+                "trial_seconds": None, "node": "", "status": "ok", "error": "",
+                "params": json.dumps(params, sort_keys=True)}

@@ -1,0 +1,91 @@
+"""The `ensemble` stage: greedy selection (or stacking) over the searches' best trials."""
+
+from __future__ import annotations
+
+import time
+
+from automl.ensemble.pool import Candidate, Pool, merge_searches
+from automl.ensemble.predictor import Member
+from automl.ensemble.refit import refit_members
+from automl.ensemble.result import EnsembleResult
+from automl.ensemble.selection import greedy_selection
+from automl.ensemble.stacking import LinearStacker, cross_validated_score
+from automl.metrics import get_metric
+from automl.preprocess.stage import BranchData
+
+
+def run(node, inputs, context) -> EnsembleResult:
+    started, params = time.monotonic(), node.params
+    pool = merge_searches(dict(zip(node.inputs, inputs)))
+    metric = get_metric(pool.metric, pool.schema.task)
+    candidates = pool.best(params.max_candidates)
+    outputs = [c.valid_prediction for c in candidates]
+    selection = greedy_selection(outputs, pool.y_valid, metric, params.size,
+                                 time_limit=context.deadline.share(1.0))
+    if len(selection.trajectory) < params.size:
+        context.log(f"{node.name}: greedy selection stopped after {len(selection.trajectory)} "
+                    f"of {params.size} rounds: the time budget is spent")
+    stacker, score = None, selection.score
+    if params.method == "stacking":
+        stacker, score = _stacking_if_better(node.name, candidates, pool, metric, params,
+                                             selection.score, context)
+    if stacker is not None:  # the meta-model reads every candidate's output
+        method, members = "stacking", [_member(c, 1.0 / len(candidates)) for c in candidates]
+    else:
+        method = "greedy"
+        members = [_member(c, w) for c, w in zip(candidates, selection.weights) if w > 0]
+    if params.refit:
+        members = _refit(members, pool, candidates, context)
+    result = EnsembleResult(node.name, pool.schema, metric.name, method, pool.branches, members,
+                            score, candidates[0].score, len(candidates), list(node.inputs),
+                            stacker, params.refit, selection.trajectory,
+                            time.monotonic() - started)
+    _log(result, candidates, metric, context)
+    return result
+
+
+def _member(candidate: Candidate, weight: float) -> Member:
+    return Member(candidate.name, candidate.family, candidate.branch, candidate.model,
+                  float(weight), dict(candidate.params))
+
+
+def _stacking_if_better(name: str, candidates: list[Candidate], pool: Pool, metric, params,
+                        greedy_score: float, context):
+    """The meta-model and its cross-validated score where that beats greedy selection;
+    else (None, the greedy score)."""
+    outputs = [c.valid_prediction for c in candidates]
+    stacker = LinearStacker(pool.schema.task, len(pool.schema.classes or []), context.settings.seed)
+    if len(pool.y_valid) < 2 * params.stacking_folds:
+        why = f"needs at least {2 * params.stacking_folds} validation rows, has {len(pool.y_valid)}"
+        score = None
+    else:
+        try:
+            score = cross_validated_score(stacker, outputs, pool.y_valid, metric,
+                                          params.stacking_folds)
+            why = f"scores {metric.from_score(score):.4f} cross-validated"
+        except ValueError as err:  # e.g. a fold's rows hold a single class
+            score, why = None, f"could not be fitted ({str(err).splitlines()[0][:120]})"
+    if score is not None and score > greedy_score:
+        return stacker.fit(outputs, pool.y_valid), score
+    context.log(f"{name}: stacking {why}; kept greedy selection "
+                f"({metric.from_score(greedy_score):.4f})")
+    return None, greedy_score
+
+
+def _refit(members: list[Member], pool: Pool, candidates: list[Candidate], context) -> list[Member]:
+    seconds = {c.name: c.fit_seconds for c in candidates}
+    refitted, count = refit_members(members, pool.branches, context.upstream_of_kind(BranchData),
+                                    seconds, context.settings.seed, context.deadline, context.log)
+    context.log(f"refit: {count} of {len(members)} member(s) refitted on train + validation")
+    return refitted
+
+
+def _log(result: EnsembleResult, candidates: list[Candidate], metric, context) -> None:
+    families = sorted({c.family for c in candidates})
+    weights = ", ".join(f"{m.family} {m.weight:.2f}" for m in result.members[:6])
+    context.log(f"{result.name}: {result.method} over {len(candidates)} candidates "
+                f"({', '.join(families)}); {len(result.members)} member(s) [{weights}"
+                f"{', ...' if len(result.members) > 6 else ''}]; valid {metric.name} "
+                f"{metric.from_score(result.score):.4f} "
+                f"(best member {metric.from_score(result.best_member_score):.4f})")
+

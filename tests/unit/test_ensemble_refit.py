@@ -1,0 +1,102 @@
+"""Refit on train + validation: as long as the trial trained, never early-stopped again."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from automl.budget import Deadline
+from automl.data.schema import infer_schema, prepare_features
+from automl.data.split import split_dataset
+from automl.ensemble.predictor import Member
+from automl.ensemble.refit import fitted_length, refit_member, refit_members
+from automl.graph.spec import PreprocessParams
+from automl.models.registry import family_class
+from automl.preprocess.branches import build_branch
+from automl.preprocess.stage import BranchData
+from tests.conftest import make_table
+
+
+def make_branch_data(params: list[PreprocessParams]) -> dict[str, BranchData]:
+    """Each branch fitted on the training part of make_table(400), by branch name."""
+    frame = make_table(n=400)
+    schema = infer_schema(frame, "y")
+    data = split_dataset(frame[[c.name for c in schema.columns]], schema.encode_target(frame["y"]),
+                         schema, 0.25, 0.0, seed=0)
+    train, valid = prepare_features(data.X_train, schema), prepare_features(data.X_valid, schema)
+    parts = {}
+    for branch_params in params:
+        branch, X_train = build_branch(branch_params, schema, train, data.y_train)
+        parts[branch.name] = BranchData(branch, schema, X_train, data.y_train,
+                                        branch.transform(valid), data.y_valid, None, None)
+    return parts
+
+
+@pytest.fixture(scope="module")
+def branch_data() -> dict[str, BranchData]:
+    return make_branch_data([PreprocessParams(branch="trees"), PreprocessParams(branch="dense")])
+
+
+def trial_member(family: str, params: dict, data: BranchData) -> Member:
+    """A member as a search leaves it: fitted on train, early-stopped on validation."""
+    model = family_class(family)(task="binary", n_classes=2, params=params,
+                                 categorical=data.branch.categorical)
+    model.fit(data.X_train, data.y_train, data.X_valid, data.y_valid)
+    return Member(f"{family}-trial", family, data.branch.name, model, 1.0, params)
+
+
+def test_xgboost_refits_with_the_rounds_early_stopping_kept(branch_data):
+    data = branch_data["trees"]
+    member = trial_member("xgboost", {"n_estimators": 400, "learning_rate": 0.3,
+                                      "early_stopping_rounds": 10}, data)
+    best_rounds = member.model.model_.best_iteration + 1
+    assert best_rounds < 400  # early stopping did stop it
+    refitted = refit_member(member, data, seed=0)
+    assert refitted.model.n_rounds_ == best_rounds
+    assert refitted.params["n_estimators"] == best_rounds
+    # the oracle: the same family fitted by hand on all rows for that many rounds
+    by_hand = family_class("xgboost")(task="binary", n_classes=2,
+                                      params={**member.params, "n_estimators": best_rounds},
+                                      categorical=data.branch.categorical)
+    by_hand.fit(np.concatenate([data.X_train, data.X_valid]),
+                np.concatenate([data.y_train, data.y_valid]))
+    np.testing.assert_array_equal(refitted.model.predict_raw(data.X_valid),
+                                  by_hand.predict_raw(data.X_valid))
+
+
+def test_mlp_refits_for_the_epoch_it_kept(branch_data):
+    data = branch_data["dense"]
+    member = trial_member("mlp", {"max_epochs": 60, "patience": 3, "width": 16}, data)
+    assert fitted_length(member.model) == {"max_epochs": member.model.best_epoch_}
+    refitted = refit_member(member, data, seed=0)
+    assert refitted.model.n_epochs_ == member.model.best_epoch_
+
+
+def test_forest_and_linear_keep_their_size(branch_data):
+    forest = trial_member("random_forest", {"n_estimators": 30}, branch_data["trees"])
+    assert fitted_length(forest.model) == {"n_estimators": 30}
+    assert len(refit_member(forest, branch_data["trees"], seed=0).model.model_.estimators_) == 30
+    linear = trial_member("linear", {"C": 0.5}, branch_data["dense"])
+    assert fitted_length(linear.model) == {}
+    assert refit_member(linear, branch_data["dense"], seed=0).params == {"C": 0.5}
+
+
+def test_members_without_data_or_time_stay_as_validated(branch_data):
+    trees, dense = branch_data["trees"], branch_data["dense"]
+    members = [trial_member("xgboost", {"n_estimators": 20}, trees),
+               trial_member("linear", {"C": 1.0}, dense)]
+    lines = []
+    # only the trees branch is upstream: the linear member has no data to refit on
+    refitted, count = refit_members(members, {"trees": trees.branch, "dense": dense.branch},
+                                    [trees], {}, seed=0, deadline=Deadline(None), log=lines.append)
+    assert count == 1
+    assert refitted[0].model is not members[0].model and refitted[1] is members[1]
+    assert lines == ["refit: kept linear-trial (linear) as validated: "
+                     "no training data of its branch upstream"]
+    lines.clear()
+    spent = Deadline(0.001)
+    refitted, count = refit_members(members, {"trees": trees.branch, "dense": dense.branch},
+                                    [trees, dense], {"xgboost-trial": 0.5, "linear-trial": 0.5},
+                                    seed=0, deadline=spent, log=lines.append)
+    assert count == 0 and all(a is b for a, b in zip(refitted, members))
+    assert all(line.endswith("as validated: not enough time left") for line in lines)

@@ -1,0 +1,128 @@
+"""Greedy ensemble selection and stacking on hand-made predictions whose answer is known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from automl.ensemble.selection import greedy_selection
+from automl.ensemble.stacking import LinearStacker, cross_validated_score
+from automl.errors import AutoMLError
+from automl.metrics import get_metric
+
+RMSE = get_metric("rmse", "regression")
+LOG_LOSS = get_metric("log_loss", "binary")
+ROC_AUC = get_metric("roc_auc", "binary")
+
+
+def test_two_members_with_opposite_errors_average_to_the_truth():
+    rng = np.random.default_rng(0)
+    y, error = rng.normal(size=200), rng.normal(size=200)
+    far_off = y + 5.0
+    selection = greedy_selection([y + error, y - error, far_off], y, RMSE, size=10)
+    np.testing.assert_allclose(selection.weights, [0.5, 0.5, 0.0])
+    assert selection.score == pytest.approx(0.0, abs=1e-12)  # the mean is exactly y
+    assert selection.chosen == [0, 1]
+
+
+def test_a_repeated_pick_is_a_larger_weight():
+    # y = 0, A = +1, B = -2: only A, A, B averages to 0
+    y = np.zeros(50)
+    selection = greedy_selection([np.full(50, 1.0), np.full(50, -2.0)], y, RMSE, size=3)
+    np.testing.assert_allclose(selection.weights, [2 / 3, 1 / 3])
+    np.testing.assert_allclose(selection.trajectory, [-1.0, -0.5, 0.0], atol=1e-12)
+
+
+def test_the_best_round_is_kept_when_later_rounds_are_worse():
+    # (A + B) / 2 is perfect after round 2; round 3 must add one and moves away
+    y = np.zeros(50)
+    selection = greedy_selection([np.full(50, 1.0), np.full(50, -1.0)], y, RMSE, size=3)
+    assert selection.trajectory[2] < selection.trajectory[1]
+    np.testing.assert_allclose(selection.weights, [0.5, 0.5])
+    assert selection.score == pytest.approx(0.0, abs=1e-12)
+
+
+def test_members_wrong_on_different_rows_blend_into_a_better_classifier():
+    y = np.tile([0, 1], 100)
+    first_half = np.arange(200) < 100
+    # A is sure and right on the first half, unsure and wrong-leaning on the second; B reversed
+    p_right_a = np.where(first_half, 0.9, 0.4)
+    p_right_b = np.where(first_half, 0.4, 0.9)
+    as_proba = [np.column_stack([np.where(y == 1, 1 - p, p), np.where(y == 1, p, 1 - p)])
+                for p in (p_right_a, p_right_b)]
+    selection = greedy_selection(as_proba, y, LOG_LOSS, size=10)
+    single_best = max(LOG_LOSS.score(y, p) for p in as_proba)
+    np.testing.assert_allclose(selection.weights, [0.5, 0.5])
+    assert selection.score == pytest.approx(np.log(0.65))  # -log_loss of p = 0.65 on every row
+    assert selection.score > single_best
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_never_worse_than_the_best_member(seed):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, size=150)
+    positive = [np.clip(y * rng.uniform(0, 0.3) + rng.uniform(size=150), 0, 1) for _ in range(8)]
+    predictions = [np.column_stack([1 - p, p]) for p in positive]
+    scores = [ROC_AUC.score(y, p) for p in predictions]
+    selection = greedy_selection(predictions, y, ROC_AUC, size=15)
+    assert selection.trajectory[0] == max(scores)  # round one is the best single member
+    assert selection.score >= max(scores)
+    assert selection.weights.sum() == pytest.approx(1.0)
+    blended = sum(w * p for w, p in zip(selection.weights, predictions))
+    assert ROC_AUC.score(y, blended) == pytest.approx(selection.score)
+
+
+def test_a_candidate_with_nan_output_is_never_picked():
+    y = np.linspace(0, 1, 30)
+    broken = np.full(30, np.nan)
+    selection = greedy_selection([broken, y + 0.1], y, RMSE, size=5)
+    np.testing.assert_allclose(selection.weights, [0.0, 1.0])
+
+
+def test_rounds_stop_at_the_time_limit_after_round_one():
+    y = np.zeros(50)
+    outputs = [np.full(50, 1.0), np.full(50, -1.0)]
+    assert len(greedy_selection(outputs, y, RMSE, size=20, time_limit=0.0).trajectory) == 1
+    assert len(greedy_selection(outputs, y, RMSE, size=20, time_limit=None).trajectory) == 20
+
+
+def test_no_candidates_is_an_error():
+    with pytest.raises(AutoMLError, match="needs at least one candidate"):
+        greedy_selection([], np.zeros(3), RMSE, size=3)
+
+
+def test_stacking_learns_a_scale_that_averaging_cannot():
+    rng = np.random.default_rng(1)
+    signal = rng.normal(size=300)
+    y = 2.0 * signal + 1.0
+    outputs = [signal, rng.normal(size=300)]
+    greedy = greedy_selection(outputs, y, RMSE, size=10)
+    stacker = LinearStacker("regression", seed=0)
+    honest = cross_validated_score(stacker, outputs, y, RMSE, n_folds=5)
+    assert honest > greedy.score
+    assert honest == pytest.approx(0.0, abs=1e-6)
+    np.testing.assert_allclose(stacker.fit(outputs, y).predict_raw(outputs), y, atol=1e-6)
+
+
+def test_stacking_score_is_cross_validated_not_in_sample():
+    # twenty members of pure noise: fitted on all rows the meta-model looks useful,
+    # scored on rows it did not see it is a coin toss
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 2, size=200)
+    noise = [rng.uniform(0.05, 0.95, size=200) for _ in range(20)]
+    outputs = [np.column_stack([1 - p, p]) for p in noise]
+    stacker = LinearStacker("binary", n_classes=2, seed=0)
+    in_sample = ROC_AUC.score(y, stacker.fit(outputs, y).predict_raw(outputs))
+    honest = cross_validated_score(stacker, outputs, y, ROC_AUC, n_folds=5)
+    assert in_sample > 0.65
+    assert honest < 0.6 and honest < in_sample
+
+
+def test_stacker_gives_every_class_a_column():
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, size=60)  # class 2 of 3 never appears in these rows
+    outputs = [rng.dirichlet(np.ones(3), size=60) for _ in range(3)]
+    proba = LinearStacker("multiclass", n_classes=3, seed=0).fit(outputs, y).predict_raw(outputs)
+    assert proba.shape == (60, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert (proba[:, 2] == 0).all()
