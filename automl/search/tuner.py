@@ -47,7 +47,7 @@ class SearchPlan:
 
 def run_search(plan: SearchPlan, inputs: TrialInputs, folder: Path, log) -> tuple[list[TrialResult], dict]:
     """All trials (finished and failed) and the driver-side wall seconds per trial."""
-    folder = Path(folder)
+    folder = Path(folder).resolve()  # Tune reads a relative path as a URI with no scheme
     sink = _start_sink(folder, plan.keep_models)
     inputs.sink = sink
     inputs.deadline = None if plan.budget is None else time.time() + plan.budget

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -21,11 +22,16 @@ def automl(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def fitted_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs")
-    code = main(["fit", str(SAMPLE), "--target", "income", "--time-budget", "30s",
-                 "--holdout", "0.2", "--out", str(out), "--quiet"])
+    home = tmp_path_factory.mktemp("home")
+    here = os.getcwd()
+    os.chdir(home)  # a relative --out, as `make demo` gives it
+    try:
+        code = main(["fit", str(SAMPLE), "--target", "income", "--time-budget", "30s",
+                     "--holdout", "0.2", "--out", "runs", "--quiet"])
+    finally:
+        os.chdir(here)
     assert code == 0
-    (run_dir,) = out.iterdir()
+    (run_dir,) = (home / "runs").iterdir()
     return run_dir
 
 
