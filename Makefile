@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install bench clean
+.PHONY: demo test install bench bench-peers clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,3 +28,13 @@ bench: $(STAMP)
 
 clean:
 	rm -rf runs bench_out .pytest_cache
+
+# AutoGluon pins pandas<2.4, so it gets its own environment; the bench runs it there.
+AG_VENV := .venv-autogluon
+bench-peers: $(STAMP)
+	$(PYTHON) -m venv $(AG_VENV)
+	$(AG_VENV)/bin/pip install --quiet "autogluon.tabular[lightgbm,catboost,xgboost]" pyarrow pydantic PyYAML
+	$(AG_VENV)/bin/pip install --quiet --no-deps -e .
+	$(BIN)/pip install --quiet -e ".[bench]"
+	AUTOML_BENCH_PYTHON_AUTOGLUON=$(AG_VENV)/bin/python $(BIN)/automl bench \
+		--systems automl,xgb_default,flaml,autogluon --time-budget 60s --out bench_out

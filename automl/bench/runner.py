@@ -27,7 +27,8 @@ from automl.bench.defaults import (HARD_TIMEOUT_FACTOR, HARD_TIMEOUT_MARGIN, OUT
                                    RESULTS_CSV)
 from automl.bench.protocol import BenchDataset, read_manifest, select_datasets
 from automl.bench.report import markdown, results_frame
-from automl.bench.systems import SYSTEMS, SystemSpec, get_system, missing_requirements
+from automl.bench.systems import (SYSTEMS, SystemSpec, get_system, interpreter,
+                                  missing_requirements)
 from automl.bench.worker import RESULT
 from automl.errors import ConfigError
 from automl.graph.store import atomic_write_json, atomic_write_text
@@ -124,7 +125,7 @@ def run_system(dataset: BenchDataset, spec: SystemSpec, config: BenchConfig) -> 
            "runs_dir": str((Path(config.out) / "runs").resolve()), "n_jobs": config.n_jobs}
     atomic_write_json(work_dir / "job.json", job)
     started = time.monotonic()
-    result = _run_worker(work_dir, config.timeout)
+    result = _run_worker(work_dir, config.timeout, interpreter(spec.key))
     base = {"dataset": dataset.name, "task": dataset.task, "system": spec.key,
             "time_budget_s": config.time_budget, "wall_seconds": time.monotonic() - started}
     if result["status"] == "ok":
@@ -133,9 +134,9 @@ def run_system(dataset: BenchDataset, spec: SystemSpec, config: BenchConfig) -> 
             for variant in spec.variants]
 
 
-def _run_worker(work_dir: Path, timeout: float) -> dict:
+def _run_worker(work_dir: Path, timeout: float, python: str) -> dict:
     log_path = work_dir / "worker.log"
-    command = [sys.executable, "-m", "automl.bench.worker", str(work_dir / "job.json")]
+    command = [python, "-m", "automl.bench.worker", str(work_dir / "job.json")]
     with open(log_path, "wb") as log:
         # a session of its own: on a time-out the whole group (the worker and any helper
         # processes it started) is killed, not just the worker

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -63,7 +66,8 @@ _BUILT_IN = [
                "pip install -e '.[bench]' (or: pip install flaml lightgbm)"),
     SystemSpec("autogluon", "automl.bench.peers:fit_autogluon", PEER, ("best",),
                ("autogluon.tabular",),
-               "pip install autogluon.tabular, in its own environment: it needs pandas<2.4"),
+               "pip install autogluon.tabular in its own environment (it needs pandas<2.4) and "
+               "point AUTOML_BENCH_PYTHON_AUTOGLUON at that environment's python"),
 ]
 SYSTEMS: dict[str, SystemSpec] = {}
 
@@ -90,8 +94,28 @@ def get_system(key: str) -> SystemSpec:
     return SYSTEMS[key]
 
 
+def interpreter(key: str) -> str:
+    """The Python that runs system `key`: $AUTOML_BENCH_PYTHON_<KEY> when set, else this one.
+
+    A peer whose pins clash with ours (AutoGluon wants pandas<2.4) lives in its own
+    virtual environment, with automl installed there too (`pip install --no-deps -e .`).
+    """
+    return os.environ.get(f"AUTOML_BENCH_PYTHON_{key.upper()}") or sys.executable
+
+
 def missing_requirements(spec: SystemSpec) -> list[str]:
+    python = interpreter(spec.key)
+    if python != sys.executable:
+        return [name for name in spec.requires if not _importable_by(python, name)]
     return [name for name in spec.requires if not _importable(name)]
+
+
+def _importable_by(python: str, name: str) -> bool:
+    check = f"import importlib.util, sys; sys.exit(importlib.util.find_spec({name!r}) is None)"
+    try:
+        return subprocess.run([python, "-c", check], capture_output=True, timeout=60).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
 
 
 def _importable(name: str) -> bool:

@@ -64,3 +64,19 @@ def test_ordinal_encoding_codes_categories_and_dates_and_keeps_missing():
     assert encoded[:, 1].tolist() == [0, 1]
     assert encoded[0, 2] == 10 and np.isnan(encoded[1, 2])
     assert encoded[0, 3] == 3.0 and np.isnan(encoded[1, 3])
+
+
+def test_a_system_may_run_in_another_python(monkeypatch):
+    import shutil
+    import sys
+
+    from automl.bench.systems import get_system, interpreter, missing_requirements
+
+    other = shutil.which("python3")
+    if other is None or other == sys.executable:
+        pytest.skip("no second Python on this machine")
+    monkeypatch.setenv("AUTOML_BENCH_PYTHON_AUTOGLUON", other)
+    assert interpreter("autogluon") == other
+    assert interpreter("flaml") == sys.executable
+    # the check asks that interpreter, not this one: the system python has no autogluon
+    assert missing_requirements(get_system("autogluon")) == ["autogluon.tabular"]
