@@ -45,14 +45,23 @@ class Predictor:
             warnings.warn(f"ignoring {len(ignored)} input column(s) the model does not use: "
                           + ", ".join(map(str, ignored[:10])) + (" ..." if len(ignored) > 10 else ""),
                           IgnoredColumnsWarning, stacklevel=2)
-        features = prepare_features(frame, self.schema)
+        return self._outputs(prepare_features(frame, self.schema))
+
+    def _outputs(self, features: pd.DataFrame) -> list[np.ndarray]:
         encoded = {name: b.transform(features) for name, b in self.branches.items()
                    if any(m.branch == name for m in self.members)}
         return [m.model.predict_raw(encoded[m.branch]) for m in self.members]
 
     def predict_raw(self, frame: pd.DataFrame) -> np.ndarray:
         """The combined output: probabilities (n, k) or values (n,)."""
-        outputs = self.member_outputs(frame)
+        return self._combine(self.member_outputs(frame))
+
+    def predict_features(self, features: pd.DataFrame) -> np.ndarray:
+        """`predict_raw` for rows already in model-ready form (`prepare_features`'s
+        output), such as the synthetic rows a distillation makes."""
+        return self._combine(self._outputs(features))
+
+    def _combine(self, outputs: list[np.ndarray]) -> np.ndarray:
         if self.stacker is not None:
             return self.stacker.predict_raw(outputs)
         total = sum(m.weight for m in self.members)

@@ -24,6 +24,9 @@ STAGES: dict[str, str] = {
     "preprocess": "automl.preprocess.stage:run",
     "search": "automl.search.stage:run",
     "ensemble": "automl.ensemble.stage:run",
+    "distill": "automl.compress.distill:run",
+    "compress": "automl.compress.choose:run",
+    "export": "automl.compress.export:run",
 }
 
 

@@ -57,17 +57,20 @@ class EnsembleParams(Strict):
 
 
 class DistillParams(Strict):
-    students: list[Literal["gbdt", "mlp", "linear", "rules"]] = ["gbdt", "mlp", "linear", "rules"]
+    # small xgboost models and shallow trees (rules) so far; MLP and linear students to come
+    students: list[Literal["gbdt", "rules"]] = Field(["gbdt", "rules"], min_length=1)
     augment: Literal["munge", "gibbs", "none"] = "munge"
     multiplier: float = Field(2.0, ge=0, le=20)
     budget_share: float = Field(0.2, gt=0, le=1)
 
 
 class CompressParams(Strict):
+    # prune / lowrank / int8 act on MLP students, which are still to come
     prune: bool = True
     lowrank: bool = True
     int8: bool = True
-    max_score_drop: float = Field(0.01, ge=0)
+    max_score_drop: float = Field(0.01, ge=0, description="most the validation score may fall "
+                                  "below the teacher's, in the metric's units")
     max_size_kb: float | None = Field(None, gt=0)
     max_latency_ms: float | None = Field(None, gt=0)
 
@@ -150,7 +153,7 @@ ALLOWED_INPUTS: dict[str, tuple[str, ...]] = {
     "ensemble": ("search",),
     "distill": ("ensemble", "search"),
     "compress": ("distill",),
-    "export": ("compress", "distill"),
+    "export": ("compress",),
     "report": ("ingest", "search", "ensemble", "distill", "compress", "export"),
 }
 # How many inputs each kind takes: (min, max); None is no upper bound.

@@ -1,0 +1,134 @@
+"""ONNX export with the preprocessing inside, and the parity check that proves it.
+
+The graph takes one input per model-ready column (`automl.data.prepare_features`):
+a float tensor per number, a string tensor per category (a missing category is fed as
+the empty string, which the encoder treats as unseen, i.e. missing). Datetime columns
+arrive as their parts (`<col>__year`, ...), as the schema names them.
+
+So far: the `trees` branch followed by an xgboost model or an sklearn decision tree
+(skl2onnx converts the branch's ColumnTransformer and the tree, onnxmltools the
+booster), as DESIGN.md's route describes.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from automl.errors import AutoMLError
+from automl.preprocess.branches import Branch
+
+OPSETS = {"": 17, "ai.onnx.ml": 3}
+
+
+class ParityError(AutoMLError):
+    """The exported graph does not predict what the Python model predicts."""
+
+
+def export_trees_model(branch: Branch, estimator, features: pd.DataFrame) -> bytes:
+    """The serialized ONNX model of `branch` + a fitted xgboost model or sklearn tree."""
+    from skl2onnx import convert_sklearn
+
+    _register_xgboost()
+    pipeline = Pipeline([("preprocess", branch.transformer), ("model", estimator)])
+    options = {id(estimator): {"zipmap": False}} if hasattr(estimator, "predict_proba") else None
+    with warnings.catch_warnings():  # skl2onnx warns about opset choices we make on purpose
+        warnings.simplefilter("ignore")
+        model = convert_sklearn(pipeline, initial_types=input_types(features),
+                                options=options, target_opset=OPSETS)
+    if hasattr(estimator, "tree_"):
+        _route_missing(model, estimator.tree_)
+    return model.SerializeToString()
+
+
+def _route_missing(model, tree) -> None:
+    """Send a missing value down the side sklearn sends it (`missing_go_to_left`).
+
+    skl2onnx leaves ONNX's `nodes_missing_value_tracks_true` at 0, so a NaN would take
+    the false branch everywhere; sklearn learned a side per node. In BRANCH_LEQ mode the
+    true branch is sklearn's left child.
+    """
+    import onnx
+
+    for node in model.graph.node:
+        if not node.op_type.startswith("TreeEnsemble"):
+            continue
+        attrs = {a.name: a for a in node.attribute}
+        routes = [int(tree.missing_go_to_left[i]) for i in attrs["nodes_nodeids"].ints]
+        node.attribute.remove(attrs["nodes_missing_value_tracks_true"])
+        node.attribute.append(onnx.helper.make_attribute("nodes_missing_value_tracks_true", routes))
+
+
+def input_types(features: pd.DataFrame) -> list:
+    from skl2onnx.common.data_types import FloatTensorType, StringTensorType
+
+    return [(name, StringTensorType([None, 1]) if _is_text(features[name])
+             else FloatTensorType([None, 1])) for name in features.columns]
+
+
+def feeds(features: pd.DataFrame) -> dict[str, np.ndarray]:
+    """onnxruntime inputs for model-ready rows: one (n, 1) column each."""
+    out = {}
+    for name in features.columns:
+        column = features[name]
+        if _is_text(column):
+            out[name] = column.fillna("").astype(str).to_numpy().reshape(-1, 1)
+        else:
+            out[name] = column.to_numpy(dtype=np.float32).reshape(-1, 1)
+    return out
+
+
+def run_onnx(onnx_bytes: bytes, features: pd.DataFrame) -> np.ndarray:
+    """What the graph returns as `predict_raw` would: probabilities (n, k) or values (n,)."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
+    outputs = session.run(None, feeds(features))
+    if len(outputs) == 2:  # classifier: labels, probabilities
+        return np.asarray(outputs[1], dtype=np.float64)
+    return np.asarray(outputs[0], dtype=np.float64).reshape(-1)
+
+
+def check_parity(onnx_bytes: bytes, python_output: np.ndarray, features: pd.DataFrame,
+                 tolerance: float = 1e-4) -> float:
+    """Max abs difference between ONNX and Python outputs; ParityError past `tolerance`
+    (and, for classes, on any differing label)."""
+    got = run_onnx(onnx_bytes, features)
+    expected = np.asarray(python_output, dtype=np.float64)
+    if got.shape != expected.shape:
+        raise ParityError(f"ONNX output has shape {got.shape}, Python {expected.shape}")
+    difference = float(np.max(np.abs(got - expected))) if got.size else 0.0
+    if difference > tolerance:
+        raise ParityError(f"ONNX and Python outputs differ by up to {difference:.3g} "
+                          f"(tolerance {tolerance:g}); the export is not faithful")
+    if expected.ndim == 2 and (got.argmax(axis=1) != expected.argmax(axis=1)).any():
+        raise ParityError("ONNX and Python predict different labels for some rows")
+    return difference
+
+
+def _is_text(column: pd.Series) -> bool:
+    return not pd.api.types.is_numeric_dtype(column)
+
+
+_registered = False
+
+
+def _register_xgboost() -> None:
+    global _registered
+    if _registered:
+        return
+    from onnxmltools.convert.xgboost.operator_converters.XGBoost import convert_xgboost
+    from skl2onnx import update_registered_converter
+    from skl2onnx.common.shape_calculator import (calculate_linear_classifier_output_shapes,
+                                                  calculate_linear_regressor_output_shapes)
+    from xgboost import XGBClassifier, XGBRegressor
+
+    update_registered_converter(XGBClassifier, "XGBoostXGBClassifier",
+                                calculate_linear_classifier_output_shapes, convert_xgboost,
+                                options={"nocl": [True, False], "zipmap": [True, False, "columns"]})
+    update_registered_converter(XGBRegressor, "XGBoostXGBRegressor",
+                                calculate_linear_regressor_output_shapes, convert_xgboost)
+    _registered = True

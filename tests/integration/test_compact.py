@@ -1,0 +1,76 @@
+"""Distil a real ensemble into a compact model, export it, and check what was written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from automl import AutoML
+from automl.compress.onnx_export import run_onnx
+from automl.data import prepare_features
+from automl.search import runtime
+from tests.conftest import make_table
+
+
+@pytest.fixture(scope="module", autouse=True)
+def local_ray():
+    runtime.connect(None)
+
+
+def _pipeline(folder: Path, compress: dict) -> Path:
+    nodes = [
+        {"name": "data", "kind": "ingest"},
+        {"name": "trees", "kind": "preprocess", "inputs": ["data"], "params": {"branch": "trees"}},
+        {"name": "dense", "kind": "preprocess", "inputs": ["data"], "params": {"branch": "dense"}},
+        {"name": "search", "kind": "search", "inputs": ["trees", "dense"],
+         "params": {"families": ["xgboost", "linear"], "max_trials": 6}},
+        {"name": "ensemble", "kind": "ensemble", "inputs": ["search"]},
+        {"name": "distill", "kind": "distill", "inputs": ["ensemble"],
+         "params": {"multiplier": 1.0}},
+        {"name": "compress", "kind": "compress", "inputs": ["distill"], "params": compress},
+        {"name": "export", "kind": "export", "inputs": ["compress"]},
+    ]
+    path = folder / "compact.yaml"
+    path.write_text(json.dumps({"name": "compact-test", "nodes": nodes}))
+    return path
+
+
+@pytest.mark.parametrize("task", ["binary", "regression"])
+def test_compact_model_is_exported_and_agrees_with_python(tmp_path, task):
+    frame = make_table(n=600, task=task)
+    model = AutoML(pipeline=_pipeline(tmp_path, {"max_score_drop": 1.0}), out=tmp_path,
+                   verbose=False).fit(frame, target="y")
+    folder = Path(model.run_dir_) / "compact"
+    for name in ("compact.onnx", "compact.json", "compact.md", "pareto.csv",
+                 "rules.txt", "rules.py", "rules.sql"):
+        assert (folder / name).is_file(), name
+    card = json.loads((folder / "compact.json").read_text())
+    chosen = card["chosen"]
+    assert chosen is not None and chosen["parity_max_abs_diff"] <= 1e-4
+    assert chosen["size_bytes"] == (folder / "compact.onnx").stat().st_size
+    front = pd.read_csv(folder / "pareto.csv")
+    assert front["chosen"].sum() == 1 and front["on_front"].any()
+    # the file serves raw rows' model-ready columns, also a category it never saw
+    rows = frame.drop(columns="y").head(50).copy()
+    rows.loc[rows.index[0], "colour"] = "ultraviolet"
+    output = run_onnx((folder / "compact.onnx").read_bytes(),
+                      prepare_features(rows, model.predictor_.schema))
+    assert output.shape == ((50,) if task == "regression" else (50, 2))
+    assert np.isfinite(output).all()
+
+
+def test_unmet_constraints_keep_the_ensemble_with_a_clear_reason(tmp_path):
+    frame = make_table(n=400)
+    model = AutoML(pipeline=_pipeline(tmp_path, {"max_size_kb": 0.001}), out=tmp_path,
+                   verbose=False).fit(frame, target="y")
+    folder = Path(model.run_dir_) / "compact"
+    card = json.loads((folder / "compact.json").read_text())
+    assert card["chosen"] is None
+    assert "no student meets the constraints" in card["reason"]
+    assert "over max_size_kb 0.001" in card["reason"]
+    assert not (folder / "compact.onnx").exists()
+    assert model.predict(frame.drop(columns="y")).shape == (400,)  # the ensemble still predicts

@@ -1,0 +1,71 @@
+"""The trees branch + xgboost in one ONNX graph predicts what Python predicts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from xgboost import XGBClassifier, XGBRegressor
+
+from automl.compress.onnx_export import ParityError, check_parity, export_trees_model
+from automl.data import infer_schema, prepare_features
+from automl.graph.spec import PreprocessParams
+from automl.preprocess import build_branch
+from tests.conftest import make_table
+
+
+def _student(task: str):
+    frame = make_table(n=600, task=task, seed=1)
+    frame.loc[frame.index[:30], "colour"] = np.nan  # a missing category seen in training
+    schema = infer_schema(frame, "y")
+    features = prepare_features(frame, schema)
+    y = schema.encode_target(frame["y"])
+    branch, X = build_branch(PreprocessParams(branch="trees"), schema, features, y)
+    cls = XGBRegressor if task == "regression" else XGBClassifier
+    model = cls(n_estimators=30, max_depth=3, n_jobs=1).fit(X, y)
+    return schema, branch, model
+
+
+def _surprising_rows(schema):
+    frame = make_table(n=200, task=schema.task, seed=2)
+    frame.loc[frame.index[:10], "colour"] = "ultraviolet"  # unseen
+    frame.loc[frame.index[10:20], "colour"] = np.nan
+    frame.loc[frame.index[20:30], "x2"] = np.nan
+    return prepare_features(frame, schema)
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_onnx_matches_python(task):
+    schema, branch, model = _student(task)
+    rows = _surprising_rows(schema)
+    onnx_bytes = export_trees_model(branch, model, rows)
+    X = branch.transform(rows)
+    python = model.predict(X) if task == "regression" else model.predict_proba(X)
+    assert check_parity(onnx_bytes, python, rows) <= 1e-4
+    assert len(onnx_bytes) < 200_000  # a small model stays small
+
+
+def test_parity_check_fails_loudly():
+    schema, branch, model = _student("binary")
+    rows = _surprising_rows(schema)
+    onnx_bytes = export_trees_model(branch, model, rows)
+    wrong = model.predict_proba(branch.transform(rows))[:, ::-1]  # swapped classes
+    with pytest.raises(ParityError, match="differ by up to"):
+        check_parity(onnx_bytes, wrong, rows)
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_a_decision_tree_exports_with_its_missing_value_routes(task):
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+    schema, branch, _ = _student(task)
+    frame = make_table(n=600, task=task, seed=1)
+    frame.loc[frame.index[:30], "colour"] = np.nan
+    features = prepare_features(frame, schema)
+    X = branch.transform(features)
+    cls = DecisionTreeRegressor if task == "regression" else DecisionTreeClassifier
+    tree = cls(max_depth=4, random_state=0).fit(X, schema.encode_target(frame["y"]))
+    rows = _surprising_rows(schema)
+    onnx_bytes = export_trees_model(branch, tree, rows)
+    X_rows = branch.transform(rows)
+    python = tree.predict(X_rows) if task == "regression" else tree.predict_proba(X_rows)
+    assert check_parity(onnx_bytes, python, rows) <= 1e-4

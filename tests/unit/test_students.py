@@ -1,0 +1,57 @@
+"""Students learn the teacher's probabilities, not just its labels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from xgboost import XGBClassifier, XGBRegressor
+
+from automl.compress.students import (fit_gbdt_student, fit_tree_student, soft_rows,
+                                      student_output)
+
+
+def test_soft_rows_carry_the_teachers_distribution():
+    X = np.arange(6, dtype=float).reshape(3, 2)
+    proba = np.array([[0.7, 0.3, 0.0], [0.1, 0.1, 0.8], [1.0, 0.0, 0.0]])
+    X_soft, labels, weights = soft_rows(X, proba)
+    # zero-probability classes are dropped, except that every class stays present
+    assert sorted(labels.tolist()) == [0, 0, 0, 1, 1, 2]
+    for row in range(3):
+        mine = (X_soft == X[row]).all(axis=1)
+        np.testing.assert_allclose(weights[mine].sum(), proba[row][proba[row] > 0].sum())
+
+
+def test_a_tree_student_reproduces_soft_probabilities():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(2000, 1))
+    p_yes = np.where(X[:, 0] < 0.5, 0.7, 0.2)  # the teacher is unsure: never 0 or 1
+    teacher = np.column_stack([1 - p_yes, p_yes])
+    tree = fit_tree_student(X, teacher, "binary", max_depth=1)
+    got = student_output(tree, np.array([[0.25], [0.75]]), "binary")[:, 1]
+    np.testing.assert_allclose(got, [0.7, 0.2], atol=1e-9)  # hard labels would give 1 and 0
+
+
+# The teacher overfits 2,000 rows; a 40-tree student follows its broad shape, not its noise.
+@pytest.mark.parametrize("task, agreement", [("binary", 0.9), ("multiclass", 0.8)])
+def test_a_small_gbdt_student_agrees_with_a_big_teacher(task, agreement):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(3000, 5))
+    signal = X[:, 0] + np.sin(2 * X[:, 1]) + 0.5 * X[:, 2] * X[:, 3]
+    y = (signal > 0).astype(int) if task == "binary" else np.digitize(signal, [-1, 0.5])
+    teacher = XGBClassifier(n_estimators=300, max_depth=6, n_jobs=1).fit(X[:2000], y[:2000])
+    soft = teacher.predict_proba(X[:2000])
+    student = fit_gbdt_student(X[:2000], soft, task, n_estimators=40, max_depth=3)
+    held_out = X[2000:]
+    agree = (student_output(student, held_out, task).argmax(1)
+             == teacher.predict_proba(held_out).argmax(1)).mean()
+    assert agree > agreement, agree
+
+
+def test_a_regression_student_fits_the_teachers_values():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(2000, 3))
+    teacher = XGBRegressor(n_estimators=200, n_jobs=1).fit(X, X[:, 0] ** 2 + X[:, 1])
+    values = teacher.predict(X)
+    student = fit_gbdt_student(X, values, "regression", n_estimators=50, max_depth=3)
+    residual = student_output(student, X, "regression") - values
+    assert np.sqrt(np.mean(residual ** 2)) < 0.25 * values.std()
