@@ -14,6 +14,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from automl.data.ingest import read_table
+from automl.data.schema import plain_label, sorted_labels
 from automl.errors import ConfigError, DataError, did_you_mean, listing
 from automl.metrics import REGRESSION, TASKS
 
@@ -92,15 +93,6 @@ def load_table(dataset: BenchDataset, max_rows: int = MAX_ROWS) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def label_key(label):
-    """A label as a plain Python value, so 1, np.int8(1) and 1.0 are the same class."""
-    if isinstance(label, np.generic):
-        label = label.item()
-    if isinstance(label, float) and label.is_integer():
-        return int(label)
-    return label
-
-
 def align_proba(proba, model_classes, classes: list) -> np.ndarray:
     """Reorder a model's probability columns (in `model_classes` order) to `classes` order.
 
@@ -119,15 +111,7 @@ def align_proba(proba, model_classes, classes: list) -> np.ndarray:
 
 
 def _text(label) -> str:
-    return str(label_key(label))
-
-
-def sorted_labels(y: pd.Series) -> list:
-    labels = list(dict.fromkeys(label_key(v) for v in y))
-    try:
-        return sorted(labels)
-    except TypeError:  # mixed label types: compare as text
-        return sorted(labels, key=str)
+    return str(plain_label(label))
 
 
 @dataclass
@@ -149,7 +133,7 @@ class TrainData:
         if self.classes is None:
             return y.to_numpy(dtype=np.float64)
         index = {label: i for i, label in enumerate(self.classes)}
-        return np.array([index[label_key(v)] for v in y], dtype=np.int64)
+        return np.array([index[plain_label(v)] for v in y], dtype=np.int64)
 
     def frame(self) -> pd.DataFrame:
         """Features and target in one frame, for systems that take a table and a column name."""

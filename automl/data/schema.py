@@ -60,8 +60,8 @@ class Schema(BaseModel):
         """Class labels to 0..k-1 codes; regression targets to float."""
         if self.task == REGRESSION:
             return pd.to_numeric(y, errors="coerce").to_numpy(dtype=np.float64)
-        codes = {_plain(label): i for i, label in enumerate(self.classes)}
-        values = [_plain(v) for v in y]
+        codes = {plain_label(label): i for i, label in enumerate(self.classes)}
+        values = [plain_label(v) for v in y]
         unknown = sorted({str(v) for v in values if v not in codes})
         if unknown:
             raise DataError(f"target has labels not seen at fit time: {', '.join(unknown[:5])}")
@@ -91,7 +91,7 @@ def infer_schema(frame: pd.DataFrame, target: str, task: str | None = None) -> S
             f"only {len(present)} rows have a value in {target!r}; automl needs at least {MIN_ROWS}"
         )
     task = _check_task(present[target], target, task)
-    classes = None if task == REGRESSION else _classes(present[target])
+    classes = None if task == REGRESSION else sorted_labels(present[target])
     columns, dropped = _infer_columns(present.drop(columns=[target]))
     if not columns:
         raise DataError(
@@ -108,7 +108,7 @@ def _check_task(y: pd.Series, target: str, task: str | None) -> str:
     n_distinct = y.nunique()
     if n_distinct < 2:
         raise DataError(
-            f"target column {target!r} has a single value ({_plain(y.iloc[0])!r}) in every row; "
+            f"target column {target!r} has a single value ({plain_label(y.iloc[0])!r}) in every row; "
             "there is nothing to predict: choose another target"
         )
     if task is None:
@@ -135,16 +135,17 @@ def infer_task(y: pd.Series) -> str:
     return REGRESSION
 
 
-def _classes(y: pd.Series) -> list:
-    labels = [_plain(v) for v in y.dropna().unique()]
+def sorted_labels(y: pd.Series) -> list:
+    labels = [plain_label(v) for v in y.dropna().unique()]
     try:
         return sorted(labels)
     except TypeError:  # mixed label types: compare as text
         return sorted(labels, key=str)
 
 
-def _plain(value):
-    """A JSON-friendly Python scalar for a label (numpy scalars become int/float/str)."""
+def plain_label(value):
+    """A label as a plain Python value, so 1, np.int8(1) and 1.0 are the same class
+    (and JSON can hold it)."""
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and value.is_integer():
@@ -274,7 +275,7 @@ def _as_numbers(values: pd.Series, name: str) -> pd.Series:
 
 
 def _as_categories(values: pd.Series) -> pd.Series:
-    as_text = values.astype(object).map(lambda v: v if isinstance(v, str) else str(_plain(v)))
+    as_text = values.astype(object).map(lambda v: v if isinstance(v, str) else str(plain_label(v)))
     return as_text.where(values.notna(), np.nan).astype(object)
 
 

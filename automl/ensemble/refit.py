@@ -22,26 +22,10 @@ from automl.preprocess.stage import BranchData
 TIME_FACTOR = 2.0
 
 
-def fitted_length(model) -> dict:
-    """The trial's own length of training, as the family's params: the epoch an MLP kept,
-    the boosting rounds xgboost kept after early stopping, the trees a forest grew."""
-    if getattr(model, "best_epoch_", 0) > 0:
-        return {"max_epochs": int(model.best_epoch_)}
-    estimator = getattr(model, "model_", None)
-    best_iteration = getattr(estimator, "best_iteration", None)  # xgboost, early-stopped
-    if best_iteration is not None:
-        return {"n_estimators": int(best_iteration) + 1}
-    if hasattr(model, "n_rounds_"):
-        return {"n_estimators": int(model.n_rounds_)}
-    if hasattr(estimator, "estimators_"):  # a forest grown within its time limit
-        return {"n_estimators": len(estimator.estimators_)}
-    return {}
-
-
 def refit_member(member: Member, data: BranchData, seed: int,
                  time_limit: float | None = None) -> Member:
     schema, old = data.schema, member.model
-    params = {**member.params, **fitted_length(old)}
+    params = {**member.params, **old.trained_length()}
     model = family_class(member.family)(
         task=schema.task, n_classes=len(schema.classes or []), params=params,
         categorical=data.branch.categorical, seed=seed, n_jobs=getattr(old, "n_jobs", 1))

@@ -42,6 +42,12 @@ class RunStore:
     def load(self, name: str, key: str) -> Any:
         return joblib.load(self._dir(name, key) / "output.joblib")
 
+    def latest(self, name: str):
+        """The most recently finished output of node `name` (any key), or None."""
+        finished = sorted((self.root / "nodes" / name).glob("*/done.json"),
+                          key=lambda done: read_json(done)["finished"])
+        return self.load(name, finished[-1].parent.name) if finished else None
+
     def artifact_dir(self, name: str, key: str) -> Path:
         """A folder where a stage may write files next to its output."""
         path = self._dir(name, key)

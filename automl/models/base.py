@@ -57,6 +57,11 @@ class Family(BaseEstimator):
             return self._full_proba(self.model_.predict_proba(X), self.classes_seen_)
         return self.model_.predict(X)
 
+    def trained_length(self) -> dict:
+        """The params that repeat this fit's length of training without early stopping
+        (a refit on train + validation has no rows left to stop on). {} for one-shot fits."""
+        return {}
+
     # ---- helpers shared by the families -----------------------------------------------
 
     def _checked_params(self) -> dict:

@@ -81,6 +81,9 @@ class ForestFamily(Family):
     def n_rounds_(self) -> int:
         return len(self.model_.estimators_)
 
+    def trained_length(self) -> dict:
+        return {"n_estimators": self.n_rounds_}  # the trees grown within the time limit
+
 
 class _ValidSum:
     """The forest's validation prediction, kept up to date one chunk at a time.

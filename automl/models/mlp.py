@@ -179,6 +179,10 @@ class MLPFamily(Family):
         state.pop("_net", None)  # rebuilt from arch_ and weights_ after loading
         return state
 
+    def trained_length(self) -> dict:
+        # the epoch whose weights were kept; without a validation part, the epochs run
+        return {"max_epochs": int(self.best_epoch_ or self.n_epochs_)}
+
     def predict_raw(self, X) -> np.ndarray:
         X = self._inputs(X)
         with _torch_threads(self.n_jobs), torch.no_grad():

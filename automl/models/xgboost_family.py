@@ -80,3 +80,7 @@ class XGBoostFamily(Family):
     def n_rounds_(self) -> int:
         return self.model_.get_booster().num_boosted_rounds()
 
+    def trained_length(self) -> dict:
+        best = getattr(self.model_, "best_iteration", None)  # set when early stopping ran
+        return {"n_estimators": self.n_rounds_ if best is None else int(best) + 1}
+

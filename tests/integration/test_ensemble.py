@@ -13,7 +13,6 @@ import pytest
 import ray
 
 from automl import AutoML
-from automl.ensemble.refit import fitted_length
 from automl.graph.context import Settings
 from automl.graph.load import validate_graph
 from automl.graph.run import fit_run
@@ -144,7 +143,7 @@ def test_two_searches_stacking_and_refit(tmp_path, frame):
     for member in ensemble.members:  # refitted, as long as its trial trained
         trial = trials[member.name]
         assert member.model is not trial.model
-        assert member.params == {**trial.params, **fitted_length(trial.model)}
+        assert member.params == {**trial.params, **trial.model.trained_length()}
         if member.family == "xgboost":
             assert member.model.n_rounds_ == trial.model.model_.best_iteration + 1
     assert json.loads((result.run_dir / "metrics.json").read_text())["valid_in_sample"] is True

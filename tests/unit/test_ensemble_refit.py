@@ -9,7 +9,7 @@ from automl.budget import Deadline
 from automl.data.schema import infer_schema, prepare_features
 from automl.data.split import split_dataset
 from automl.ensemble.predictor import Member
-from automl.ensemble.refit import fitted_length, refit_member, refit_members
+from automl.ensemble.refit import refit_member, refit_members
 from automl.graph.spec import PreprocessParams
 from automl.models.registry import family_class
 from automl.preprocess.branches import build_branch
@@ -67,17 +67,17 @@ def test_xgboost_refits_with_the_rounds_early_stopping_kept(branch_data):
 def test_mlp_refits_for_the_epoch_it_kept(branch_data):
     data = branch_data["dense"]
     member = trial_member("mlp", {"max_epochs": 60, "patience": 3, "width": 16}, data)
-    assert fitted_length(member.model) == {"max_epochs": member.model.best_epoch_}
+    assert member.model.trained_length() == {"max_epochs": member.model.best_epoch_}
     refitted = refit_member(member, data, seed=0)
     assert refitted.model.n_epochs_ == member.model.best_epoch_
 
 
 def test_forest_and_linear_keep_their_size(branch_data):
     forest = trial_member("random_forest", {"n_estimators": 30}, branch_data["trees"])
-    assert fitted_length(forest.model) == {"n_estimators": 30}
+    assert forest.model.trained_length() == {"n_estimators": 30}
     assert len(refit_member(forest, branch_data["trees"], seed=0).model.model_.estimators_) == 30
     linear = trial_member("linear", {"C": 0.5}, branch_data["dense"])
-    assert fitted_length(linear.model) == {}
+    assert linear.model.trained_length() == {}
     assert refit_member(linear, branch_data["dense"], seed=0).params == {"C": 0.5}
 
 
