@@ -117,6 +117,9 @@ def _add_bench(commands) -> None:
     bench.add_argument("--hard-timeout", default=None, metavar="DURATION",
                        help=f"kill a system's run after this long (default: budget x "
                             f"{defaults.HARD_TIMEOUT_FACTOR} + {defaults.HARD_TIMEOUT_MARGIN:g}s)")
+    bench.add_argument("--pipeline", default="default",
+                       help="the graph automl runs (default: default; 'compact' adds the "
+                            "compact model as variant 'compact')")
     bench.add_argument("--out", default=defaults.OUT,
                        help=f"folder for results.csv, bench.md, run folders "
                             f"(default: {defaults.OUT})")
@@ -192,6 +195,9 @@ def _bench(args) -> int:
     from automl.bench.runner import BenchConfig, run_bench
     from automl.budget import parse_duration
 
+    from automl.graph.load import load_graph
+
+    load_graph(args.pipeline)  # a bad graph fails here, not in every worker
     timeout = None
     if args.hard_timeout is not None:
         timeout = parse_duration(args.hard_timeout, "hard time-out")
@@ -199,7 +205,7 @@ def _bench(args) -> int:
                          datasets=_names(args.datasets, "--datasets"),
                          systems=_names(args.systems, "--systems"),
                          time_budget=parse_duration(args.time_budget), out=Path(args.out),
-                         hard_timeout=timeout)
+                         hard_timeout=timeout, pipeline=args.pipeline)
     try:
         result = run_bench(config)
     except KeyboardInterrupt:

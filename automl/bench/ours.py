@@ -1,7 +1,9 @@
 """The project itself, benchmarked through its public API exactly as a user calls it.
 
 It yields one result row per model a run produces: "ensemble" (the run's final model)
-now; the compact model joins as variant "compact" when the compression stage lands.
+"single" (the search's best trial alone, what the ensemble is measured against) and,
+when the pipeline exports one (`--pipeline compact`), "compact": compact.onnx run in
+onnxruntime, the file a production engineer would ship.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import pandas as pd
 
 from automl.bench.protocol import align_proba
 from automl.bench.systems import FitJob, Fitted
+from automl.graph.store import RunStore, atomic_dump
 
 
 def fit_automl(job: FitJob) -> list[Fitted]:
@@ -20,16 +23,53 @@ def fit_automl(job: FitJob) -> list[Fitted]:
 
     train = job.train
     # holdout=0: the bench's 20% is the test part; the run keeps its own validation split
-    model = AutoML(time_budget=job.budget, holdout=0.0, verbose=False, out=job.runs_dir,
-                   task=train.task)
+    model = AutoML(pipeline=job.pipeline, time_budget=job.budget, holdout=0.0, verbose=False,
+                   out=job.runs_dir, task=train.task)
     model.fit(train.frame(), target=train.dataset.target)
-
-    def predict(X: pd.DataFrame) -> np.ndarray:
-        if train.classes is None:
-            return model.predict(X)
-        return align_proba(model.predict_proba(X), model.classes_, train.classes)
 
     def save(_folder: Path) -> Path:
         return Path(model.run_dir_) / "model"  # the bundle `automl predict` loads
 
-    return [Fitted("ensemble", predict, save)]
+    fitted = [Fitted("ensemble", _predict_with(model.predictor_, train), save)]
+    search = RunStore(model.run_dir_).latest("search")
+    if search is not None:
+        single = search.predictor()
+
+        def save_single(folder: Path) -> Path:
+            atomic_dump(folder / "single.joblib", single)
+            return folder / "single.joblib"
+
+        fitted.append(Fitted("single", _predict_with(single, train), save_single))
+    onnx_path = Path(model.run_dir_) / "compact" / "compact.onnx"
+    if onnx_path.is_file():
+        fitted.append(Fitted("compact", _predict_onnx(onnx_path, model.predictor_.schema, train),
+                             lambda _folder: onnx_path))
+    return fitted
+
+
+def _predict_onnx(path: Path, schema, train):
+    import onnxruntime as ort
+
+    from automl.compress.onnx_export import feeds
+    from automl.data import prepare_features
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def predict(X: pd.DataFrame) -> np.ndarray:
+        outputs = session.run(None, feeds(prepare_features(X, schema)))
+        if train.classes is None:
+            return np.asarray(outputs[0], dtype=np.float64).reshape(-1)
+        return align_proba(outputs[1], schema.classes, train.classes)
+
+    return predict
+
+
+def _predict_with(predictor, train):
+    def predict(X: pd.DataFrame) -> np.ndarray:
+        if train.classes is None:
+            return predictor.predict(X)
+        return align_proba(predictor.predict_raw(X), predictor.schema.classes, train.classes)
+
+    return predict

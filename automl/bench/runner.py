@@ -50,6 +50,7 @@ class BenchConfig:
     out: Path = Path(OUT)
     hard_timeout: float | None = None  # None: budget x 3 + margin
     n_jobs: int = field(default_factory=_cores)
+    pipeline: str = "default"  # the graph automl runs (e.g. "compact" adds the compact model)
 
     @property
     def timeout(self) -> float:
@@ -122,7 +123,8 @@ def run_system(dataset: BenchDataset, spec: SystemSpec, config: BenchConfig) -> 
         shutil.rmtree(work_dir)
     job = {"dataset": dataset.as_dict(), "system": spec.key, "runner": spec.runner,
            "budget": config.time_budget, "work_dir": str(work_dir.resolve()),
-           "runs_dir": str((Path(config.out) / "runs").resolve()), "n_jobs": config.n_jobs}
+           "runs_dir": str((Path(config.out) / "runs").resolve()), "n_jobs": config.n_jobs,
+           "pipeline": config.pipeline}
     atomic_write_json(work_dir / "job.json", job)
     started = time.monotonic()
     result = _run_worker(work_dir, config.timeout, interpreter(spec.key))

@@ -46,6 +46,7 @@ class FitJob:
     work_dir: Path  # this system's private folder for this dataset
     runs_dir: Path  # where automl writes its run folders
     n_jobs: int
+    pipeline: str = "default"  # automl's graph
 
 
 @dataclass
@@ -58,7 +59,7 @@ class Fitted:
 
 
 _BUILT_IN = [
-    SystemSpec("automl", "automl.bench.ours:fit_automl", OURS, ("ensemble",)),
+    SystemSpec("automl", "automl.bench.ours:fit_automl", OURS, ("ensemble", "single")),
     SystemSpec(REFERENCE, "automl.bench.baselines:fit_xgb_default", BASELINE, ("default",),
                ("xgboost",)),
     SystemSpec("random_forest", "automl.bench.baselines:fit_random_forest", BASELINE, ("default",)),

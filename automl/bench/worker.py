@@ -32,7 +32,7 @@ def run_job(job: dict) -> list[dict]:
     split = split_table(load_table(dataset), dataset)
     work_dir = Path(job["work_dir"])
     fit_job = FitJob(split.train, float(job["budget"]), work_dir, Path(job["runs_dir"]),
-                     int(job["n_jobs"]))
+                     int(job["n_jobs"]), job.get("pipeline", "default"))
     runner = load_runner(job["runner"])
     started = time.perf_counter()
     fitted = runner(fit_job)

@@ -127,6 +127,20 @@ def test_a_missing_data_folder_is_a_clear_error(tmp_path, capsys):
 
 
 @pytest.mark.slow
+def test_bench_reports_the_compact_model_beside_the_ensemble(shared_data, tmp_path):
+    out = tmp_path / "out"
+    code = main(["bench", "--data", str(shared_data), "--datasets", "credit_g",
+                 "--systems", "automl", "--pipeline", "compact", "--time-budget", "30s",
+                 "--out", str(out)])
+    assert code == 0
+    rows = pd.read_csv(out / "results.csv").set_index("variant")
+    assert list(rows.index) == ["ensemble", "single", "compact"]
+    assert (rows["status"] == "ok").all(), rows["error"].tolist()
+    assert rows.loc["compact", "roc_auc"] > 0.6
+    assert rows.loc["compact", "model_bytes"] < rows.loc["ensemble", "model_bytes"]
+
+
+@pytest.mark.slow
 def test_bench_on_two_shared_tables(shared_data, tmp_path, capsys):
     out = tmp_path / "out"
     # 30s, not less: starting the local Ray takes several seconds of automl's budget, and
@@ -136,7 +150,7 @@ def test_bench_on_two_shared_tables(shared_data, tmp_path, capsys):
     assert code == 0
     rows = pd.read_csv(out / "results.csv", keep_default_na=False, na_values=[""])
     assert list(rows.columns) == COLUMNS
-    assert rows["status"].tolist() == ["ok"] * 4, rows["error"].tolist()
+    assert rows["status"].tolist() == ["ok"] * 6, rows["error"].tolist()
     check_columns(rows)
     check_against_a_direct_computation(rows, shared_data)
     report = (out / "bench.md").read_text()
@@ -150,15 +164,15 @@ def test_bench_on_two_shared_tables(shared_data, tmp_path, capsys):
 
 
 def check_columns(rows: pd.DataFrame) -> None:
-    assert rows["dataset"].tolist() == ["credit_g"] * 2 + ["cardiotocography"] * 2
-    assert rows["task"].tolist() == ["binary"] * 2 + ["multiclass"] * 2
-    assert rows["system"].tolist() == ["automl", "xgb_default"] * 2
-    assert rows["variant"].tolist() == ["ensemble", "default"] * 2
+    assert rows["dataset"].tolist() == ["credit_g"] * 3 + ["cardiotocography"] * 3
+    assert rows["task"].tolist() == ["binary"] * 3 + ["multiclass"] * 3
+    assert rows["system"].tolist() == ["automl", "automl", "xgb_default"] * 2
+    assert rows["variant"].tolist() == ["ensemble", "single", "default"] * 2
     assert rows["error"].isna().all()
-    assert rows["n_train"].tolist() == [800, 800, 1700, 1700]  # 80/20 of 1000 and 2126 rows
-    assert rows["n_test"].tolist() == [200, 200, 426, 426]
+    assert rows["n_train"].tolist() == [800] * 3 + [1700] * 3  # 80/20 of 1000 and 2126 rows
+    assert rows["n_test"].tolist() == [200] * 3 + [426] * 3
     assert (rows["time_budget_s"] == 30).all()
-    binary, multiclass = rows.iloc[:2], rows.iloc[2:]
+    binary, multiclass = rows.iloc[:3], rows.iloc[3:]
     assert binary["roc_auc"].between(0.6, 1).all() and binary["accuracy"].between(0.6, 1).all()
     assert multiclass["log_loss"].between(0, 0.6).all()
     assert multiclass["accuracy"].between(0.8, 1).all()
