@@ -37,15 +37,19 @@ class RuleSet:
     classes: list | None  # None for regression
 
     def text(self) -> str:
-        return "\n".join(self._text(0, 0)) + "\n"
+        def leaf(node: int) -> str:
+            return f"then {self.target} = {self._leaf_text(node)}"
 
-    def _text(self, node: int, depth: int) -> list[str]:
+        return "\n".join(self._nested(0, 0, _describe, leaf)) + "\n"
+
+    def _nested(self, node: int, depth: int, test, leaf) -> list[str]:
+        """if / else blocks, indented by depth: `test` words a split, `leaf` a leaf."""
         pad = "    " * depth
         if self.children[node][0] == LEAF:
-            return [f"{pad}then {self.target} = {self._leaf_text(node)}"]
+            return [pad + leaf(node)]
         split, (left, right) = self.nodes[node], self.children[node]
-        return ([f"{pad}if {_describe(split)}:"] + self._text(left, depth + 1)
-                + [f"{pad}else:"] + self._text(right, depth + 1))
+        return ([f"{pad}if {test(split)}:"] + self._nested(left, depth + 1, test, leaf)
+                + [f"{pad}else:"] + self._nested(right, depth + 1, test, leaf))
 
     def _leaf_text(self, node: int) -> str:
         value = self.nodes[node]
@@ -65,15 +69,8 @@ class RuleSet:
                  "    def missing(value):",
                  "        return value is None or value != value",
                  ""]
-        return "\n".join(lines + self._python(0, 1)) + "\n"
-
-    def _python(self, node: int, depth: int) -> list[str]:
-        pad = "    " * depth
-        if self.children[node][0] == LEAF:
-            return [f"{pad}return {self.label(node)!r}"]
-        split, (left, right) = self.nodes[node], self.children[node]
-        return ([f"{pad}if {_python_test(split)}:"] + self._python(left, depth + 1)
-                + [f"{pad}else:"] + self._python(right, depth + 1))
+        body = self._nested(0, 1, _python_test, lambda node: f"return {self.label(node)!r}")
+        return "\n".join(lines + body) + "\n"
 
     def sql(self) -> str:
         """A SQL CASE expression over the table's columns (NULL is missing)."""
