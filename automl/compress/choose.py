@@ -1,9 +1,12 @@
-"""The `compress` stage: pick the compact model under the graph's constraints.
+"""The `compress` stage: shrink the best MLP student, then pick the compact model.
 
-The chosen student is the smallest that keeps the score within `max_score_drop` of the
-teacher's and meets the size and latency caps. Every student tried goes on the Pareto
-front file (size, latency, score), the chosen one marked. When none qualifies, the run
-says which constraint failed and the ensemble stays the model.
+First pruning, low-rank and int8 make new students from the best MLP (see `shrink`).
+Then the chosen student is the smallest that keeps the score within the allowed drop
+of the teacher's (`max_score_drop` in the metric's units, `max_relative_drop` as a
+share of its value; both apply when both are set) and meets the size and latency caps.
+Every student tried goes on the Pareto front file (size, latency, score), the chosen
+one marked. When none qualifies, the run says which constraint failed and the ensemble
+stays the model.
 """
 
 from __future__ import annotations
@@ -13,8 +16,13 @@ from dataclasses import dataclass
 import pandas as pd
 
 from automl.atomic import atomic_write_text
-from automl.compress.distill import DistillResult, Student
+from automl.compress.distill import DistillResult, Student, describe
+from automl.compress.shrink import STEPS, shrunk_students
 from automl.metrics import get_metric
+
+
+FINE_TUNE_SHARE = 0.05  # of the run's budget, for fine-tuning the pruned MLP
+FINE_TUNE_SECONDS = 10.0  # ... and at most this
 
 
 @dataclass
@@ -27,31 +35,54 @@ class CompressResult:
 def run(node, inputs, context) -> CompressResult:
     result, params = inputs[0], node.params
     metric = get_metric(result.metric, result.schema.task)
-    failures = {s.name: _failures(s, result.teacher_score, params) for s in result.students}
+    _shrink(node, result, metric, context)
+    allowed = allowed_drop(params, metric.from_score(result.teacher_score))
+    failures = {s.name: _failures(s, result.teacher_score, allowed, params) for s in result.students}
     passing = [s for s in result.students if not failures[s.name]]
     if passing:
         chosen = min(passing, key=lambda s: (s.size_bytes, s.latency_ms, -s.score))
-        reason = (f"smallest of {len(passing)} student(s) within {params.max_score_drop:g} "
-                  f"{metric.name} of the teacher")
+        within = "" if allowed is None else f" within {allowed:.4g} {metric.name} of the teacher"
+        reason = f"smallest of {len(passing)} student(s){within}"
     else:
         chosen = None
         closest = max(result.students, key=lambda s: s.score)
         reason = (f"no student meets the constraints (closest, {closest.name}: "
                   f"{'; '.join(failures[closest.name])}); the ensemble stays the model: "
-                  "relax max_score_drop / max_size_kb / max_latency_ms or add students")
+                  "relax max_score_drop / max_relative_drop / max_size_kb / max_latency_ms "
+                  "or add students")
     context.log(f"{node.name}: " + (f"chose {chosen.name}: {reason}" if chosen else reason))
-    if not any(s.kind == "mlp" for s in result.students) and (params.prune or params.int8):
-        context.log(f"{node.name}: no MLP student, so pruning / low-rank / int8 do not apply")
     _write_front(result, chosen, metric, context.run_dir / "compact" / "pareto.csv")
     return CompressResult(result, chosen, reason)
 
 
-def _failures(student: Student, teacher_score: float, params) -> list[str]:
+def _shrink(node, result: DistillResult, metric, context) -> None:
+    params = node.params
+    steps = {step: getattr(params, step) for step in STEPS}
+    if not any(steps.values()):
+        return
+    if not any(s.kind == "mlp" for s in result.students):
+        context.log(f"{node.name}: no MLP student, so pruning / low-rank / int8 do not apply")
+        return
+    budget = context.deadline.share(FINE_TUNE_SHARE)
+    time_limit = FINE_TUNE_SECONDS if budget is None else max(1.0, min(budget, FINE_TUNE_SECONDS))
+    for student in shrunk_students(result, steps, time_limit, context.settings.seed):
+        result.students.append(student)
+        context.log(f"{node.name}: {describe(student, metric, result.teacher_score)}")
+
+
+def allowed_drop(params, teacher_value: float) -> float | None:
+    """The largest score drop the constraints allow (None: no score constraint)."""
+    drops = [params.max_score_drop] if params.max_score_drop is not None else []
+    if params.max_relative_drop is not None:
+        drops.append(params.max_relative_drop * abs(teacher_value))
+    return min(drops) if drops else None
+
+
+def _failures(student: Student, teacher_score: float, allowed: float | None, params) -> list[str]:
     failed = []
     drop = teacher_score - student.score
-    if drop > params.max_score_drop:
-        failed.append(f"score {drop:.4g} below the teacher's, over max_score_drop "
-                      f"{params.max_score_drop:g}")
+    if allowed is not None and drop > allowed:
+        failed.append(f"score {drop:.4g} below the teacher's, over the {allowed:.4g} allowed")
     if params.max_size_kb is not None and student.size_bytes / 1024 > params.max_size_kb:
         failed.append(f"{student.size_bytes / 1024:.1f} KB over max_size_kb {params.max_size_kb:g}")
     if params.max_latency_ms is not None and student.latency_ms > params.max_latency_ms:

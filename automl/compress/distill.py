@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 from automl.compress.augment import augment
+from automl.compress.dense_student import DenseCode, DenseNet, Training, fit_dense_student
+from automl.compress.onnx_dense import export_dense_model
 from automl.compress.onnx_export import check_parity, export_trees_model
 from automl.compress.rules import RuleSet, tree_rules
 from automl.compress.students import fit_gbdt_student, fit_tree_student, student_output
@@ -27,22 +29,27 @@ from automl.metrics import REGRESSION, get_metric
 from automl.preprocess.branches import Branch
 from automl.preprocess.stage import BranchData
 
-# The sizes tried, smallest first: (trees, depth) for gbdt, depth for rules.
-GBDT_SIZES = [(20, 3), (60, 4), (150, 5)]
-RULE_DEPTHS = [3, 4, 5]
+# The sizes tried, smallest first: (trees, depth) for gbdt, depth for rules, hidden
+# widths for the dense students (a linear model has none).
+LADDER = {"gbdt": [(20, 3), (60, 4), (150, 5)], "rules": [3, 4, 5],
+          "linear": [()], "mlp": [(32,), (64, 64)]}
+DENSE = ("linear", "mlp")
 LATENCY_CALLS = 50
+MIN_STUDENT_SECONDS = 1.0  # a dense student's training time, at least
+UNBUDGETED_STUDENT_SECONDS = 60.0  # ... and at most, in a run with no time budget
+TUNING_ROWS = 20_000  # rows kept for fine-tuning a pruned student in the compress stage
 
 
 @dataclass
 class Student:
     name: str
-    kind: str  # "gbdt" or "rules"
+    kind: str  # "gbdt", "rules", "linear" or "mlp"
     params: dict
     score: float  # the run's metric on the validation part, higher is better
     fidelity: float  # agreement with the teacher (classes) or R² to its output (regression)
     size_bytes: int  # of the ONNX file
     latency_ms: float  # one row in onnxruntime, median
-    parity: float  # max |ONNX - Python| on the validation rows
+    parity: float  # max |ONNX - Python| on the validation rows (see check_parity)
     onnx: bytes = field(repr=False)
     rules: RuleSet | None = field(default=None, repr=False)
 
@@ -54,6 +61,9 @@ class DistillResult:
     teacher_score: float
     students: list[Student]
     sample: pd.DataFrame  # model-ready validation rows, for checks after export
+    scoring: "Scoring | None" = None  # for the students the compress stage derives
+    nets: dict[str, DenseNet] = field(default_factory=dict)  # dense students by name
+    tuning: Training | None = None  # rows to fine-tune a pruned net on (a capped sample)
 
 
 def run(node, inputs, context) -> DistillResult:
@@ -71,48 +81,103 @@ def run(node, inputs, context) -> DistillResult:
                 f"({params.augment}), labelled by the teacher")
     X, target = branch.transform(rows), teacher.predict_features(rows)
     valid = prepare_features(dataset.X_valid, schema)
-    teacher_valid = teacher.predict_features(valid)
-    teacher_score = metric.score(dataset.y_valid, teacher_valid)
-    budget, started = context.deadline.share(params.budget_share), time.monotonic()
-    students = []
-    for kind, size in _ladder(params.students):
-        if students and budget is not None and time.monotonic() - started > budget:
-            context.log(f"{node.name}: the stage's budget is spent; {len(students)} students tried")
+    scoring = Scoring(branch, valid, np.asarray(dataset.y_valid), teacher.predict_features(valid),
+                      metric, schema.task)
+    teacher_score = metric.score(dataset.y_valid, scoring.teacher_valid)
+    training = None
+    if set(params.students) & set(DENSE):  # the encoding learns from the real rows only
+        code = DenseCode.fit(branch.transform(train), branch.categorical)
+        training = Training.make(code, X, target, scoring.Z_valid, scoring.teacher_valid, schema.task)
+    jobs = list(_ladder(params.students))
+    clock = _Clock(context.deadline.share(params.budget_share))
+    result = DistillResult(schema, metric.name, teacher_score, [], valid.head(200), scoring,
+                           tuning=training and training.sample(TUNING_ROWS, settings.seed))
+    for done, (kind, size) in enumerate(jobs):
+        if result.students and clock.spent():
+            context.log(f"{node.name}: the stage's budget is spent; {done} students tried")
             break
-        student = _student(kind, size, X, target, branch, valid, dataset.y_valid,
-                           teacher_valid, metric, schema, settings.seed)
-        students.append(student)
-        context.log(f"{node.name}: {student.name}: {metric.name} "
-                    f"{metric.from_score(student.score):.4f} (teacher "
-                    f"{metric.from_score(teacher_score):.4f}), fidelity {student.fidelity:.3f}, "
-                    f"{student.size_bytes / 1024:.1f} KB, {student.latency_ms:.3f} ms/row")
-    return DistillResult(schema, metric.name, teacher_score, students, valid.head(200))
+        if kind in DENSE:
+            net = fit_dense_student(training, list(size), clock.slice(len(jobs) - done),
+                                    seed=settings.seed)
+            name = "linear" if kind == "linear" else "mlp-" + "x".join(map(str, size))
+            result.nets[name] = net
+            student = scoring.dense_student(net, name, kind)
+        else:
+            student = _tree_student(kind, size, X, target, scoring, schema, settings.seed)
+        result.students.append(student)
+        context.log(f"{node.name}: {describe(student, metric, teacher_score)}")
+    return result
+
+
+def describe(student: "Student", metric, teacher_score: float) -> str:
+    return (f"{student.name}: {metric.name} {metric.from_score(student.score):.4f} (teacher "
+            f"{metric.from_score(teacher_score):.4f}), fidelity {student.fidelity:.3f}, "
+            f"{student.size_bytes / 1024:.1f} KB, {student.latency_ms:.3f} ms/row")
+
+
+class _Clock:
+    """The stage's budget: spent yet, and a fair slice of what is left."""
+
+    def __init__(self, budget: float | None):
+        self.budget, self.started = budget, time.monotonic()
+
+    def left(self) -> float | None:
+        return None if self.budget is None else self.budget - (time.monotonic() - self.started)
+
+    def spent(self) -> bool:
+        return self.budget is not None and self.left() <= 0
+
+    def slice(self, jobs_left: int) -> float:
+        """Seconds for the next trainable student (an unbudgeted run still caps it)."""
+        left = UNBUDGETED_STUDENT_SECONDS * jobs_left if self.budget is None else self.left()
+        return max(MIN_STUDENT_SECONDS, left / max(jobs_left, 1))
 
 
 def _ladder(kinds: list[str]):
     for kind in kinds:
-        sizes = GBDT_SIZES if kind == "gbdt" else RULE_DEPTHS
-        yield from ((kind, size) for size in sizes)
+        yield from ((kind, size) for size in LADDER[kind])
 
 
-def _student(kind, size, X, target, branch: Branch, valid: pd.DataFrame, y_valid,
-             teacher_valid, metric, schema: Schema, seed: int) -> Student:
-    task = schema.task
+@dataclass
+class Scoring:
+    """What every student is measured against: the validation rows, labels and teacher."""
+
+    branch: Branch
+    valid: pd.DataFrame  # model-ready rows, the ONNX graph's input
+    y_valid: np.ndarray
+    teacher_valid: np.ndarray
+    metric: object
+    task: str
+
+    @property
+    def Z_valid(self) -> np.ndarray:
+        return self.branch.transform(self.valid)
+
+    def dense_student(self, net: DenseNet, name: str, kind: str, params: dict | None = None) -> "Student":
+        params = {**(params or {}), "hidden": net.hidden, "weights": net.n_weights()}
+        return self.student(name, kind, params, net.predict(self.Z_valid),
+                            export_dense_model(self.branch, net, self.valid))
+
+    def student(self, name: str, kind: str, params: dict, output: np.ndarray, onnx_bytes: bytes,
+                rules: RuleSet | None = None) -> "Student":
+        return Student(name, kind, params, self.metric.score(self.y_valid, output),
+                       _fidelity(output, self.teacher_valid, self.task), len(onnx_bytes),
+                       _latency_ms(onnx_bytes, self.valid),
+                       check_parity(onnx_bytes, output, self.valid), onnx_bytes, rules)
+
+
+def _tree_student(kind, size, X, target, scoring: Scoring, schema: Schema, seed: int) -> Student:
+    task, branch, valid = schema.task, scoring.branch, scoring.valid
     if kind == "gbdt":
         n_trees, depth = size
         model = fit_gbdt_student(X, target, task, n_estimators=n_trees, max_depth=depth, seed=seed)
-        onnx_bytes = export_trees_model(branch, model, valid)
         name, params, rules = f"gbdt-{n_trees}x{depth}", {"n_estimators": n_trees, "max_depth": depth}, None
     else:
         model = fit_tree_student(X, target, task, max_depth=size, seed=seed)
-        onnx_bytes = export_trees_model(branch, model, valid)
         rules = tree_rules(model, branch, schema.target, None if task == REGRESSION else schema.classes)
         name, params = f"rules-depth{size}", {"max_depth": size}
     output = student_output(model, branch.transform(valid), task)
-    return Student(name, kind, params, metric.score(y_valid, output),
-                   _fidelity(output, teacher_valid, task), len(onnx_bytes),
-                   _latency_ms(onnx_bytes, valid), check_parity(onnx_bytes, output, valid),
-                   onnx_bytes, rules)
+    return scoring.student(name, kind, params, output, export_trees_model(branch, model, valid), rules)
 
 
 def _fidelity(student: np.ndarray, teacher: np.ndarray, task: str) -> float:

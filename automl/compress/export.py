@@ -55,7 +55,7 @@ def _student_card(student: Student, teacher_score: float, metric, sample) -> dic
             "score_drop": teacher_score - student.score, "fidelity": student.fidelity,
             "size_bytes": student.size_bytes, "latency_ms_one_row": student.latency_ms,
             "rows_per_second": _throughput(student.onnx, sample),
-            "parity_max_abs_diff": student.parity, "inputs": list(sample.columns)}
+            "parity_max_diff": student.parity, "inputs": list(sample.columns)}
 
 
 def _throughput(onnx_bytes: bytes, sample) -> float:
@@ -94,7 +94,7 @@ def _markdown(card: dict, target: str) -> str:
               f"| size | {chosen['size_bytes'] / 1024:.1f} KB |",
               f"| one-row latency (onnxruntime, 1 thread) | {chosen['latency_ms_one_row']:.3f} ms |",
               f"| batch throughput | {chosen['rows_per_second']:,.0f} rows/s |",
-              f"| ONNX vs Python, max abs difference | {chosen['parity_max_abs_diff']:.2g} |",
+              f"| ONNX vs Python, max difference (regression: relative) | {chosen['parity_max_diff']:.2g} |",
               "", "Inputs (one column each; a missing category as the empty string): "
               + ", ".join(f"`{c}`" for c in chosen["inputs"]), ""]
     return "\n".join(lines)

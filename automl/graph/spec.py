@@ -57,20 +57,24 @@ class EnsembleParams(Strict):
 
 
 class DistillParams(Strict):
-    # small xgboost models and shallow trees (rules) so far; MLP and linear students to come
-    students: list[Literal["gbdt", "rules"]] = Field(["gbdt", "rules"], min_length=1)
+    # small xgboost models, shallow trees (rules), a linear model and small MLPs
+    students: list[Literal["gbdt", "rules", "linear", "mlp"]] = Field(
+        ["gbdt", "rules", "linear", "mlp"], min_length=1)
     augment: Literal["munge", "gibbs", "none"] = "munge"
     multiplier: float = Field(2.0, ge=0, le=20)
     budget_share: float = Field(0.2, gt=0, le=1)
 
 
 class CompressParams(Strict):
-    # prune / lowrank / int8 act on MLP students, which are still to come
+    # steps tried on the best MLP student, each kept only if its score holds (compress/shrink.py)
     prune: bool = True
     lowrank: bool = True
     int8: bool = True
-    max_score_drop: float = Field(0.01, ge=0, description="most the validation score may fall "
-                                  "below the teacher's, in the metric's units")
+    max_score_drop: float | None = Field(None, ge=0, description="most the validation score "
+                                         "may fall below the teacher's, in the metric's units")
+    max_relative_drop: float | None = Field(0.002, ge=0, description="most the validation "
+                                            "score may fall below the teacher's, as a share of "
+                                            "the teacher's metric value (0.002: 0.2%)")
     max_size_kb: float | None = Field(None, gt=0)
     max_latency_ms: float | None = Field(None, gt=0)
 

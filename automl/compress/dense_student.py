@@ -1,0 +1,283 @@
+"""Dense students: a linear model or a small MLP on a one-hot/standardised encoding.
+
+They read the `trees` branch's output (numbers as they are, categories as ordinal codes,
+NaN for missing or unseen), so the ONNX export reuses that branch and adds only the few
+operators of `DenseCode` and the layers (see `onnx_dense`). The fitted student is plain
+arrays (`DenseNet`), whose numpy forward pass is the Python side of the parity check;
+torch is only the trainer.
+
+Compression works on those arrays, each step a new student:
+- `prune_units`: drop the hidden units with the smallest weight magnitude, then fine-tune
+  (structured, so the matrices really shrink, in bytes and in time);
+- `low_rank`: replace a matrix by two thin ones from its truncated SVD;
+- `int8`: store each matrix as int8 with one scale per output column; the graph
+  dequantizes it, so outputs stay deterministic per row (unlike dynamic activation
+  quantization, whose result depends on the other rows of the batch).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import torch
+from torch import nn
+
+from automl.metrics import REGRESSION
+from automl.models.mlp import _torch_threads
+
+MAX_LEVELS = 32  # one-hot columns per category at most: the most frequent codes
+LOW_RANK_ENERGY = 0.95  # share of the squared singular values a factored matrix keeps
+PRUNE_KEEP = 0.5  # share of hidden units pruning keeps
+
+
+@dataclass
+class DenseCode:
+    """Missing filled, numbers standardised, NaN indicators, categories one-hot."""
+
+    fill: np.ndarray  # (d,) per input column: median for numbers, -1 for categories
+    numeric: np.ndarray  # input column indices of the numbers
+    mean: np.ndarray
+    std: np.ndarray
+    indicators: np.ndarray  # input columns that had missing values in training
+    onehot_source: np.ndarray  # for each one-hot output, its input column
+    onehot_code: np.ndarray  # ... and the ordinal code it matches
+
+    @classmethod
+    def fit(cls, Z: np.ndarray, categorical: tuple[int, ...]) -> "DenseCode":
+        nan = np.isnan(Z)
+        numeric = np.array([j for j in range(Z.shape[1]) if j not in set(categorical)], dtype=np.int64)
+        fill = np.full(Z.shape[1], -1.0, dtype=np.float32)
+        for j in numeric:
+            observed = Z[~nan[:, j], j]
+            fill[j] = np.median(observed) if observed.size else 0.0
+        filled = np.where(nan, fill, Z).astype(np.float32)
+        mean = filled[:, numeric].mean(axis=0) if numeric.size else np.zeros(0)
+        std = filled[:, numeric].std(axis=0) if numeric.size else np.zeros(0)
+        sources, codes = [], []
+        for j in categorical:
+            values, counts = np.unique(Z[~nan[:, j], j], return_counts=True)
+            top = values[np.argsort(-counts, kind="stable")[:MAX_LEVELS]]
+            sources += [j] * len(top)
+            codes += sorted(top.tolist())
+        return cls(fill, numeric, mean.astype(np.float32), np.where(std > 0, std, 1.0).astype(np.float32),
+                   np.flatnonzero(nan.any(axis=0)).astype(np.int64),
+                   np.array(sources, dtype=np.int64), np.array(codes, dtype=np.float32))
+
+    @property
+    def width(self) -> int:
+        return len(self.numeric) + len(self.indicators) + len(self.onehot_source)
+
+    def encode(self, Z: np.ndarray) -> np.ndarray:
+        """float32 throughout, as the ONNX graph computes it."""
+        Z = np.asarray(Z, dtype=np.float32)
+        nan = np.isnan(Z)
+        filled = np.where(nan, self.fill, Z).astype(np.float32)
+        parts = [(filled[:, self.numeric] - self.mean) / self.std,
+                 nan[:, self.indicators].astype(np.float32),
+                 (filled[:, self.onehot_source] == self.onehot_code).astype(np.float32)]
+        return np.concatenate(parts, axis=1).astype(np.float32)
+
+
+@dataclass
+class Layer:
+    """x @ m1 @ m2 ... + bias; int8 matrices carry a scale per output column."""
+
+    matrices: list[np.ndarray]
+    bias: np.ndarray
+    scales: list[np.ndarray | None] = field(default_factory=list)
+
+    def weights(self) -> list[np.ndarray]:
+        """The float matrices the forward pass uses (int8 ones dequantized)."""
+        scales = self.scales or [None] * len(self.matrices)
+        return [m if s is None else m.astype(np.float32) * s for m, s in zip(self.matrices, scales)]
+
+
+@dataclass
+class DenseNet:
+    """The student: its encoding and its layers, ReLU between layers."""
+
+    code: DenseCode
+    layers: list[Layer]
+    task: str
+
+    def forward(self, Z: np.ndarray) -> np.ndarray:
+        h = self.code.encode(Z)
+        for i, layer in enumerate(self.layers):
+            for matrix in layer.weights():
+                h = h @ matrix
+            h = h + layer.bias
+            if i < len(self.layers) - 1:
+                h = np.maximum(h, 0)
+        return h
+
+    def predict(self, Z: np.ndarray) -> np.ndarray:
+        """What `predict_raw` gives: probabilities (n, k) or values (n,)."""
+        out = self.forward(Z).astype(np.float64)
+        if self.task == REGRESSION:
+            return out[:, 0]
+        out -= out.max(axis=1, keepdims=True)
+        exp = np.exp(out)
+        return exp / exp.sum(axis=1, keepdims=True)
+
+    @property
+    def hidden(self) -> list[int]:
+        return [layer.bias.size for layer in self.layers[:-1]]
+
+    def n_weights(self) -> int:
+        return sum(m.size for layer in self.layers for m in layer.matrices)
+
+
+@dataclass
+class Training:
+    """What the trainer needs: encoded rows and the teacher's targets, train and valid."""
+
+    code: DenseCode
+    H: torch.Tensor
+    T: torch.Tensor
+    H_valid: torch.Tensor
+    T_valid: torch.Tensor
+    task: str
+    target_mean: float = 0.0
+    target_scale: float = 1.0
+
+    @classmethod
+    def make(cls, code: DenseCode, Z, teacher, Z_valid, teacher_valid, task: str) -> "Training":
+        mean, scale = 0.0, 1.0
+        if task == REGRESSION:  # standardised targets: one learning rate for every scale
+            mean, scale = float(np.mean(teacher)), float(np.std(teacher)) or 1.0
+        def target(t):
+            t = np.asarray(t, dtype=np.float32)
+            return torch.from_numpy(((t - mean) / scale).reshape(-1, 1) if task == REGRESSION else t)
+        return cls(code, torch.from_numpy(code.encode(Z)), target(teacher),
+                   torch.from_numpy(code.encode(Z_valid)), target(teacher_valid), task, mean, scale)
+
+    def sample(self, rows: int, seed: int = 0) -> "Training":
+        """At most `rows` training rows (validation kept whole): small enough to store."""
+        if len(self.H) <= rows:
+            return self
+        keep = torch.from_numpy(np.random.default_rng(seed).choice(len(self.H), rows, replace=False))
+        return replace(self, H=self.H[keep], T=self.T[keep])
+
+
+def fit_dense_student(data: Training, hidden: list[int], time_limit: float, seed: int = 0,
+                      n_jobs: int | None = None, max_epochs: int = 200) -> DenseNet:
+    """A network with `hidden` widths (none: a linear model) fitted to the teacher."""
+    widths = [data.code.width, *hidden, data.T.shape[1]]
+    with _torch_threads(n_jobs or os.cpu_count() or 1), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        layers = []
+        for a, b in zip(widths[:-1], widths[1:]):
+            layers += [nn.Linear(a, b), nn.ReLU()]
+        net = nn.Sequential(*layers[:-1])
+        _train(net, data, time_limit, max_epochs, seed)
+    return _from_torch(net, data)
+
+
+def _train(net: nn.Sequential, data: Training, time_limit: float, max_epochs: int, seed: int,
+           learning_rate: float = 3e-3, batch_size: int = 512, patience: int = 8) -> None:
+    """Adam on mini-batches; the epoch with the best validation loss (to the teacher) wins."""
+    optimizer = torch.optim.Adam(net.parameters(), lr=learning_rate)
+    loss_fn = nn.MSELoss() if data.task == REGRESSION else nn.CrossEntropyLoss()
+    order_rng = torch.Generator().manual_seed(seed)
+    deadline = time.monotonic() + time_limit
+    best, best_state, waited = float("inf"), None, 0
+    for _ in range(max_epochs):
+        net.train()
+        order = torch.randperm(len(data.H), generator=order_rng)
+        for start in range(0, len(order), batch_size):
+            rows = order[start:start + batch_size]
+            optimizer.zero_grad()
+            loss_fn(net(data.H[rows]), data.T[rows]).backward()
+            optimizer.step()
+            if time.monotonic() > deadline:
+                break
+        net.eval()
+        with torch.no_grad():
+            loss = float(loss_fn(net(data.H_valid), data.T_valid))
+        if loss < best:
+            best, best_state, waited = loss, {k: v.clone() for k, v in net.state_dict().items()}, 0
+        else:
+            waited += 1
+        if waited >= patience or time.monotonic() > deadline:
+            break
+    if best_state is not None:
+        net.load_state_dict(best_state)
+
+
+def _from_torch(net: nn.Sequential, data: Training) -> DenseNet:
+    linears = [m for m in net if isinstance(m, nn.Linear)]
+    layers = [Layer([m.weight.detach().numpy().T.copy()], m.bias.detach().numpy().copy())
+              for m in linears]
+    last = layers[-1]  # undo the target's standardisation inside the last layer
+    last.matrices[0] = (last.matrices[0] * data.target_scale).astype(np.float32)
+    last.bias = (last.bias * data.target_scale + data.target_mean).astype(np.float32)
+    return DenseNet(data.code, layers, data.task)
+
+
+def _to_torch(student: DenseNet, data: Training) -> nn.Sequential:
+    """The (unfactored, float) student as a torch network in standardised target units."""
+    modules: list[nn.Module] = []
+    for i, layer in enumerate(student.layers):
+        weight, bias = layer.matrices[0], layer.bias
+        if i == len(student.layers) - 1:
+            weight = weight / data.target_scale
+            bias = (bias - data.target_mean) / data.target_scale
+        linear = nn.Linear(*weight.shape)
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(np.ascontiguousarray(weight.T)))
+            linear.bias.copy_(torch.from_numpy(bias))
+        modules += [linear, nn.ReLU()]
+    return nn.Sequential(*modules[:-1])
+
+
+def prune_units(student: DenseNet, data: Training, time_limit: float, seed: int = 0,
+                keep: float = PRUNE_KEEP) -> DenseNet:
+    """Keep the `keep` share of each hidden layer's units with the largest weight
+    magnitude (incoming times outgoing L2 norm), then fine-tune briefly."""
+    layers = [replace(layer, matrices=list(layer.matrices)) for layer in student.layers]
+    for i in range(len(layers) - 1):
+        incoming, outgoing = layers[i].matrices[0], layers[i + 1].matrices[0]
+        magnitude = np.linalg.norm(incoming, axis=0) * np.linalg.norm(outgoing, axis=1)
+        kept = np.sort(np.argsort(-magnitude)[:max(1, int(round(keep * magnitude.size)))])
+        layers[i] = Layer([incoming[:, kept]], layers[i].bias[kept])
+        layers[i + 1] = Layer([outgoing[kept, :]], layers[i + 1].bias)
+    pruned = DenseNet(student.code, layers, student.task)
+    net = _to_torch(pruned, data)
+    with _torch_threads(os.cpu_count() or 1), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        _train(net, data, time_limit, max_epochs=30, seed=seed, learning_rate=1e-3)
+    return _from_torch(net, data)
+
+
+def low_rank(student: DenseNet, energy: float = LOW_RANK_ENERGY) -> DenseNet | None:
+    """Each matrix that gets smaller as two thin ones (truncated SVD keeping `energy` of
+    its squared singular values) is replaced by them; None when none gets smaller."""
+    layers, changed = [], False
+    for layer in student.layers:
+        matrix = layer.matrices[0]
+        u, s, vt = np.linalg.svd(matrix, full_matrices=False)
+        rank = int(np.searchsorted(np.cumsum(s ** 2) / np.sum(s ** 2), energy) + 1)
+        if len(layer.matrices) == 1 and rank * sum(matrix.shape) < matrix.size:
+            layers.append(Layer([(u[:, :rank] * s[:rank]).astype(np.float32),
+                                 vt[:rank].astype(np.float32)], layer.bias))
+            changed = True
+        else:
+            layers.append(layer)
+    return DenseNet(student.code, layers, student.task) if changed else None
+
+
+def int8(student: DenseNet) -> DenseNet:
+    """Every matrix as int8 with a symmetric scale per output column."""
+    layers = []
+    for layer in student.layers:
+        matrices, scales = [], []
+        for matrix in layer.weights():
+            scale = (np.abs(matrix).max(axis=0) / 127).astype(np.float32)
+            scale[scale == 0] = 1.0
+            matrices.append(np.clip(np.round(matrix / scale), -127, 127).astype(np.int8))
+            scales.append(scale)
+        layers.append(Layer(matrices, layer.bias, scales))
+    return DenseNet(student.code, layers, student.task)

@@ -1,0 +1,132 @@
+"""Dense students (linear, MLP) and their compression: trained for real, exported to ONNX,
+and run in onnxruntime against the numpy forward pass."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from automl.compress.dense_student import (DenseCode, Training, fit_dense_student, int8, low_rank,
+                                           prune_units)
+from automl.compress.onnx_dense import export_dense_model
+from automl.compress.onnx_export import ParityError, check_parity, run_onnx
+from automl.data import infer_schema, prepare_features
+from automl.graph.spec import PreprocessParams
+from automl.preprocess.branches import build_branch
+from tests.conftest import make_table
+
+TASKS = ["binary", "multiclass", "regression"]
+
+
+def _setup(task: str, n: int = 600):
+    frame = make_table(n=n, task=task)
+    schema = infer_schema(frame, "y", task=task)
+    X = prepare_features(frame.drop(columns="y"), schema)
+    branch, Z = build_branch(PreprocessParams(branch="trees"), schema, X, None)
+    y = frame["y"]
+    if task == "regression":
+        teacher = y.to_numpy(dtype=float)
+    else:  # a soft teacher: the label's class at 0.8, the rest shared
+        classes = sorted(y.unique())
+        onehot = np.eye(len(classes))[[classes.index(v) for v in y]]
+        teacher = 0.8 * onehot + 0.2 / len(classes)
+    cut = int(0.8 * n)
+    code = DenseCode.fit(Z[:cut], branch.categorical)
+    data = Training.make(code, Z[:cut], teacher[:cut], Z[cut:], teacher[cut:], task)
+    return branch, X.iloc[cut:], Z[cut:], teacher[cut:], data
+
+
+def test_the_encoding_fills_scales_flags_and_one_hots():
+    Z = np.array([[0.0, 1.0], [1.0, np.nan], [2.0, 3.0], [np.nan, 5.0]], dtype=np.float32)
+    code = DenseCode.fit(Z, categorical=(0,))
+    H = code.encode(Z)
+    # number column 1: median fill 3, standardised; NaN flags for both columns; codes 0, 1, 2
+    assert H.shape == (4, 1 + 2 + 3)
+    np.testing.assert_allclose(H[:, 1:3], [[0, 0], [0, 1], [0, 0], [1, 0]])
+    np.testing.assert_allclose(H[:, 3:], [[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 0]])
+    assert abs(H[:, 0].mean()) < 1e-6
+    # an unseen code and a missing one encode as "no level"
+    unseen = code.encode(np.array([[7.0, 1.0]], dtype=np.float32))
+    assert unseen[0, 3:].sum() == 0
+
+
+@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("hidden", [[], [16]])
+def test_dense_students_export_with_parity(task, hidden):
+    branch, X_valid, Z_valid, _, data = _setup(task)
+    net = fit_dense_student(data, hidden, time_limit=5, seed=0)
+    onnx_bytes = export_dense_model(branch, net, X_valid)
+    assert check_parity(onnx_bytes, net.predict(Z_valid), X_valid) <= 1e-4
+    if task != "regression":
+        np.testing.assert_allclose(run_onnx(onnx_bytes, X_valid).sum(axis=1), 1, atol=1e-5)
+
+
+# the teacher here is the noisy label itself: 4 classes cut from a noisy signal are
+# harder to agree on than 2
+@pytest.mark.parametrize("task, agreement", [("binary", 0.85), ("multiclass", 0.7),
+                                             ("regression", None)])
+def test_an_mlp_student_learns_the_teacher(task, agreement):
+    _, _, Z_valid, teacher_valid, data = _setup(task, n=1500)
+    net = fit_dense_student(data, [32], time_limit=10, seed=0)
+    got = net.predict(Z_valid)
+    if task == "regression":
+        r2 = 1 - np.sum((got - teacher_valid) ** 2) / np.sum((teacher_valid - teacher_valid.mean()) ** 2)
+        assert r2 > 0.8, r2
+    else:
+        assert (got.argmax(1) == teacher_valid.argmax(1)).mean() > agreement
+
+
+@pytest.mark.parametrize("task", ["binary", "regression"])
+def test_each_compression_step_shrinks_the_file_and_keeps_parity(task):
+    branch, X_valid, Z_valid, _, data = _setup(task)
+    net = fit_dense_student(data, [64, 64], time_limit=5, seed=0)
+    size = len(export_dense_model(branch, net, X_valid))
+    pruned = prune_units(net, data, time_limit=3)
+    assert pruned.hidden == [32, 32]
+    quantized = int8(pruned)
+    for student in (pruned, quantized):
+        onnx_bytes = export_dense_model(branch, student, X_valid)
+        assert len(onnx_bytes) < size
+        check_parity(onnx_bytes, student.predict(Z_valid), X_valid)
+    # int8 keeps the network's answers close (weights within half a step of their scale)
+    drift = np.abs(quantized.predict(Z_valid) - pruned.predict(Z_valid)).max()
+    scale = 1.0 if task != "regression" else np.abs(pruned.predict(Z_valid)).max()
+    assert drift / scale < 0.05
+
+
+def test_low_rank_replaces_a_matrix_only_when_that_is_smaller():
+    branch, X_valid, Z_valid, _, data = _setup("binary")
+    net = fit_dense_student(data, [64], time_limit=2, seed=0)
+    # a rank-1 first matrix: the SVD keeps one direction, two thin matrices replace it
+    first = net.layers[0].matrices[0]
+    net.layers[0].matrices[0] = np.outer(first[:, 0], np.ones(first.shape[1])).astype(np.float32)
+    factored = low_rank(net)
+    assert factored is not None and len(factored.layers[0].matrices) == 2
+    assert factored.n_weights() < net.n_weights()
+    np.testing.assert_allclose(factored.predict(Z_valid), net.predict(Z_valid), atol=1e-4)
+    check_parity(export_dense_model(branch, factored, X_valid), factored.predict(Z_valid), X_valid)
+
+
+def test_a_broken_export_fails_parity_loudly():
+    branch, X_valid, Z_valid, _, data = _setup("binary")
+    net = fit_dense_student(data, [], time_limit=2, seed=0)
+    onnx_bytes = export_dense_model(branch, net, X_valid)
+    net.layers[-1].bias = net.layers[-1].bias + np.array([1.0, 0.0], dtype=np.float32)  # Python now disagrees
+    with pytest.raises(ParityError, match="differ"):
+        check_parity(onnx_bytes, net.predict(Z_valid), X_valid)
+
+
+def test_columns_with_awkward_names_keep_their_names_in_the_graph():
+    frame = make_table(n=300).rename(columns={"x1": "1st floor", "x2": "variable"})
+    schema = infer_schema(frame, "y")
+    X = prepare_features(frame.drop(columns="y"), schema)
+    branch, Z = build_branch(PreprocessParams(branch="trees"), schema, X, None)
+    teacher = np.column_stack([np.full(len(Z), 0.3), np.full(len(Z), 0.7)])
+    data = Training.make(DenseCode.fit(Z, branch.categorical), Z, teacher, Z, teacher, "binary")
+    net = fit_dense_student(data, [], time_limit=1)
+    onnx_bytes = export_dense_model(branch, net, X)
+    import onnx
+
+    assert [i.name for i in onnx.load_from_string(onnx_bytes).graph.input] == list(X.columns)
+    check_parity(onnx_bytes, net.predict(Z), pd.DataFrame(X))
