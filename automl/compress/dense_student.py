@@ -163,7 +163,8 @@ class Training:
 
 
 def fit_dense_student(data: Training, hidden: list[int], time_limit: float, seed: int = 0,
-                      n_jobs: int | None = None, max_epochs: int = 200) -> DenseNet:
+                      n_jobs: int | None = None, max_epochs: int = 200,
+                      learning_rate: float = 3e-3) -> DenseNet:
     """A network with `hidden` widths (none: a linear model) fitted to the teacher."""
     widths = [data.code.width, *hidden, data.T.shape[1]]
     with _torch_threads(n_jobs or os.cpu_count() or 1), torch.random.fork_rng(devices=[]):
@@ -172,7 +173,7 @@ def fit_dense_student(data: Training, hidden: list[int], time_limit: float, seed
         for a, b in zip(widths[:-1], widths[1:]):
             layers += [nn.Linear(a, b), nn.ReLU()]
         net = nn.Sequential(*layers[:-1])
-        _train(net, data, time_limit, max_epochs, seed)
+        _train(net, data, time_limit, max_epochs, seed, learning_rate)
     return _from_torch(net, data)
 
 

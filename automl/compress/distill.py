@@ -2,10 +2,14 @@
 
 Teacher: the model of the node it reads (an ensemble, or a search's best trial).
 Rows: the training rows plus synthetic rows (`augment`), all labelled by the teacher.
-Students, on the `trees` branch so the export carries its preprocessing: small xgboost
-models (a few sizes) and shallow decision trees (readable rules). Each is scored on the
-validation part, compared with the teacher (fidelity), exported to ONNX, checked for
-parity and timed there.
+Students, all reading the `trees` branch so the export carries its preprocessing:
+- a fixed ladder of sizes (LADDER): small xgboost models, shallow decision trees
+  (readable rules), a linear model and small MLPs (`dense_student`);
+- then, with `search`, a gbdt and an MLP student tuned on Ray Tune by the search
+  stage's own machinery (`search_families`, families `student_gbdt`/`student_mlp`),
+  with `search_share` of the stage's budget.
+Each is scored on the validation part, compared with the teacher (fidelity), exported
+to ONNX, checked for parity and timed there.
 """
 
 from __future__ import annotations
@@ -31,12 +35,14 @@ from automl.preprocess.stage import BranchData
 
 # The sizes tried, smallest first: (trees, depth) for gbdt, depth for rules, hidden
 # widths for the dense students (a linear model has none).
-LADDER = {"gbdt": [(20, 3), (60, 4), (150, 5)], "rules": [3, 4, 5],
-          "linear": [()], "mlp": [(32,), (64, 64)]}
+# The tuned gbdt and MLP (the student search) cover the larger end.
+LADDER = {"gbdt": [(20, 3), (60, 4)], "rules": [3, 4, 5], "linear": [()], "mlp": [(32,)]}
 DENSE = ("linear", "mlp")
 LATENCY_CALLS = 50
 MIN_STUDENT_SECONDS = 1.0  # a dense student's training time, at least
-UNBUDGETED_STUDENT_SECONDS = 60.0  # ... and at most, in a run with no time budget
+MIN_SEARCH_SECONDS = 4.0  # a student search with less than this is skipped (Tune's start-up)
+UNBUDGETED_SEARCH_TRIALS = 8
+UNBUDGETED_STUDENT_SECONDS = 30.0  # ... and at most, in a run with no time budget
 TUNING_ROWS = 20_000  # rows kept for fine-tuning a pruned student in the compress stage
 
 
@@ -89,7 +95,10 @@ def run(node, inputs, context) -> DistillResult:
         code = DenseCode.fit(branch.transform(train), branch.categorical)
         training = Training.make(code, X, target, scoring.Z_valid, scoring.teacher_valid, schema.task)
     jobs = list(_ladder(params.students))
-    clock = _Clock(context.deadline.share(params.budget_share))
+    stage_budget = context.deadline.share(params.budget_share)
+    searched = _searched_families(params.students) if params.search else []
+    search_budget = None if stage_budget is None or not searched else params.search_share * stage_budget
+    clock = _Clock(None if stage_budget is None else stage_budget - (search_budget or 0.0))
     result = DistillResult(schema, metric.name, teacher_score, [], valid.head(200), scoring,
                            tuning=training and training.sample(TUNING_ROWS, settings.seed))
     for done, (kind, size) in enumerate(jobs):
@@ -106,7 +115,51 @@ def run(node, inputs, context) -> DistillResult:
             student = _tree_student(kind, size, X, target, scoring, schema, settings.seed)
         result.students.append(student)
         context.log(f"{node.name}: {describe(student, metric, teacher_score)}")
+    if searched:
+        data = BranchData(branch, schema, X, target, scoring.Z_valid, scoring.y_valid, None, None)
+        for student, model in _tuned_students(node, searched, data, scoring, search_budget, context):
+            if student.kind == "mlp":
+                result.nets[student.name] = model.net_
+            result.students.append(student)
+            context.log(f"{node.name}: {describe(student, metric, teacher_score)}")
     return result
+
+
+# student kinds the Ray Tune search can tune, and the family that does
+SEARCHED = {"gbdt": "student_gbdt", "mlp": "student_mlp"}
+
+
+def _searched_families(kinds: list[str]) -> list[str]:
+    return [family for kind, family in SEARCHED.items() if kind in kinds]
+
+
+def _tuned_students(node, families: list[str], data: BranchData, scoring: "Scoring",
+                    budget: float | None, context):
+    """The best trial of each student family, tuned on Ray Tune like the search's
+    families (the trials land in <node>/students/); nothing when the budget is too short."""
+    from automl.graph.spec import SearchParams
+    from automl.search.stage import search_families
+
+    if budget is not None and budget < MIN_SEARCH_SECONDS:
+        context.log(f"{node.name}: {budget:.1f}s left for the student search, under "
+                    f"{MIN_SEARCH_SECONDS:g}s; skipped")
+        return
+    trials = node.params.search_trials or (UNBUDGETED_SEARCH_TRIALS if budget is None else None)
+    params = SearchParams(families=families, searcher="tpe", scheduler="fifo",
+                          max_trials=trials, keep_models=len(families) * 3)
+    searched = search_families(params, {"trees": data}, scoring.metric, budget, context,
+                               f"{node.name} (students)", context.node_dir / "students")
+    finished = searched.finished()
+    context.log(f"{node.name}: student search: {len(searched.trials)} trials, "
+                f"{len(finished)} finished")
+    for family in families:
+        best = next((t for t in finished if t.family == family and t.model is not None), None)
+        if best is None:
+            continue
+        model, kind = best.model, next(k for k, f in SEARCHED.items() if f == family)
+        params = {**best.params, **model.size_params(), "trial": best.trial_id}
+        yield scoring.student(f"{kind}-tuned", kind, params, model.predict_raw(data.X_valid),
+                              model.onnx_bytes(scoring.branch, scoring.valid)), model
 
 
 def describe(student: "Student", metric, teacher_score: float) -> str:
@@ -134,8 +187,10 @@ class _Clock:
 
 
 def _ladder(kinds: list[str]):
-    for kind in kinds:
-        yield from ((kind, size) for size in LADDER[kind])
+    """Round by round, the smallest size of each kind first: a budget that runs out
+    mid-ladder still leaves one student of every kind."""
+    for rank in range(max(len(LADDER[kind]) for kind in kinds)):
+        yield from ((kind, LADDER[kind][rank]) for kind in kinds if rank < len(LADDER[kind]))
 
 
 @dataclass

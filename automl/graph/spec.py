@@ -63,6 +63,13 @@ class DistillParams(Strict):
     augment: Literal["munge", "gibbs", "none"] = "munge"
     multiplier: float = Field(2.0, ge=0, le=20)
     budget_share: float = Field(0.2, gt=0, le=1)
+    search: bool = Field(True, description="also tune a gbdt and an MLP student on Ray Tune "
+                                           "(families student_gbdt, student_mlp)")
+    search_share: float = Field(0.5, gt=0, le=1, description="share of the stage's budget "
+                                                             "the student search may use")
+    search_trials: int | None = Field(None, ge=1, description="most trials in the student "
+                                                              "search (default: as time allows; "
+                                                              "8 without a time budget)")
 
 
 class CompressParams(Strict):
@@ -72,9 +79,9 @@ class CompressParams(Strict):
     int8: bool = True
     max_score_drop: float | None = Field(None, ge=0, description="most the validation score "
                                          "may fall below the teacher's, in the metric's units")
-    max_relative_drop: float | None = Field(0.002, ge=0, description="most the validation "
+    max_relative_drop: float | None = Field(0.005, ge=0, description="most the validation "
                                             "score may fall below the teacher's, as a share of "
-                                            "the teacher's metric value (0.002: 0.2%)")
+                                            "the teacher's metric value (0.005: 0.5%)")
     max_size_kb: float | None = Field(None, gt=0)
     max_latency_ms: float | None = Field(None, gt=0)
 

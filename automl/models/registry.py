@@ -18,6 +18,9 @@ _BUILTIN = {
     "extra_trees": "automl.models.extra_trees:ExtraTreesFamily",
     "linear": "automl.models.linear:LinearFamily",
     "mlp": "automl.models.mlp:MLPFamily",
+    # the distill stage's students (they also learn from hard labels, like any family)
+    "student_gbdt": "automl.compress.families:StudentGBDT",
+    "student_mlp": "automl.compress.families:StudentMLP",
 }
 _registry: dict[str, str | type] = dict(_BUILTIN)
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
+from automl.graph.spec import SearchParams
 from automl.metrics import default_metric, get_metric
 from automl.models.registry import family_class, family_space, import_path
 from automl.search import runtime
+from automl.preprocess.stage import BranchData
 from automl.search.result import SearchResult
 from automl.search.trainable import TrialInputs
 from automl.search.trial import fit_trial
@@ -15,36 +19,46 @@ def run(node, inputs, context) -> SearchResult:
     params, settings = node.params, context.settings
     schema = inputs[0].schema
     metric = get_metric(settings.metric or default_metric(schema.task), schema.task)
-    data_by_branch = {data.branch.name: data for data in inputs}
+    result = search_families(params, {data.branch.name: data for data in inputs}, metric,
+                             context.deadline.share(params.budget_share), context,
+                             node.name, context.node_dir)
+    _log_summary(node.name, result, metric, context)
+    return result
+
+
+def search_families(params: SearchParams, data_by_branch: dict[str, BranchData], metric,
+                    budget: float | None, context, label: str, folder) -> SearchResult:
+    """Ray Tune over `params.families` on their branches' data, within `budget` seconds,
+    the trials written into `folder`. Also how the distill stage tunes its students."""
+    settings = context.settings
+    first = next(iter(data_by_branch.values()))
     family_branch = {key: family_class(key).branch for key in params.families}
-    n_rows = len(inputs[0].y_train)
-    spaces = {key: family_space(key).resolve(n_rows) for key in params.families}
-    context.log(f"{node.name}: {runtime.connect(settings.address)}")
+    spaces = {key: family_space(key).resolve(len(first.y_train)) for key in params.families}
+    started = time.monotonic()
+    context.log(f"{label}: {runtime.connect(settings.address)}")
+    if budget is not None:  # Ray's start-up comes out of this share, not the next stage's
+        budget = max(0.0, budget - (time.monotonic() - started))
     iterative = any(family_class(key).iterative for key in params.families)
     plan = SearchPlan(
         spaces=spaces, searcher=params.searcher,
-        scheduler=params.scheduler if iterative else "fifo",
-        budget=context.deadline.share(params.budget_share), max_trials=params.max_trials,
-        cpus_per_trial=params.cpus_per_trial, concurrency=params.concurrency,
-        keep_models=params.keep_models, seed=settings.seed,
+        scheduler=params.scheduler if iterative else "fifo", budget=budget,
+        max_trials=params.max_trials, cpus_per_trial=params.cpus_per_trial,
+        concurrency=params.concurrency, keep_models=params.keep_models, seed=settings.seed,
     )
     trial_inputs = TrialInputs(
         data=data_by_branch, family_branch=family_branch,
         family_paths={key: import_path(key) for key in params.families},
-        defaults={key: space.default for key, space in spaces.items()}, task=schema.task,
+        defaults={key: space.default for key, space in spaces.items()}, task=first.schema.task,
         metric=metric.name, seed=settings.seed, n_jobs=max(1, int(params.cpus_per_trial)),
         deadline=None, sink=None,
     )
-    folder = context.node_dir
     trials, wall = run_search(plan, trial_inputs, folder, context.log)
     for trial in trials:
         trial.trial_seconds = wall.get(trial.trial_id)
     if not any(t.status == "ok" for t in trials):
         trials.append(_fallback_trial(params.families[0], trial_inputs, metric, context))
-    result = SearchResult(schema, metric.name, {b: d.branch for b, d in data_by_branch.items()},
-                          family_branch, trials, inputs[0].y_valid)
-    _log_summary(node.name, result, metric, context)
-    return result
+    return SearchResult(first.schema, metric.name, {b: d.branch for b, d in data_by_branch.items()},
+                        family_branch, trials, first.y_valid)
 
 
 def _fallback_trial(family: str, inputs: TrialInputs, metric, context):

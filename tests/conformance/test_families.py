@@ -26,6 +26,8 @@ SMALL = {
     "extra_trees": {"n_estimators": 10},
     "linear": {"C": 1.0},
     "mlp": {"n_layers": 1, "width": 16, "max_epochs": 5},
+    "student_gbdt": {"n_estimators": 20, "max_depth": 3},
+    "student_mlp": {"n_layers": 1, "width": 16, "max_epochs": 5},
 }
 # Configs that would run far longer than TIME_LIMIT (minutes at least) on the synthetic tables.
 SLOW = {
@@ -36,6 +38,8 @@ SLOW = {
     "linear": {"penalty": "l1", "C": 1000.0, "tol": 0.0, "max_iter": 10**9},
     "mlp": {"n_layers": 3, "width": 128, "batch_size": 8, "max_epochs": 1_000_000,
             "patience": 1_000_000},
+    "student_gbdt": {"n_estimators": 1_000_000, "max_depth": 6, "learning_rate": 0.0001},
+    "student_mlp": {"n_layers": 2, "width": 128, "learning_rate": 1e-5, "max_epochs": 1_000_000},
 }
 # Iterative families plan 19 rounds here: a count that no naive "every n // 10 rounds"
 # schedule keeps within REPORTS_PER_FIT reports.
@@ -45,6 +49,8 @@ AWKWARD_ROUNDS = {
     "extra_trees": {"n_estimators": 19},
     "linear": {"max_iter": 19},
     "mlp": {"n_layers": 1, "width": 8, "max_epochs": 19, "patience": 1000},
+    "student_gbdt": {"n_estimators": 19, "max_depth": 2},
+    "student_mlp": {"n_layers": 1, "width": 8, "max_epochs": 19},
 }
 TIME_LIMIT = 1.0
 # A fit may overrun its limit by at most one unit of work (a chunk of trees, a boosting

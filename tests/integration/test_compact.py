@@ -30,7 +30,7 @@ def _pipeline(folder: Path, compress: dict) -> Path:
          "params": {"families": ["xgboost", "linear"], "max_trials": 6}},
         {"name": "ensemble", "kind": "ensemble", "inputs": ["search"]},
         {"name": "distill", "kind": "distill", "inputs": ["ensemble"],
-         "params": {"multiplier": 1.0}},
+         "params": {"multiplier": 1.0, "search_trials": 4}},
         {"name": "compress", "kind": "compress", "inputs": ["distill"], "params": compress},
         {"name": "export", "kind": "export", "inputs": ["compress"]},
     ]
@@ -54,6 +54,12 @@ def test_compact_model_is_exported_and_agrees_with_python(tmp_path, task):
     assert chosen["size_bytes"] == (folder / "compact.onnx").stat().st_size
     front = pd.read_csv(folder / "pareto.csv")
     assert front["chosen"].sum() == 1 and front["on_front"].any()
+    # every kind of student was tried: the ladder, the Ray Tune search's best, the shrunk MLP
+    students = set(front["student"])
+    assert {"gbdt-20x3", "rules-depth3", "linear", "mlp-32", "gbdt-tuned", "mlp-tuned"} <= students
+    assert any("+int8" in name for name in students)
+    tuned = list(Path(model.run_dir_).glob("nodes/distill/*/students/trials/*"))
+    assert len(tuned) >= 2, "the student search writes its trials like the search stage"
     # the file serves raw rows' model-ready columns, also a category it never saw
     rows = frame.drop(columns="y").head(50).copy()
     rows.loc[rows.index[0], "colour"] = "ultraviolet"

@@ -1,0 +1,110 @@
+"""The students as model families, so the search stage's Ray Tune machinery tunes them.
+
+They follow the family contract (tests/conformance/) and add one thing: `y` may be the
+teacher's output instead of labels, probabilities (n, k) for classes, values for
+regression. Hard labels work too (as one-hot targets), which is how the conformance
+suite and a plain search use them. Both read the `trees` branch, whose ONNX export they
+extend (`onnx_bytes`).
+
+- `student_gbdt`: a small xgboost classifier on the soft rows of `students.soft_rows`
+  (or a regressor on the teacher's values);
+- `student_mlp`: a `DenseNet` (`dense_student`), 0 to 2 hidden layers: 0 is a linear
+  model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+
+from automl.compress.dense_student import DenseCode, Training, fit_dense_student
+from automl.compress.onnx_dense import export_dense_model
+from automl.compress.onnx_export import export_trees_model
+from automl.compress.students import soft_rows
+from automl.metrics import REGRESSION
+from automl.models.base import Family, ReportFn, Stopwatch, writable
+from automl.preprocess.branches import Branch
+
+NO_LIMIT = 1e9  # seconds: a fit without a time limit
+
+
+def teacher_targets(y, task: str, n_classes: int) -> np.ndarray:
+    """The teacher's output as given, or hard labels (codes 0..k-1) as one-hot rows."""
+    y = np.asarray(y, dtype=np.float64)
+    if task == REGRESSION or y.ndim == 2:
+        return y
+    return np.eye(n_classes)[y.astype(int)]
+
+
+class _StopAt(xgb.callback.TrainingCallback):
+    def __init__(self, stopwatch: Stopwatch):
+        super().__init__()
+        self.stopwatch = stopwatch
+
+    def after_iteration(self, model, epoch, evals_log) -> bool:
+        return self.stopwatch.expired()
+
+
+class StudentGBDT(Family):
+    key = "student_gbdt"
+    branch = "trees"
+    allowed_params = ("n_estimators", "max_depth", "learning_rate", "reg_lambda")
+
+    def fit(self, X, y, X_valid=None, y_valid=None, time_limit=None, report: ReportFn | None = None):
+        params = {"n_estimators": 60, "max_depth": 4, **self._checked_params()}
+        target = teacher_targets(y, self.task, self.n_classes)
+        estimator = xgb.XGBRegressor if self.task == REGRESSION else xgb.XGBClassifier
+        self.model_ = estimator(**params, tree_method="hist", n_jobs=self.n_jobs,
+                                random_state=self.seed, callbacks=[_StopAt(Stopwatch(time_limit))])
+        if self.task == REGRESSION:
+            self.model_.fit(X, target)
+        else:
+            X_soft, labels, weights = soft_rows(np.asarray(X), target)
+            self.model_.fit(X_soft, labels, sample_weight=weights)
+        self.model_.set_params(callbacks=None)  # keep the stopwatch out of pickles
+        return self
+
+    def predict_raw(self, X) -> np.ndarray:
+        if self.task == REGRESSION:
+            return self.model_.predict(X)
+        return self.model_.predict_proba(X)
+
+    def onnx_bytes(self, branch: Branch, features: pd.DataFrame) -> bytes:
+        return export_trees_model(branch, self.model_, features)
+
+    def size_params(self) -> dict:
+        booster = self.model_.get_booster()
+        return {"n_estimators": booster.num_boosted_rounds(),
+                "max_depth": int(self.model_.get_params()["max_depth"])}
+
+
+class StudentMLP(Family):
+    key = "student_mlp"
+    branch = "trees"
+    allowed_params = ("n_layers", "width", "learning_rate", "max_epochs")
+
+    def fit(self, X, y, X_valid=None, y_valid=None, time_limit=None, report: ReportFn | None = None):
+        params = {"n_layers": 1, "width": 32, "learning_rate": 3e-3, "max_epochs": 200,
+                  **self._checked_params()}
+        X = writable(X, np.float32)
+        if X_valid is None:  # nothing held out: stop on the training loss
+            X_valid, y_valid = X, y
+        code = DenseCode.fit(X, tuple(self.categorical))
+        data = Training.make(code, X, teacher_targets(y, self.task, self.n_classes),
+                             writable(X_valid, np.float32),
+                             teacher_targets(y_valid, self.task, self.n_classes), self.task)
+        hidden = [int(params["width"])] * int(params["n_layers"])
+        self.net_ = fit_dense_student(data, hidden, time_limit or NO_LIMIT, seed=self.seed,
+                                      n_jobs=self.n_jobs, max_epochs=int(params["max_epochs"]),
+                                      learning_rate=float(params["learning_rate"]))
+        return self
+
+    def predict_raw(self, X) -> np.ndarray:
+        return self.net_.predict(np.asarray(X, dtype=np.float32))
+
+    def onnx_bytes(self, branch: Branch, features: pd.DataFrame) -> bytes:
+        return export_dense_model(branch, self.net_, features)
+
+    def size_params(self) -> dict:
+        return {"hidden": self.net_.hidden, "weights": self.net_.n_weights()}
