@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 from automl.budget import parse_duration
 from automl.data.ingest import read_table
@@ -38,7 +39,7 @@ class AutoML(BaseEstimator):
     def __init__(self, pipeline: str | Path = "default", time_budget: str | float | None = None,
                  metric: str | None = None, task: str | None = None, seed: int = 0,
                  out: str | Path = "runs", address: str | None = None,
-                 holdout: float | None = None, verbose: bool = True):
+                 holdout: float | None = None, verbose: bool = True, report: bool = True):
         self.pipeline = pipeline
         self.time_budget = time_budget
         self.metric = metric
@@ -48,6 +49,7 @@ class AutoML(BaseEstimator):
         self.address = address
         self.holdout = holdout
         self.verbose = verbose
+        self.report = report
 
     def fit(self, X, y=None, *, target: str | None = None):
         source, target = _table_and_target(X, y, target)
@@ -55,7 +57,8 @@ class AutoML(BaseEstimator):
         settings = Settings(target=target, task=self.task, metric=self.metric, seed=self.seed,
                             time_budget=budget, address=self.address)
         spec = with_holdout(load_graph(self.pipeline), self.holdout)
-        result = fit_run(source, settings, spec, out=self.out, verbose=self.verbose)
+        result = fit_run(source, settings, spec, out=self.out, verbose=self.verbose,
+                         report=self.report)
         self.run_dir_ = result.run_dir
         self.metrics_ = result.metrics
         self._set_predictor(result.predictor)
@@ -71,6 +74,13 @@ class AutoML(BaseEstimator):
 
     def predict_proba(self, X) -> np.ndarray:
         return self.predictor_.predict_proba(_frame(X)).to_numpy()
+
+    def write_report(self, importance: bool = True) -> Path:
+        """Write report.html in the run folder (again) and return its path."""
+        from automl.report.write import report_run_dir
+
+        check_is_fitted(self, "run_dir_")
+        return report_run_dir(self.run_dir_, importance=importance)
 
     def save(self, path: str | Path) -> Path:
         """Copy the run folder (model, schema, metrics, leaderboard) to `path`."""

@@ -12,9 +12,27 @@ from typing import Any
 import joblib
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+def _read_umask() -> int:
+    # read once, at import: setting it to read it back is not safe once threads run
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
+
+
+_UMASK = _read_umask()
+
+
+def _temp_beside(path: Path) -> tuple[int, str]:
+    """A temp file next to `path` with the permissions a plain open() would give it
+    (mkstemp makes it owner-only, and the rename would carry that over)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.chmod(tmp, 0o666 & ~_UMASK)
+    return fd, tmp
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    fd, tmp = _temp_beside(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -36,8 +54,7 @@ def atomic_write_json(path: Path, obj: Any) -> None:
 
 def atomic_dump(path: Path, obj: Any) -> None:
     """joblib-pickle `obj` to `path` atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = _temp_beside(path)
     os.close(fd)
     try:
         joblib.dump(obj, tmp)

@@ -1,4 +1,7 @@
-"""The `automl` command: fit, predict, validate, bench. A deliberate error is one line, exit 2."""
+"""The `automl` command: fit, predict, report, validate, bench.
+
+A deliberate error is one line, exit 2.
+"""
 
 from __future__ import annotations
 
@@ -40,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_fit(commands)
     _add_predict(commands)
+    _add_report(commands)
     _add_validate(commands)
     _add_bench(commands)
     return parser
@@ -69,6 +73,8 @@ def _add_fit(commands) -> None:
     fit.add_argument("--resume", default=None, metavar="RUN_DIR",
                      help="continue an interrupted run; finished nodes are reused")
     fit.add_argument("--quiet", action="store_true", help="no progress lines")
+    fit.add_argument("--no-report", action="store_true",
+                     help="skip report.html at the end (make it later with 'automl report')")
     fit.set_defaults(handler=_fit)
 
 
@@ -82,6 +88,18 @@ def _add_predict(commands) -> None:
     predict.add_argument("--proba", action="store_true",
                          help="also write class probabilities, one column per class")
     predict.set_defaults(handler=_predict)
+
+
+def _add_report(commands) -> None:
+    report = commands.add_parser(
+        "report", help="write the HTML report of a run",
+        description="Write RUN_DIR/report.html: the data, the search, the ensemble, the "
+                    "compact model and feature importance, in one self-contained file.",
+        epilog="example: automl report runs/20260101-120000-adult")
+    report.add_argument("run_dir", metavar="RUN_DIR")
+    report.add_argument("--no-importance", action="store_true",
+                        help="skip permutation importance (the only part that predicts)")
+    report.set_defaults(handler=_report)
 
 
 def _add_validate(commands) -> None:
@@ -144,11 +162,20 @@ def _fit(args) -> int:
     pipeline = args.pipeline if args.pipeline or args.resume else "default"
     spec = None if pipeline is None else with_holdout(load_graph(pipeline), args.holdout)
     result = fit_run(args.data, settings, spec, out=args.out, resume=args.resume,
-                     verbose=not args.quiet)
+                     verbose=not args.quiet, report=not args.no_report)
     print(f"run folder: {result.run_dir}")
     scores = result.metrics["test"] or result.metrics["valid"]
     part = "test" if result.metrics["test"] else "validation"
     print(f"{part} score: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()))
+    return 0
+
+
+def _report(args) -> int:
+    from automl.report.write import report_run_dir
+
+    path = report_run_dir(Path(args.run_dir), importance=not args.no_importance,
+                          log=lambda line: print(line, file=sys.stderr))
+    print(path)
     return 0
 
 

@@ -27,6 +27,7 @@ STAGES: dict[str, str] = {
     "distill": "automl.compress.distill:run",
     "compress": "automl.compress.choose:run",
     "export": "automl.compress.export:run",
+    "report": "automl.report.stage:run",
 }
 
 

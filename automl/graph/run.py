@@ -41,7 +41,7 @@ def new_run_dir(out: str | Path, source) -> Path:
 
 def fit_run(source, settings: Settings, pipeline: str | Path | GraphSpec = "default",
             out: str | Path = "runs", resume: str | Path | None = None,
-            verbose: bool = True) -> RunResult:
+            verbose: bool = True, report: bool = True) -> RunResult:
     if resume is not None:
         source, settings, spec, run_dir = _resumed(resume, source, settings, pipeline)
     else:
@@ -65,6 +65,8 @@ def fit_run(source, settings: Settings, pipeline: str | Path | GraphSpec = "defa
         raise
     atomic_write_json(run_dir / "run.json", {**meta, "status": "done",
                                              "seconds": round(context.deadline.elapsed(), 2)})
+    if report and not spec.by_kind("report"):  # a report node has written it already
+        _write_report(outputs, context)
     return RunResult(run_dir, predictor, metrics, outputs)
 
 
@@ -123,3 +125,14 @@ def _write_leaderboard(spec: GraphSpec, outputs: dict, run_dir: Path) -> None:
         board = board.sort_values("score", ascending=False, na_position="last", kind="stable",
                                   ignore_index=True)
         atomic_write_text(run_dir / "leaderboard.csv", board.to_csv(index=False))
+
+
+def _write_report(outputs: dict, context: RunContext) -> None:
+    """report.html; a failure costs the report, never the run it describes."""
+    from automl.report.write import report_outputs
+
+    try:
+        report_outputs(outputs, context.run_dir, log=context.log)
+    except Exception as err:
+        context.log(f"report: not written ({type(err).__name__}: {str(err)[:200]}); "
+                    f"try again with 'automl report {context.run_dir}'")

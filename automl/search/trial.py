@@ -33,6 +33,7 @@ class TrialResult:
     valid_prediction: np.ndarray | None = None
     model: object | None = None
     trial_seconds: float | None = None  # start to end as the driver saw it (Ray overhead included)
+    finished: float | None = None  # time.time() when the fit ended: the report's time axis
 
     def row(self) -> dict:
         """A leaderboard row (no arrays, no model)."""
@@ -61,9 +62,10 @@ def fit_trial(trial_id: str, family: str, params: dict, data: BranchData, metric
             raise ValueError(f"validation {metric.name} is not finite ({score})")
     except Exception as err:  # a crashed trial is recorded and the search goes on
         return TrialResult(trial_id, family, params, "error",
-                           fit_seconds=time.monotonic() - started, error=_one_line(err))
+                           fit_seconds=time.monotonic() - started, error=_one_line(err),
+                           finished=time.time())
     return TrialResult(trial_id, family, params, "ok", score=score,
-                       fit_seconds=time.monotonic() - started,
+                       fit_seconds=time.monotonic() - started, finished=time.time(),
                        valid_prediction=prediction, model=model)
 
 

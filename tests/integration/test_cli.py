@@ -37,7 +37,8 @@ def fitted_run(tmp_path_factory):
 
 def test_fit_writes_a_complete_run_folder(fitted_run):
     for name in ("graph.yaml", "run.json", "schema.json", "metrics.json", "leaderboard.csv",
-                 "model/predictor.joblib", "model/schema.json", "model/versions.json"):
+                 "model/predictor.joblib", "model/schema.json", "model/versions.json",
+                 "report.html"):
         assert (fitted_run / name).is_file(), name
     metrics = json.loads((fitted_run / "metrics.json").read_text())
     assert metrics["task"] == "binary"

@@ -1,0 +1,109 @@
+"""Permutation importance on the validation part, kept cheap enough to run after every fit.
+
+A column's importance is how much the run's metric falls when that column's values are
+shuffled among the rows. Rows are sampled (at most MAX_ROWS) and the repeats shrink to
+fit a time cap, so a slow ensemble costs seconds, not minutes; the report says what ran.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from automl.metrics import Metric
+
+MAX_ROWS = 2000
+MIN_ROWS = 200
+REPEATS = 3
+SECONDS = 6.0  # per model: the cap the rows and repeats are fitted to
+
+Predict = Callable[[pd.DataFrame], np.ndarray]  # raw columns -> predict_raw's output
+
+
+@dataclass
+class Importance:
+    model: str  # what was explained, e.g. "ensemble"
+    columns: list[str]
+    drop: np.ndarray  # mean fall of the score per column (metric units, higher: more important)
+    spread: np.ndarray  # standard deviation of the fall over the repeats
+    baseline: float  # the score on the sampled rows, unshuffled
+    rows: int
+    repeats: int
+    seconds: float
+
+    def frame(self) -> pd.DataFrame:
+        """Columns, most important first."""
+        table = pd.DataFrame({"column": self.columns, "drop": self.drop, "spread": self.spread})
+        return table.sort_values("drop", ascending=False, kind="stable", ignore_index=True)
+
+
+def permutation_importance(model: str, predict: Predict, X: pd.DataFrame, y: np.ndarray,
+                           metric: Metric, seed: int = 0, max_rows: int = MAX_ROWS,
+                           repeats: int = REPEATS, seconds: float = SECONDS) -> Importance:
+    started = time.monotonic()
+    X, y = _sample(X, y, max_rows, seed)
+    baseline, per_call = _timed_score(predict, X, y, metric)
+    affordable = int(len(X) * seconds / max(per_call * X.shape[1], 1e-9))
+    if affordable < len(X):  # a slow model: fewer rows rather than no answer
+        X, y = _sample(X, y, max(MIN_ROWS, affordable), seed)
+        baseline, per_call = _timed_score(predict, X, y, metric)
+    # the loop also checks the cap as it goes: the timing above is one noisy call
+    repeats = max(1, min(repeats, int(seconds / max(per_call * X.shape[1], 1e-9))))
+    rng, drops, looping = np.random.default_rng(seed), [], time.monotonic()
+    while len(drops) < repeats and _room_for_another(len(drops), looping, seconds):
+        drops.append([baseline - metric.score(y, predict(_shuffled(X, column, rng)))
+                      for column in X.columns])
+    drops = np.asarray(drops).T  # (columns, repeats done)
+    return Importance(model, [str(c) for c in X.columns], drops.mean(axis=1), drops.std(axis=1),
+                      metric.from_score(baseline), len(X), drops.shape[1],
+                      time.monotonic() - started)
+
+
+def _room_for_another(done: int, since: float, seconds: float) -> bool:
+    """Whether one more repeat fits in the cap, going by how long those done took."""
+    spent = time.monotonic() - since
+    return done == 0 or spent + spent / done <= seconds
+
+
+def _shuffled(X: pd.DataFrame, column, rng) -> pd.DataFrame:
+    shuffled = X.copy()
+    shuffled[column] = X[column].to_numpy()[rng.permutation(len(X))]
+    return shuffled
+
+
+def _sample(X: pd.DataFrame, y: np.ndarray, rows: int, seed: int):
+    if len(X) <= rows:
+        return X, np.asarray(y)
+    picked = np.sort(np.random.default_rng(seed).choice(len(X), size=rows, replace=False))
+    return X.iloc[picked], np.asarray(y)[picked]
+
+
+def _timed_score(predict: Predict, X: pd.DataFrame, y: np.ndarray, metric: Metric):
+    started = time.monotonic()
+    score = metric.score(y, predict(X))
+    return score, time.monotonic() - started
+
+
+def onnx_predict(path: Path, schema) -> Predict:
+    """compact.onnx as a function of raw columns, as `predict_raw` would answer."""
+    import onnxruntime as ort
+
+    from automl.compress.onnx_export import feeds
+    from automl.data.schema import prepare_features
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def predict(X: pd.DataFrame) -> np.ndarray:
+        outputs = session.run(None, feeds(prepare_features(X, schema)))
+        if len(outputs) == 2:  # classifier: labels, probabilities
+            return np.asarray(outputs[1], dtype=np.float64)
+        return np.asarray(outputs[0], dtype=np.float64).reshape(-1)
+
+    return predict

@@ -1,0 +1,182 @@
+"""The report's sections about the models: the ensemble, the compact model, and what
+each one's predictions rest on (permutation importance)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from automl.ensemble.result import EnsembleResult
+from automl.report import plots
+from automl.report.collect import RunFacts
+from automl.report.importance import MAX_ROWS, SECONDS, onnx_predict, permutation_importance
+from automl.report.page import (Section, figure, heading, note, number, pairs, para,
+                                params_text, pre, table)
+
+RULE_LINES = 200  # longer rules are cut here; rules.txt holds them all
+
+
+# ---- ensemble -------------------------------------------------------------------------
+
+
+def ensemble(facts: RunFacts) -> Section:
+    if not facts.ensembles:
+        return Section("ensemble", "Ensemble", note(
+            "No ensemble in this run: the model is the search's best single trial."))
+    many = len(facts.ensembles) > 1
+    body = "".join((heading(f"Ensemble node '{name}'") if many else "")
+                   + _one_ensemble(result, facts) for name, result in facts.ensembles.items())
+    return Section("ensemble", "Ensemble", body)
+
+
+def _one_ensemble(result, facts: RunFacts) -> str:
+    metric = facts.metric
+    value, best = metric.from_score(result.score), metric.from_score(result.best_member_score)
+    scored = "cross-validated on the validation part" if result.method == "stacking" \
+        else "on the validation part"
+    body = pairs([("method", result.method), ("members", len(result.members)),
+                  ("candidates", result.n_candidates),
+                  (f"ensemble {metric.name} ({scored})", number(value)),
+                  (f"best single model {metric.name}", number(best)),
+                  ("gain over the best single model", number(value - best)),
+                  ("members refitted on train + validation", "yes" if result.refit else "no")])
+    total = sum(m.weight for m in result.members) or 1.0
+    members = pd.DataFrame({"name": [m.name for m in result.members],
+                            "family": [m.family for m in result.members],
+                            "weight": [m.weight / total for m in result.members]})
+    body += heading("Members and weights") + table(
+        ["member", "family", "weight", "params"],
+        [[m.name, m.family, f"{m.weight / total:.3f}", params_text(m.params)]
+         for m in sorted(result.members, key=lambda m: -m.weight)], numeric=(2,))
+    if result.method == "stacking":
+        body += note("Stacking: a linear meta-model combines every member's output; the "
+                     "weights shown are equal shares, not the meta-model's coefficients.")
+    else:
+        body += figure(plots.svg(plots.ensemble_weights(members)),
+                       "Weight of each member in the ensemble's average (greedy selection "
+                       "with replacement: a member picked twice weighs twice).")
+    if result.trajectory:
+        trajectory = [metric.from_score(s) for s in result.trajectory]
+        body += figure(plots.svg(plots.greedy_trajectory(trajectory, best, metric)),
+                       f"Ensemble vs best single model: validation {metric.name} after each "
+                       "round of greedy selection.")
+    return body
+
+
+# ---- compact model --------------------------------------------------------------------
+
+
+def compact(facts: RunFacts) -> Section:
+    found = facts.compact
+    if found is None:
+        return Section("compact", "Compact model", note(
+            "No compact model in this run: its pipeline has no distill → compress → export "
+            "nodes (fit with --pipeline compact to get one)."))
+    card = found.card or {}
+    chosen = card.get("chosen")
+    body = para((f"Chosen: {chosen['name']} ({card.get('reason', '')})." if chosen else
+                 f"No compact model was chosen: {card.get('reason', 'no reason recorded')}."))
+    if found.front is not None:
+        body += _front(found.front, card.get("metric") or facts.metric.name, facts)
+    if chosen:
+        body += heading("Model card") + _card(chosen, card, facts)
+    if found.rules:
+        lines = found.rules.splitlines()
+        cut = len(lines) > RULE_LINES
+        body += heading("Rules") + para(
+            "The best shallow-tree student as if-then rules (rules.py and rules.sql in "
+            "compact/ say the same as Python and SQL)" + (f"; the first {RULE_LINES} lines:"
+                                                          if cut else ":"))
+        body += pre("\n".join(lines[:RULE_LINES]))
+    return Section("compact", "Compact model", body)
+
+
+def _front(front: pd.DataFrame, metric_name: str, facts: RunFacts) -> str:
+    metric = facts.metric
+    teacher = front.loc[front["kind"] == "teacher", metric_name]
+    students = front[front["kind"] != "teacher"]
+    shown = pd.DataFrame({
+        "student": students["student"], "value": students[metric_name],
+        "size_kb": students["size_bytes"] / 1024, "latency_ms": students["latency_ms"],
+        "on_front": students["on_front"].astype(str).str.lower() == "true",
+        "chosen": students["chosen"].astype(str).str.lower() == "true"})
+    teacher_value = float(teacher.iloc[0]) if len(teacher) else None
+    body = figure(plots.svg(plots.pareto(shown, metric, teacher_value)),
+                  f"Every student tried: validation {metric_name} against size and against "
+                  "one-row latency (onnxruntime, 1 thread). The staircase joins the students "
+                  "no other beats on both axes (the Pareto front); the star is the chosen "
+                  "model, the dashed line the ensemble.")
+    rows = [[s.student, number(s.value), number(s.size_kb, 1), number(s.latency_ms, 3),
+             "yes" if s.on_front else "", "chosen" if s.chosen else ""]
+            for s in shown.itertuples()]
+    return body + table(["student", metric_name, "size KB", "latency ms",
+                         "on the front (size, latency, score)", ""],
+                        rows, numeric=(1, 2, 3))
+
+
+def _card(chosen: dict, card: dict, facts: RunFacts) -> str:
+    metric = card.get("metric") or facts.metric.name
+    teacher = (card.get("teacher") or {}).get(metric)
+    rows = [("student", f"{chosen.get('name')} ({chosen.get('kind')})"),
+            (f"{metric} ({card.get('scored_on', 'validation part')})", number(chosen.get(metric))),
+            (f"ensemble {metric}", number(teacher)),
+            ("score drop vs the ensemble", number(chosen.get("score_drop"))),
+            ("fidelity (agreement with the ensemble)", number(chosen.get("fidelity"), 3)),
+            ("size", f"{number(chosen.get('size_bytes', 0) / 1024, 1)} KB"),
+            ("one-row latency (onnxruntime, 1 thread)",
+             f"{number(chosen.get('latency_ms_one_row'), 3)} ms"),
+            ("batch throughput", f"{number(chosen.get('rows_per_second'))} rows/s"),
+            ("ONNX vs Python, max abs difference", number(chosen.get("parity_max_abs_diff"))),
+            ("inputs", ", ".join(chosen.get("inputs", []))),
+            ("hyperparameters", params_text(chosen.get("params") or {}))]
+    return pairs(rows) + para("The same card is in compact/compact.md; the model is "
+                              "compact/compact.onnx (raw model-ready columns in, predictions out).")
+
+
+# ---- feature importance ---------------------------------------------------------------
+
+
+def importance(facts: RunFacts, enabled: bool = True, seed: int = 0) -> Section:
+    title = "Feature importance"
+    if not enabled:
+        return Section("importance", title, note(
+            "Skipped: permutation importance was turned off ('automl report --no-importance', "
+            "or a report node's permutation_importance: false)."))
+    data, model = facts.dataset, facts.model_output()
+    if data is None or model is None:
+        return Section("importance", title, note(
+            "No feature importance: the run folder lacks the data split or a model."))
+    metric = facts.metric
+    explained = [("ensemble" if isinstance(model, EnsembleResult) else "best single model",
+                  model.predictor().predict_raw)]
+    if facts.compact is not None and facts.compact.onnx is not None:
+        explained.append(("compact model", onnx_predict(facts.compact.onnx, data.schema)))
+    results = [permutation_importance(name, predict, data.X_valid, data.y_valid, metric, seed)
+               for name, predict in explained]
+    body = figure(plots.svg(plots.importance(results, metric)),
+                  f"Validation {metric.name} lost when one column's values are shuffled "
+                  "(mean over the repeats; the whisker is one standard deviation).")
+    body += _importance_table(results, metric)
+    body += note(_how(results, len(data.X_valid), getattr(model, "refit", False)))
+    return Section("importance", title, body)
+
+
+def _importance_table(results: list, metric) -> str:
+    merged = results[0].frame()[["column"]]
+    for result in results:
+        merged = merged.merge(result.frame().rename(columns={
+            "drop": result.model, "spread": f"{result.model} ±"}), on="column", how="left")
+    headers = ["column"] + [h for r in results for h in (f"{r.model}: {metric.name} lost", "±")]
+    rows = [[row[0]] + [number(v) for v in row[1:]] for row in merged.itertuples(index=False)]
+    return table(headers, rows, numeric=tuple(range(1, len(headers))))
+
+
+def _how(results: list, valid_rows: int, refit: bool) -> str:
+    parts = [f"{r.model}: {r.rows:,} rows × {r.repeats} repeat(s), {r.seconds:.1f} s"
+             for r in results]
+    text = (f"Permutation importance on the validation part ({valid_rows:,} rows; a sample "
+            f"of at most {MAX_ROWS:,}, and fewer rows and repeats for a slow model, so that "
+            f"each model takes about {SECONDS:g} s): {'; '.join(parts)}. Cheap by design, so "
+            "small differences are noise; correlated columns share their importance.")
+    if refit:
+        text += " The ensemble was refitted on these rows too, so its figures are in-sample."
+    return text
