@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from automl.bench.scores import summary
+from automl.bench.scores import compact_vs_ensemble, summary
 from automl.bench.systems import OURS, SYSTEMS
 from automl.metrics import METRICS, PROTOCOL
 
@@ -27,6 +27,7 @@ def markdown(results: pd.DataFrame, header: list[str], notices: list[str]) -> st
     lines = ["# automl bench", "", *header, ""]
     lines += [f"- {notice}" for notice in notices] + ([""] if notices else [])
     lines += _summary_section(results)
+    lines += _compact_section(results)
     for dataset in dict.fromkeys(results["dataset"]):
         lines += _dataset_section(results[results["dataset"] == dataset])
     return "\n".join(lines) + "\n"
@@ -59,6 +60,28 @@ def _summary_section(results: pd.DataFrame) -> list[str]:
         lines.append("Where xgb_default failed or was itself the best, a dataset gives no "
                      "normalised score (0 and 1 coincide); \"(on n)\" says how many did.")
     return lines + [""]
+
+
+def _compact_section(results: pd.DataFrame) -> list[str]:
+    """With --pipeline compact: what the compact model keeps of the ensemble, at what cost."""
+    if not (results["variant"] == "compact").any():
+        return []
+    table = compact_vs_ensemble(results)
+    lines = ["## Compact model vs ensemble", "",
+             "| dataset | ensemble | compact | xgb_default | gain kept ↑ | size ÷ ensemble ↓ | "
+             "1-row latency ÷ ensemble ↓ |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for r in table.itertuples(index=False):
+        lines.append(f"| {r.dataset} | {_num(r.ensemble, 4)} | {_num(r.compact, 4)} | "
+                     f"{_num(r.baseline, 4)} | {_num(r.gain_kept, 2)} | "
+                     f"{_num(r.model_bytes_ratio, 4)} | {_num(r.latency_ms_ratio, 3)} |")
+    lines.append(f"| **median** | | | | {_num(table['gain_kept'].median(), 2)} | "
+                 f"{_num(table['model_bytes_ratio'].median(), 4)} | "
+                 f"{_num(table['latency_ms_ratio'].median(), 3)} |")
+    return lines + ["", "Scores: each dataset's first protocol metric, higher is better (RMSE and "
+                    "log loss negated). Gain kept = (compact - xgb_default) / (ensemble - "
+                    "xgb_default); blank where the ensemble did not beat xgb_default. A blank "
+                    "compact: no student met the run's constraints and the ensemble stayed the "
+                    "model. The compact model is compact.onnx run in onnxruntime.", ""]
 
 
 def _dataset_section(rows: pd.DataFrame) -> list[str]:

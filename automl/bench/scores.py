@@ -64,3 +64,35 @@ def summary(results: pd.DataFrame) -> pd.DataFrame:
                      "scored": int(norm[entry].notna().sum())})
     return pd.DataFrame(rows, columns=["system", "variant", "covered", "datasets", "mean_rank",
                                        "normalised_score", "scored"])
+
+
+def compact_vs_ensemble(results: pd.DataFrame) -> pd.DataFrame:
+    """Per dataset where automl ran: the compact model against the ensemble.
+
+    gain_kept = (compact - xgb_default) / (ensemble - xgb_default) on the first protocol
+    metric (1: the whole gain over the baseline kept; NaN when the ensemble has no gain);
+    size and latency as compact / ensemble. No compact row: no student met the run's
+    constraints, and the ensemble stayed the model.
+    """
+    scores = primary_scores(results)
+    ok = results[results["status"] == "ok"].set_index(["dataset", "system", "variant"])
+    rows = []
+    for dataset in scores.index:
+        ensemble, compact = ("automl", "ensemble"), ("automl", "compact")
+        if ensemble not in scores.columns or pd.isna(scores.loc[dataset, ensemble]):
+            continue
+        row = {"dataset": dataset, "ensemble": scores.loc[dataset, ensemble],
+               "compact": scores.loc[dataset, compact] if compact in scores.columns else np.nan}
+        base = [c for c in scores.columns if c[0] == REFERENCE]
+        row["baseline"] = scores.loc[dataset, base[0]] if base else np.nan
+        gain = row["ensemble"] - row["baseline"]
+        row["gain_kept"] = (row["compact"] - row["baseline"]) / gain if gain > 0 else np.nan
+        for column in ("model_bytes", "latency_ms"):
+            try:
+                row[f"{column}_ratio"] = (ok.loc[(dataset, *compact), column]
+                                          / ok.loc[(dataset, *ensemble), column])
+            except KeyError:
+                row[f"{column}_ratio"] = np.nan
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["dataset", "ensemble", "compact", "baseline", "gain_kept",
+                                       "model_bytes_ratio", "latency_ms_ratio"])

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from automl.bench.report import COLUMNS, markdown, results_frame, summary_lines
-from automl.bench.scores import normalised, primary_scores, ranks, summary
+from automl.bench.scores import compact_vs_ensemble, normalised, primary_scores, ranks, summary
 
 ENTRIES = [("automl", "ensemble"), ("xgb_default", "default"), ("random_forest", "default"),
            ("flaml", "best")]
@@ -111,3 +111,22 @@ def test_markdown_has_summary_tables_and_ratio_to_best_peer():
 def test_results_frame_keeps_every_column_in_order():
     frame = results_frame([{"dataset": "d", "status": "ok", "surplus": 1}])
     assert list(frame.columns) == COLUMNS
+
+
+def test_compact_against_the_ensemble_by_hand():
+    results = hand_made()
+    compact = results[(results["system"] == "automl")].copy()
+    compact["variant"] = "compact"
+    compact.loc[compact["dataset"] == "d1", ["roc_auc", "model_bytes", "latency_ms"]] = [0.88, 256, 0.1]
+    compact = compact[compact["dataset"] == "d1"]  # d2, d3: no student met the constraints
+    results = pd.concat([results, compact], ignore_index=True)
+    table = compact_vs_ensemble(results).set_index("dataset")
+    # d1: (0.88 - 0.80) / (0.90 - 0.80) of the gain; 256 / 2048 bytes; 0.1 / 1.0 ms
+    assert table.loc["d1", "gain_kept"] == pytest.approx(0.8)
+    assert table.loc["d1", "model_bytes_ratio"] == pytest.approx(0.125)
+    assert table.loc["d1", "latency_ms_ratio"] == pytest.approx(0.1)
+    assert math.isnan(table.loc["d2", "compact"]) and math.isnan(table.loc["d2", "gain_kept"])
+    assert math.isnan(table.loc["d3", "gain_kept"])  # the ensemble did not beat xgb_default
+    text = markdown(results, [], [])
+    assert "## Compact model vs ensemble" in text
+    assert "| d1 | 0.9000 | 0.8800 | 0.8000 | 0.80 | 0.1250 | 0.100 |" in text
