@@ -155,11 +155,16 @@ class Training:
                    torch.from_numpy(code.encode(Z_valid)), target(teacher_valid), task, mean, scale)
 
     def sample(self, rows: int, seed: int = 0) -> "Training":
-        """At most `rows` training rows (validation kept whole): small enough to store."""
-        if len(self.H) <= rows:
-            return self
-        keep = torch.from_numpy(np.random.default_rng(seed).choice(len(self.H), rows, replace=False))
-        return replace(self, H=self.H[keep], T=self.T[keep])
+        """At most `rows` training rows and a quarter as many validation rows: small
+        enough to keep in the stage's stored output for fine-tuning later."""
+        rng = np.random.default_rng(seed)
+
+        def pick(n: int, cap: int) -> torch.Tensor | slice:
+            return slice(None) if n <= cap else torch.from_numpy(rng.choice(n, cap, replace=False))
+
+        train, valid = pick(len(self.H), rows), pick(len(self.H_valid), max(1, rows // 4))
+        return replace(self, H=self.H[train], T=self.T[train],
+                       H_valid=self.H_valid[valid], T_valid=self.T_valid[valid])
 
 
 def fit_dense_student(data: Training, hidden: list[int], time_limit: float, seed: int = 0,

@@ -130,3 +130,30 @@ def test_columns_with_awkward_names_keep_their_names_in_the_graph():
 
     assert [i.name for i in onnx.load_from_string(onnx_bytes).graph.input] == list(X.columns)
     check_parity(onnx_bytes, net.predict(Z), pd.DataFrame(X))
+
+
+def test_the_shrink_chain_makes_a_student_per_step_and_builds_only_on_steps_that_hold():
+    from automl.compress.distill import DistillResult, Scoring
+    from automl.compress.shrink import shrunk_students
+    from automl.metrics import get_metric
+
+    branch, X_valid, Z_valid, teacher_valid, data = _setup("binary", n=1000)
+    y_valid = teacher_valid.argmax(axis=1)
+    scoring = Scoring(branch, X_valid, y_valid, teacher_valid, get_metric("roc_auc", "binary"), "binary")
+    net = fit_dense_student(data, [64, 64], time_limit=5, seed=0)
+    base = scoring.dense_student(net, "mlp-64x64", "mlp")
+    result = DistillResult(None, "roc_auc", base.score, [base], X_valid.head(5), scoring,
+                           {"mlp-64x64": net}, data.sample(300))
+    assert len(result.tuning.H) == 300 and len(result.tuning.H_valid) == 75
+    tried = list(shrunk_students(result, {"prune": True, "lowrank": True, "int8": True}, 2.0))
+    names = [s.name for s in tried]
+    assert names[0] == "mlp-64x64+prune" and names[-1].endswith("+int8")
+    for student in tried:  # each is a real exported student, smaller than the base
+        assert student.size_bytes < base.size_bytes and student.parity <= 1e-4
+    # the names record the chain: a step is named after the student it built on, which
+    # is the base or an earlier step, and the steps come in their fixed order
+    for i, student in enumerate(tried):
+        parent = student.name.rsplit("+", 1)[0]
+        assert parent == "mlp-64x64" or parent in names[:i]
+    steps = [name.rsplit("+", 1)[1] for name in names]
+    assert steps == sorted(steps, key=["prune", "lowrank", "int8"].index)
