@@ -14,6 +14,7 @@ to ONNX, checked for parity and timed there.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -225,7 +226,8 @@ def _tree_student(kind, size, X, target, scoring: Scoring, schema: Schema, seed:
     task, branch, valid = schema.task, scoring.branch, scoring.valid
     if kind == "gbdt":
         n_trees, depth = size
-        model = fit_gbdt_student(X, target, task, n_estimators=n_trees, max_depth=depth, seed=seed)
+        model = fit_gbdt_student(X, target, task, n_estimators=n_trees, max_depth=depth, seed=seed,
+                                 n_jobs=os.cpu_count() or 1)  # the stage has the machine to itself
         name, params, rules = f"gbdt-{n_trees}x{depth}", {"n_estimators": n_trees, "max_depth": depth}, None
     else:
         model = fit_tree_student(X, target, task, max_depth=size, seed=seed)
