@@ -49,20 +49,13 @@ def fit_automl(job: FitJob) -> list[Fitted]:
 
 
 def _predict_onnx(path: Path, schema, train):
-    import onnxruntime as ort
+    from automl.compress.onnx_export import OnnxModel
 
-    from automl.compress.onnx_export import feeds
-    from automl.data import prepare_features
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = options.inter_op_num_threads = 1
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    model = OnnxModel(path)  # one thread, as the other systems' one-row latency is taken
 
     def predict(X: pd.DataFrame) -> np.ndarray:
-        outputs = session.run(None, feeds(prepare_features(X, schema)))
-        if train.classes is None:
-            return np.asarray(outputs[0], dtype=np.float64).reshape(-1)
-        return align_proba(outputs[1], schema.classes, train.classes)
+        output = model.predict_raw(X, schema)
+        return output if train.classes is None else align_proba(output, schema.classes, train.classes)
 
     return predict
 

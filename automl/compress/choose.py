@@ -11,7 +11,7 @@ stays the model.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -33,7 +33,8 @@ class CompressResult:
 
 
 def run(node, inputs, context) -> CompressResult:
-    result, params = inputs[0], node.params
+    # a copy: the shrunk students are this node's, and distill's output stays as it was
+    result, params = replace(inputs[0], students=list(inputs[0].students), nets=dict(inputs[0].nets)), node.params
     metric = get_metric(result.metric, result.schema.task)
     _shrink(node, result, metric, context)
     allowed = allowed_drop(params, metric.from_score(result.teacher_score))

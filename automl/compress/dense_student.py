@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 import torch
@@ -132,12 +133,13 @@ class DenseNet:
 
 @dataclass
 class Training:
-    """What the trainer needs: encoded rows and the teacher's targets, train and valid."""
+    """What the trainer needs: the branch's rows (Z) and the teacher's targets (T), train
+    and valid, and the encoding that turns rows into the network's inputs (H)."""
 
     code: DenseCode
-    H: torch.Tensor
+    Z: np.ndarray
     T: torch.Tensor
-    H_valid: torch.Tensor
+    Z_valid: np.ndarray
     T_valid: torch.Tensor
     task: str
     target_mean: float = 0.0
@@ -148,23 +150,41 @@ class Training:
         mean, scale = 0.0, 1.0
         if task == REGRESSION:  # standardised targets: one learning rate for every scale
             mean, scale = float(np.mean(teacher)), float(np.std(teacher)) or 1.0
+
         def target(t):
             t = np.asarray(t, dtype=np.float32)
             return torch.from_numpy(((t - mean) / scale).reshape(-1, 1) if task == REGRESSION else t)
-        return cls(code, torch.from_numpy(code.encode(Z)), target(teacher),
-                   torch.from_numpy(code.encode(Z_valid)), target(teacher_valid), task, mean, scale)
+
+        return cls(code, np.asarray(Z, dtype=np.float32), target(teacher),
+                   np.asarray(Z_valid, dtype=np.float32), target(teacher_valid), task, mean, scale)
+
+    @cached_property
+    def H(self) -> torch.Tensor:
+        return torch.from_numpy(self.code.encode(self.Z))
+
+    @cached_property
+    def H_valid(self) -> torch.Tensor:
+        return torch.from_numpy(self.code.encode(self.Z_valid))
+
+    def recoded(self, code: DenseCode) -> "Training":
+        """The same rows and targets under another network's encoding."""
+        return self if code is self.code else replace(self, code=code)
 
     def sample(self, rows: int, seed: int = 0) -> "Training":
         """At most `rows` training rows and a quarter as many validation rows: small
         enough to keep in the stage's stored output for fine-tuning later."""
         rng = np.random.default_rng(seed)
 
-        def pick(n: int, cap: int) -> torch.Tensor | slice:
-            return slice(None) if n <= cap else torch.from_numpy(rng.choice(n, cap, replace=False))
+        def pick(n: int, cap: int):
+            return slice(None) if n <= cap else np.sort(rng.choice(n, cap, replace=False))
 
-        train, valid = pick(len(self.H), rows), pick(len(self.H_valid), max(1, rows // 4))
-        return replace(self, H=self.H[train], T=self.T[train],
-                       H_valid=self.H_valid[valid], T_valid=self.T_valid[valid])
+        train, valid = pick(len(self.Z), rows), pick(len(self.Z_valid), max(1, rows // 4))
+        as_index = lambda rows: rows if isinstance(rows, slice) else torch.from_numpy(rows)  # noqa: E731
+        return replace(self, Z=self.Z[train], T=self.T[as_index(train)],
+                       Z_valid=self.Z_valid[valid], T_valid=self.T_valid[as_index(valid)])
+
+    def __getstate__(self) -> dict:  # the encoded copies are rebuilt on use, not stored
+        return {k: v for k, v in self.__dict__.items() if k not in ("H", "H_valid")}
 
 
 def fit_dense_student(data: Training, hidden: list[int], time_limit: float, seed: int = 0,
@@ -251,6 +271,7 @@ def prune_units(student: DenseNet, data: Training, time_limit: float, seed: int 
         layers[i] = Layer([incoming[:, kept]], layers[i].bias[kept])
         layers[i + 1] = Layer([outgoing[kept, :]], layers[i + 1].bias)
     pruned = DenseNet(student.code, layers, student.task)
+    data = data.recoded(student.code)  # a tuned student may have learnt its own encoding
     net = _to_torch(pruned, data)
     with _torch_threads(os.cpu_count() or 1), torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)

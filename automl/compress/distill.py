@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -24,12 +25,12 @@ import pandas as pd
 from automl.compress.augment import augment
 from automl.compress.dense_student import DenseCode, DenseNet, Training, fit_dense_student
 from automl.compress.onnx_dense import export_dense_model
-from automl.compress.onnx_export import check_parity, export_trees_model
+from automl.compress.onnx_export import OnnxModel, check_parity, export_trees_model, feeds
 from automl.compress.rules import RuleSet, tree_rules
 from automl.compress.students import fit_gbdt_student, fit_tree_student, student_output
 from automl.data.schema import Schema, prepare_features
 from automl.data.split import Dataset
-from automl.errors import GraphError
+from automl.errors import AutoMLError, GraphError
 from automl.metrics import REGRESSION, get_metric
 from automl.preprocess.branches import Branch
 from automl.preprocess.stage import BranchData
@@ -44,6 +45,7 @@ MIN_STUDENT_SECONDS = 1.0  # a dense student's training time, at least
 MIN_SEARCH_SECONDS = 4.0  # a student search with less than this is skipped (Tune's start-up)
 UNBUDGETED_SEARCH_TRIALS = 8
 UNBUDGETED_STUDENT_SECONDS = 30.0  # ... and at most, in a run with no time budget
+SAMPLE_ROWS = 200  # validation rows kept with the result for the export's checks
 TUNING_ROWS = 20_000  # rows kept for fine-tuning a pruned student in the compress stage
 
 
@@ -59,6 +61,9 @@ class Student:
     parity: float  # max |ONNX - Python| on the validation rows (see check_parity)
     onnx: bytes = field(repr=False)
     rules: RuleSet | None = field(default=None, repr=False)
+    # the Python student's output on DistillResult.sample: the export stage checks the
+    # written file against it, at its own tolerance
+    sample_output: np.ndarray | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -95,35 +100,50 @@ def run(node, inputs, context) -> DistillResult:
     if set(params.students) & set(DENSE):  # the encoding learns from the real rows only
         code = DenseCode.fit(branch.transform(train), branch.categorical)
         training = Training.make(code, X, target, scoring.Z_valid, scoring.teacher_valid, schema.task)
-    jobs = list(_ladder(params.students))
     stage_budget = context.deadline.share(params.budget_share)
     searched = _searched_families(params.students) if params.search else []
-    search_budget = None if stage_budget is None or not searched else params.search_share * stage_budget
-    clock = _Clock(None if stage_budget is None else stage_budget - (search_budget or 0.0))
-    result = DistillResult(schema, metric.name, teacher_score, [], valid.head(200), scoring,
+    search_share = params.search_share if searched and stage_budget is not None else 0.0
+    clock = _Clock(stage_budget)
+    result = DistillResult(schema, metric.name, teacher_score, [], valid.head(SAMPLE_ROWS), scoring,
                            tuning=training and training.sample(TUNING_ROWS, settings.seed))
-    for done, (kind, size) in enumerate(jobs):
-        if result.students and clock.spent():
-            context.log(f"{node.name}: the stage's budget is spent; {done} students tried")
-            break
-        if kind in DENSE:
-            net = fit_dense_student(training, list(size), clock.slice(len(jobs) - done),
-                                    seed=settings.seed)
-            name = "linear" if kind == "linear" else "mlp-" + "x".join(map(str, size))
-            result.nets[name] = net
-            student = scoring.dense_student(net, name, kind)
-        else:
-            student = _tree_student(kind, size, X, target, scoring, schema, settings.seed)
-        result.students.append(student)
-        context.log(f"{node.name}: {describe(student, metric, teacher_score)}")
+    ladder = _Clock(None if stage_budget is None else stage_budget * (1 - search_share))
+    for student, net in _ladder_students(node, params.students, X, target, training, scoring,
+                                         schema, ladder, context):
+        _add(result, student, net, node.name, context)
     if searched:
         data = BranchData(branch, schema, X, target, scoring.Z_valid, scoring.y_valid, None, None)
-        for student, model in _tuned_students(node, searched, data, scoring, search_budget, context):
-            if student.kind == "mlp":
-                result.nets[student.name] = model.net_
-            result.students.append(student)
-            context.log(f"{node.name}: {describe(student, metric, teacher_score)}")
+        for student, model in _tuned_students(node, searched, data, scoring, clock.left(), context):
+            _add(result, student, getattr(model, "net_", None), node.name, context)
     return result
+
+
+def _add(result: DistillResult, student: "Student", net: DenseNet | None, label: str, context) -> None:
+    result.students.append(student)
+    if net is not None:
+        result.nets[student.name] = net
+    context.log(f"{label}: {describe(student, get_metric(result.metric, result.schema.task), result.teacher_score)}")
+
+
+def _ladder_students(node, kinds, X, target, training, scoring: "Scoring", schema: Schema,
+                     clock: "_Clock", context):
+    """(student, its DenseNet or None) for each size of LADDER the clock allows; a
+    student whose fit or export fails is logged and skipped, never the stage."""
+    jobs = list(_ladder(kinds))
+    for done, (kind, size) in enumerate(jobs):
+        if done and clock.spent():
+            context.log(f"{node.name}: the ladder's budget is spent; {done} students tried")
+            return
+        try:
+            if kind in DENSE:
+                net = fit_dense_student(training, list(size), clock.slice(len(jobs) - done),
+                                        seed=context.settings.seed)
+                name = "linear" if kind == "linear" else "mlp-" + "x".join(map(str, size))
+                yield scoring.dense_student(net, name, kind), net
+            else:
+                yield _tree_student(kind, size, X, target, scoring, schema, context.settings.seed), None
+        except (AutoMLError, ValueError, RuntimeError) as err:
+            context.log(f"{node.name}: the {kind} student {size} failed and is left out: "
+                        f"{one_line(err)}")
 
 
 # student kinds the Ray Tune search can tune, and the family that does
@@ -136,6 +156,7 @@ def _searched_families(kinds: list[str]) -> list[str]:
 
 def _tuned_students(node, families: list[str], data: BranchData, scoring: "Scoring",
                     budget: float | None, context):
+    # `budget`: what the stage has left after the ladder (the ladder can overrun its part)
     """The best trial of each student family, tuned on Ray Tune like the search's
     families (the trials land in <node>/students/); nothing when the budget is too short."""
     from automl.graph.spec import SearchParams
@@ -159,8 +180,12 @@ def _tuned_students(node, families: list[str], data: BranchData, scoring: "Scori
             continue
         model, kind = best.model, next(k for k, f in SEARCHED.items() if f == family)
         params = {**best.params, **model.size_params(), "trial": best.trial_id}
-        yield scoring.student(f"{kind}-tuned", kind, params, model.predict_raw(data.X_valid),
-                              model.onnx_bytes(scoring.branch, scoring.valid)), model
+        try:
+            yield scoring.student(f"{kind}-tuned", kind, params, model.predict_raw(data.X_valid),
+                                  model.onnx_bytes(scoring.branch, scoring.valid)), model
+        except (AutoMLError, ValueError, RuntimeError) as err:
+            context.log(f"{node.name}: the tuned {kind} student failed and is left out: "
+                        f"{one_line(err)}")
 
 
 def describe(student: "Student", metric, teacher_score: float) -> str:
@@ -187,6 +212,11 @@ class _Clock:
         return max(MIN_STUDENT_SECONDS, left / max(jobs_left, 1))
 
 
+def one_line(err: Exception) -> str:
+    text = str(err).strip().splitlines()
+    return (text[0] if text else type(err).__name__)[:200]
+
+
 def _ladder(kinds: list[str]):
     """Round by round, the smallest size of each kind first: a budget that runs out
     mid-ladder still leaves one student of every kind."""
@@ -205,7 +235,7 @@ class Scoring:
     metric: object
     task: str
 
-    @property
+    @cached_property
     def Z_valid(self) -> np.ndarray:
         return self.branch.transform(self.valid)
 
@@ -219,7 +249,8 @@ class Scoring:
         return Student(name, kind, params, self.metric.score(self.y_valid, output),
                        _fidelity(output, self.teacher_valid, self.task), len(onnx_bytes),
                        _latency_ms(onnx_bytes, self.valid),
-                       check_parity(onnx_bytes, output, self.valid), onnx_bytes, rules)
+                       check_parity(onnx_bytes, output, self.valid), onnx_bytes, rules,
+                       output[:SAMPLE_ROWS])
 
 
 def _tree_student(kind, size, X, target, scoring: Scoring, schema: Schema, seed: int) -> Student:
@@ -245,19 +276,14 @@ def _fidelity(student: np.ndarray, teacher: np.ndarray, task: str) -> float:
 
 
 def _latency_ms(onnx_bytes: bytes, rows: pd.DataFrame) -> float:
-    import onnxruntime as ort
-
-    from automl.compress.onnx_export import feeds
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = options.inter_op_num_threads = 1
-    session = ort.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])
+    """Median seconds of one-row calls in one onnxruntime session (one thread), in ms."""
+    model = OnnxModel(onnx_bytes)
     one = [feeds(rows.iloc[[i % len(rows)]]) for i in range(LATENCY_CALLS)]
-    session.run(None, one[0])
+    model.run(one[0])
     times = []
     for feed in one:
         started = time.perf_counter()
-        session.run(None, feed)
+        model.run(feed)
         times.append(time.perf_counter() - started)
     return float(np.median(times) * 1000)
 

@@ -27,6 +27,8 @@ from automl.compress.onnx_export import OPSETS, input_types, restore_input_names
 from automl.metrics import REGRESSION
 from automl.preprocess.branches import Branch
 
+HEAD_OPSET = 13  # the head's operators (Softmax on one axis, ...) as it writes them
+
 
 def export_dense_model(branch: Branch, student: DenseNet, features: pd.DataFrame) -> bytes:
     """The serialized ONNX model of `branch` + the dense student."""
@@ -42,6 +44,9 @@ def export_dense_model(branch: Branch, student: DenseNet, features: pd.DataFrame
     front = onnx.compose.add_prefix(front, "branch_", rename_inputs=False)
     branch_out = front.graph.output[0].name
     opset = next(o.version for o in front.opset_import if o.domain in ("", "ai.onnx"))
+    if opset < HEAD_OPSET:  # skl2onnx picks the lowest opset the branch needs (11 for categories only)
+        front = onnx.version_converter.convert_version(front, HEAD_OPSET)
+        opset = HEAD_OPSET
     head = _head(student, front.ir_version, opset)
     model = onnx.compose.merge_models(front, head, io_map=[(branch_out, "dense_in")])
     onnx.checker.check_model(model)
@@ -67,8 +72,7 @@ class _Graph:
 
 
 def _head(student: DenseNet, ir_version: int, opset: int) -> onnx.ModelProto:
-    """The encoding and the layers, at the branch's opset (skl2onnx may lower it; the
-    operators used here all exist from opset 13 on)."""
+    """The encoding and the layers, at the branch's opset (merging needs one per domain)."""
     g = _Graph()
     h = _encode(g, student)
     for i, layer in enumerate(student.layers):
@@ -84,7 +88,7 @@ def _head(student: DenseNet, ir_version: int, opset: int) -> onnx.ModelProto:
     graph = helper.make_graph(g.nodes, "dense_student",
                               [helper.make_tensor_value_info("dense_in", TensorProto.FLOAT, [None, None])],
                               outputs, initializer=g.constants)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", max(opset, 13))])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     model.ir_version = ir_version
     return model
 

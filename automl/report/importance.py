@@ -91,19 +91,7 @@ def _timed_score(predict: Predict, X: pd.DataFrame, y: np.ndarray, metric: Metri
 
 def onnx_predict(path: Path, schema) -> Predict:
     """compact.onnx as a function of raw columns, as `predict_raw` would answer."""
-    import onnxruntime as ort
+    from automl.compress.onnx_export import OnnxModel
 
-    from automl.compress.onnx_export import feeds
-    from automl.data.schema import prepare_features
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = options.inter_op_num_threads = 1
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-    def predict(X: pd.DataFrame) -> np.ndarray:
-        outputs = session.run(None, feeds(prepare_features(X, schema)))
-        if len(outputs) == 2:  # classifier: labels, probabilities
-            return np.asarray(outputs[1], dtype=np.float64)
-        return np.asarray(outputs[0], dtype=np.float64).reshape(-1)
-
-    return predict
+    model = OnnxModel(path)
+    return lambda X: model.predict_raw(X, schema)

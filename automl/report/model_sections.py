@@ -37,7 +37,8 @@ def _one_ensemble(result, facts: RunFacts) -> str:
                   ("candidates", result.n_candidates),
                   (f"ensemble {metric.name} ({scored})", number(value)),
                   (f"best single model {metric.name}", number(best)),
-                  ("gain over the best single model", number(value - best)),
+                  # in scores (higher is better), so a lower RMSE shows as a gain too
+                  ("gain over the best single model", number(result.score - result.best_member_score)),
                   ("members refitted on train + validation", "yes" if result.refit else "no")])
     total = sum(m.weight for m in result.members) or 1.0
     members = pd.DataFrame({"name": [m.name for m in result.members],
@@ -125,7 +126,8 @@ def _card(chosen: dict, card: dict, facts: RunFacts) -> str:
             ("one-row latency (onnxruntime, 1 thread)",
              f"{number(chosen.get('latency_ms_one_row'), 3)} ms"),
             ("batch throughput", f"{number(chosen.get('rows_per_second'))} rows/s"),
-            ("ONNX vs Python, max abs difference", number(chosen.get("parity_max_abs_diff"))),
+            ("ONNX vs Python, max difference (regression: relative)",
+             number(chosen.get("parity_max_diff"))),
             ("inputs", ", ".join(chosen.get("inputs", []))),
             ("hyperparameters", params_text(chosen.get("params") or {}))]
     return pairs(rows) + para("The same card is in compact/compact.md; the model is "

@@ -56,15 +56,15 @@ def search_families(params: SearchParams, data_by_branch: dict[str, BranchData],
     for trial in trials:
         trial.trial_seconds = wall.get(trial.trial_id)
     if not any(t.status == "ok" for t in trials):
-        trials.append(_fallback_trial(params.families[0], trial_inputs, metric, context))
+        trials.append(_fallback_trial(params.families[0], trial_inputs, metric, context, label))
     return SearchResult(first.schema, metric.name, {b: d.branch for b, d in data_by_branch.items()},
                         family_branch, trials, first.y_valid)
 
 
-def _fallback_trial(family: str, inputs: TrialInputs, metric, context):
+def _fallback_trial(family: str, inputs: TrialInputs, metric, context, label: str):
     """No trial finished in the budget (Ray's start-up can eat a small one): fit the first
     family's cheap default here, so the run still ends with a real model."""
-    context.log(f"search: no trial finished within the budget; fitting the {family} default "
+    context.log(f"{label}: no trial finished within the budget; fitting the {family} default "
                 "config in this process")
     data = inputs.data[inputs.family_branch[family]]
     return fit_trial(f"{family}-fallback", family, inputs.defaults[family], data, metric,

@@ -157,3 +157,15 @@ def test_the_shrink_chain_makes_a_student_per_step_and_builds_only_on_steps_that
         assert parent == "mlp-64x64" or parent in names[:i]
     steps = [name.rsplit("+", 1)[1] for name in names]
     assert steps == sorted(steps, key=["prune", "lowrank", "int8"].index)
+
+
+def test_a_table_of_categories_only_exports():
+    # skl2onnx writes such a branch at opset 11; the head needs 13
+    frame = make_table(n=300)[["colour", "y"]].assign(size=lambda f: f["colour"].str.len().astype(str))
+    schema = infer_schema(frame, "y")
+    X = prepare_features(frame.drop(columns="y"), schema)
+    branch, Z = build_branch(PreprocessParams(branch="trees"), schema, X, None)
+    teacher = np.column_stack([np.full(len(Z), 0.3), np.full(len(Z), 0.7)])
+    data = Training.make(DenseCode.fit(Z, branch.categorical), Z, teacher, Z, teacher, "binary")
+    net = fit_dense_student(data, [8], time_limit=1)
+    check_parity(export_dense_model(branch, net, X), net.predict(Z), X)
