@@ -169,3 +169,30 @@ def test_a_table_of_categories_only_exports():
     data = Training.make(DenseCode.fit(Z, branch.categorical), Z, teacher, Z, teacher, "binary")
     net = fit_dense_student(data, [8], time_limit=1)
     check_parity(export_dense_model(branch, net, X), net.predict(Z), X)
+
+
+def test_a_student_that_fails_its_export_is_left_out_not_the_stage():
+    # a constant teacher: xgboost grows trees with no split, which the ONNX converter gets
+    # wrong (the parity check catches it); the other students still come through
+    from types import SimpleNamespace
+
+    from automl.compress.distill import Scoring, _Clock, _ladder_students
+    from automl.metrics import get_metric
+
+    branch, X_valid, Z_valid, _, _ = _setup("binary", n=400)
+    frame = make_table(n=400)
+    schema = infer_schema(frame, "y")
+    Z = branch.transform(prepare_features(frame.drop(columns="y"), schema))
+    constant = np.column_stack([np.full(len(Z), 0.3), np.full(len(Z), 0.7)])
+    teacher_valid = constant[:len(Z_valid)]
+    scoring = Scoring(branch, X_valid, np.array([0, 1] * (len(Z_valid) // 2)), teacher_valid,
+                      get_metric("roc_auc", "binary"), "binary")
+    training = Training.make(DenseCode.fit(Z, branch.categorical), Z, constant, Z_valid,
+                             teacher_valid, "binary")
+    logged = []
+    context = SimpleNamespace(settings=SimpleNamespace(seed=0), log=logged.append)
+    node = SimpleNamespace(name="distill")
+    made = [s.name for s, _ in _ladder_students(node, ["gbdt", "linear"], Z, constant, training,
+                                                scoring, schema, _Clock(None), context)]
+    assert "linear" in made and "gbdt-20x3" not in made
+    assert any("the gbdt student (20, 3) failed and is left out" in line for line in logged)
