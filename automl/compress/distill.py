@@ -30,7 +30,7 @@ from automl.compress.rules import RuleSet, tree_rules
 from automl.compress.students import fit_gbdt_student, fit_tree_student, student_output
 from automl.data.schema import Schema, prepare_features
 from automl.data.split import Dataset
-from automl.errors import AutoMLError, GraphError
+from automl.errors import GraphError
 from automl.metrics import REGRESSION, get_metric
 from automl.preprocess.branches import Branch
 from automl.preprocess.stage import BranchData
@@ -141,7 +141,7 @@ def _ladder_students(node, kinds, X, target, training, scoring: "Scoring", schem
                 yield scoring.dense_student(net, name, kind), net
             else:
                 yield _tree_student(kind, size, X, target, scoring, schema, context.settings.seed), None
-        except (AutoMLError, ValueError, RuntimeError) as err:
+        except Exception as err:  # noqa: BLE001 - one student is optional, the stage is not
             context.log(f"{node.name}: the {kind} student {size} failed and is left out: "
                         f"{one_line(err)}")
 
@@ -183,7 +183,7 @@ def _tuned_students(node, families: list[str], data: BranchData, scoring: "Scori
         try:
             yield scoring.student(f"{kind}-tuned", kind, params, model.predict_raw(data.X_valid),
                                   model.onnx_bytes(scoring.branch, scoring.valid)), model
-        except (AutoMLError, ValueError, RuntimeError) as err:
+        except Exception as err:  # noqa: BLE001 - as in the ladder
             context.log(f"{node.name}: the tuned {kind} student failed and is left out: "
                         f"{one_line(err)}")
 

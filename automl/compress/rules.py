@@ -105,7 +105,7 @@ def _branch_columns(branch: Branch) -> list[tuple[str, tuple | None]]:
     """For each output column of the trees branch: (source column, levels or None)."""
     columns = []
     for name, transformer, sources in branch.transformer.transformers_:
-        if name == "cat":
+        if name == "cat" and len(sources):  # no categories: the encoder was never fitted
             columns += [(s, tuple(levels)) for s, levels in zip(sources, transformer.categories_)]
         elif name == "num":
             columns += [(s, None) for s in sources]

@@ -77,3 +77,19 @@ def test_text_reads_in_the_tables_terms():
     assert text.startswith("if ")
     assert "then y = 'yes' (p = " in text or "then y = 'no' (p = " in text
     assert "colour in {" in text  # a category split names categories, not codes
+
+
+def test_a_table_of_numbers_only_gets_rules():
+    # the branch's category encoder is never fitted when there are no categories
+    frame = make_table(n=400, seed=3).drop(columns=["colour", "when"])
+    schema = infer_schema(frame, "y")
+    features = prepare_features(frame, schema)
+    y = schema.encode_target(frame["y"])
+    branch, X = build_branch(PreprocessParams(branch="trees"), schema, features, y)
+    tree = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y)
+    rules = tree_rules(tree, branch, "y", schema.classes)
+    namespace: dict = {}
+    exec(rules.python(), namespace)
+    rows = features.astype(object).where(features.notna(), None).to_dict("records")
+    assert [namespace["predict"](row) for row in rows] == list(_expected(schema, branch, tree, features))
+    assert "x1" in rules.text() or "x2" in rules.text()
