@@ -8,10 +8,13 @@ from automl.ensemble.pool import Candidate, Pool, merge_searches
 from automl.ensemble.predictor import Member
 from automl.ensemble.refit import refit_members
 from automl.ensemble.result import EnsembleResult
-from automl.ensemble.selection import greedy_selection
+from automl.ensemble.selection import bagged_selection
 from automl.ensemble.stacking import LinearStacker, cross_validated_score
 from automl.metrics import get_metric
 from automl.preprocess.stage import BranchData
+
+
+BAGGING_MAX_ROWS = 5000  # validation rows up to which `bags` applies
 
 
 def run(node, inputs, context) -> EnsembleResult:
@@ -20,8 +23,10 @@ def run(node, inputs, context) -> EnsembleResult:
     metric = get_metric(pool.metric, pool.schema.task)
     candidates = pool.best(params.max_candidates)
     outputs = [c.valid_prediction for c in candidates]
-    selection = greedy_selection(outputs, pool.y_valid, metric, params.size,
-                                 time_limit=context.deadline.share(1.0))
+    # a large validation part is a steady judge, and bagging costs `bags` selections
+    bags = params.bags if len(pool.y_valid) <= BAGGING_MAX_ROWS else 1
+    selection = bagged_selection(outputs, pool.y_valid, metric, params.size, bags,
+                                 context.settings.seed, time_limit=context.deadline.share(1.0))
     if len(selection.trajectory) < params.size:
         context.log(f"{node.name}: greedy selection stopped after {len(selection.trajectory)} "
                     f"of {params.size} rounds: the time budget is spent")

@@ -50,6 +50,10 @@ class EnsembleParams(Strict):
         "greedy", description="stacking: a linear meta-model, kept only where its "
                               "cross-validated score beats the greedy ensemble's")
     size: int = Field(25, ge=1, description="rounds of greedy selection (with replacement)")
+    bags: int = Field(0, ge=0, le=200, description="greedy selection on this many bootstrap "
+                                                  "samples of the validation rows, weights "
+                                                  "averaged, where the validation part has at "
+                                                  "most 5,000 rows; 0 or 1: plain greedy")
     max_candidates: int = Field(
         20, ge=1, description="best trials with a kept model to choose from (each family's best first)")
     stacking_folds: int = Field(5, ge=2, le=20, description="cross-validation folds of the meta-model")

@@ -126,3 +126,31 @@ def test_stacker_gives_every_class_a_column():
     assert proba.shape == (60, 3)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     assert (proba[:, 2] == 0).all()
+
+
+def test_bagged_selection_averages_resampled_weights_and_never_falls_below_the_best():
+    from automl.ensemble.selection import bagged_selection
+
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 300)
+    candidates = [np.clip(y + rng.normal(scale=s, size=300), 0, 1) for s in (0.6, 0.7, 0.8, 2.0)]
+    candidates = [np.column_stack([1 - c, c]) for c in candidates]
+    plain = greedy_selection(candidates, y, ROC_AUC, size=10)
+    bagged = bagged_selection(candidates, y, ROC_AUC, size=10, bags=25, seed=0)
+    assert bagged.weights.sum() == pytest.approx(1.0)
+    singles = [ROC_AUC.score(y, c) for c in candidates]
+    assert bagged.score >= max(singles)  # the guarantee plain greedy selection also gives
+    assert np.count_nonzero(bagged.weights) >= np.count_nonzero(plain.weights)  # smoother
+    # one bag or none: exactly plain greedy selection
+    np.testing.assert_allclose(bagged_selection(candidates, y, ROC_AUC, 10, bags=1).weights,
+                               plain.weights)
+
+
+def test_bagged_selection_falls_back_to_plain_greedy_where_the_blend_scores_lower():
+    from automl.ensemble.selection import bagged_selection
+
+    # the resamples like B, the whole part likes A: the blend must not fall below A
+    y = np.zeros(20)
+    a, b = np.full(20, 0.1), np.where(np.arange(20) < 18, 0.0, 3.0)
+    bagged = bagged_selection([a, b], y, RMSE, size=5, bags=30, seed=0)
+    assert bagged.score >= max(RMSE.score(y, a), RMSE.score(y, b)) - 1e-12
