@@ -96,4 +96,5 @@ def bagged_selection(predictions: list[np.ndarray], y: np.ndarray, metric: Metri
     score = _score(metric, y, blend)
     if score < max(single):
         return greedy_selection(predictions, y, metric, size, time_limit)
+    # no rounds to show: the weights are a mean over resamples, scored once on all rows
     return Selection(weights, float(score), [float(score)])

@@ -27,7 +27,10 @@ def run(node, inputs, context) -> EnsembleResult:
     bags = params.bags if len(pool.y_valid) <= BAGGING_MAX_ROWS else 1
     selection = bagged_selection(outputs, pool.y_valid, metric, params.size, bags,
                                  context.settings.seed, time_limit=context.deadline.share(1.0))
-    if len(selection.trajectory) < params.size:
+    if bags > 1:
+        context.log(f"{node.name}: bagged selection over {bags} resamples of "
+                    f"{len(pool.y_valid)} validation rows")
+    elif len(selection.trajectory) < params.size:
         context.log(f"{node.name}: greedy selection stopped after {len(selection.trajectory)} "
                     f"of {params.size} rounds: the time budget is spent")
     stacker, score = None, selection.score
