@@ -19,7 +19,7 @@ from automl.data import infer_schema, prepare_features, split_dataset
 from automl.data.schema import Schema
 from automl.graph.spec import PreprocessParams
 from automl.metrics import BINARY, MULTICLASS, REGRESSION
-from automl.models.registry import family_class, family_keys
+from automl.models.registry import family_keys
 from automl.preprocess import Branch, build_branch
 
 # Read once, at collection: a plugin family that another test registers later is not ours.
