@@ -34,6 +34,12 @@ class RunError(AutoMLError):
     """A run folder is missing, incomplete or from an incompatible version."""
 
 
+def first_line(err: BaseException, limit: int = 200) -> str:
+    """The first line of an exception's message (libraries' messages run to pages), or ""."""
+    lines = str(err).strip().splitlines()
+    return lines[0][:limit] if lines else ""
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """' (did you mean 'x'?)' when a close match exists, else ''."""
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)

@@ -19,7 +19,7 @@ import numpy as np
 from automl.bench import measure
 from automl.bench.protocol import BenchDataset, BenchSplit, load_table, split_table
 from automl.bench.systems import FitJob, Fitted, load_runner
-from automl.errors import RunError
+from automl.errors import RunError, first_line
 from automl.graph.store import atomic_write_json
 from automl.metrics import evaluate
 
@@ -70,8 +70,7 @@ def _checked(prediction, split: BenchSplit, variant: str) -> np.ndarray:
 
 
 def one_line(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return f"{type(err).__name__}: {text[0] if text else ''}"[:300]
+    return f"{type(err).__name__}: {first_line(err, limit=300)}"[:300]
 
 
 def main(argv: list[str] | None = None) -> int:

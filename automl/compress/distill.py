@@ -30,7 +30,7 @@ from automl.compress.rules import RuleSet, tree_rules
 from automl.compress.students import fit_gbdt_student, fit_tree_student, student_output
 from automl.data.schema import Schema, prepare_features
 from automl.data.split import Dataset
-from automl.errors import GraphError
+from automl.errors import GraphError, first_line
 from automl.metrics import REGRESSION, get_metric
 from automl.preprocess.branches import Branch
 from automl.preprocess.stage import BranchData
@@ -143,7 +143,7 @@ def _ladder_students(node, kinds, X, target, training, scoring: "Scoring", schem
                 yield _tree_student(kind, size, X, target, scoring, schema, context.settings.seed), None
         except Exception as err:  # noqa: BLE001 - one student is optional, the stage is not
             context.log(f"{node.name}: the {kind} student {size} failed and is left out: "
-                        f"{one_line(err)}")
+                        f"{first_line(err) or type(err).__name__}")
 
 
 # student kinds the Ray Tune search can tune, and the family that does
@@ -185,7 +185,7 @@ def _tuned_students(node, families: list[str], data: BranchData, scoring: "Scori
                                   model.onnx_bytes(scoring.branch, scoring.valid)), model
         except Exception as err:  # noqa: BLE001 - as in the ladder
             context.log(f"{node.name}: the tuned {kind} student failed and is left out: "
-                        f"{one_line(err)}")
+                        f"{first_line(err) or type(err).__name__}")
 
 
 def describe(student: "Student", metric, teacher_score: float) -> str:
@@ -210,11 +210,6 @@ class _Clock:
         """Seconds for the next trainable student (an unbudgeted run still caps it)."""
         left = UNBUDGETED_STUDENT_SECONDS * jobs_left if self.budget is None else self.left()
         return max(MIN_STUDENT_SECONDS, left / max(jobs_left, 1))
-
-
-def one_line(err: Exception) -> str:
-    text = str(err).strip().splitlines()
-    return (text[0] if text else type(err).__name__)[:200]
 
 
 def _ladder(kinds: list[str]):

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from automl.errors import DataError
+from automl.errors import DataError, first_line
 
 _READERS = {".csv": ",", ".tsv": "\t", ".txt": ",", ".parquet": None, ".pq": None}
 
@@ -61,7 +61,7 @@ def _read_arrow(path: Path) -> pa.Table:
                               convert_options=pacsv.ConvertOptions(strings_can_be_null=True))
     except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as err:
         kind = "Parquet" if delimiter is None else "CSV"
-        reason = str(err).strip().splitlines()[0][:200]
+        reason = first_line(err)
         raise DataError(f"could not read {path} as {kind}: {reason}; check the file's format") from None
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Callable
 
 from automl.atomic import atomic_write_text
+from automl.errors import first_line
 from automl.report import model_sections, run_sections
 from automl.report.collect import RunFacts, from_outputs, from_run_dir
 from automl.report.page import Section, note, page
@@ -53,7 +54,6 @@ def _built(key: str, title: str, build, facts: RunFacts, log) -> Section:
     try:
         return build(facts)
     except Exception as err:  # one broken section must not cost the others
-        first_line = (str(err).strip().splitlines() or [""])[0]
-        message = f"{type(err).__name__}: {first_line}"
+        message = f"{type(err).__name__}: {first_line(err, limit=300)}"
         log(f"report: the {title.lower()} section could not be drawn ({message})")
         return Section(key, title, note(f"This section could not be drawn: {message}"))

@@ -8,7 +8,7 @@ import socket
 
 import ray
 
-from automl.errors import ConfigError
+from automl.errors import ConfigError, first_line
 
 # Spin-waiting OpenMP threads make co-scheduled trials crawl on shared cores (DESIGN.md).
 WORKER_ENV = {"OMP_WAIT_POLICY": "passive"}
@@ -32,7 +32,7 @@ def connect(address: str | None = None) -> str:
         try:
             ray.init(address=address, **common)
         except Exception as err:  # ray raises ConnectionError, RuntimeError or ValueError here
-            reason = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
+            reason = first_line(err) or type(err).__name__
             raise ConfigError(
                 f"cannot join the Ray cluster at {address!r}: {reason}; give HOST:PORT of a running "
                 "'ray start --head' (or ray://HOST:10001), or leave --address out to run locally"

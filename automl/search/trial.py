@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from automl.errors import first_line
 from automl.metrics import Metric
 from automl.models.base import ReportFn
 from automl.models.registry import family_class
@@ -72,4 +73,4 @@ def fit_trial(trial_id: str, family: str, params: dict, data: BranchData, metric
 def _one_line(err: Exception) -> str:
     where = traceback.extract_tb(err.__traceback__)[-1] if err.__traceback__ else None
     at = f" (at {where.filename.rsplit('/', 1)[-1]}:{where.lineno})" if where else ""
-    return f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else ''}{at}"
+    return f"{type(err).__name__}: {first_line(err, limit=300)}{at}"
