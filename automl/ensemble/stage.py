@@ -10,6 +10,7 @@ from automl.ensemble.refit import refit_members
 from automl.ensemble.result import EnsembleResult
 from automl.ensemble.selection import bagged_selection
 from automl.ensemble.stacking import LinearStacker, cross_validated_score
+from automl.errors import first_line
 from automl.metrics import get_metric
 from automl.preprocess.stage import BranchData
 
@@ -72,7 +73,7 @@ def _stacking_if_better(name: str, candidates: list[Candidate], pool: Pool, metr
                                           params.stacking_folds)
             why = f"scores {metric.from_score(score):.4f} cross-validated"
         except ValueError as err:  # e.g. a fold's rows hold a single class
-            score, why = None, f"could not be fitted ({str(err).splitlines()[0][:120]})"
+            score, why = None, f"could not be fitted ({first_line(err, limit=120)})"
     if score is not None and score > greedy_score:
         return stacker.fit(outputs, pool.y_valid), score
     context.log(f"{name}: stacking {why}; kept greedy selection "
