@@ -21,6 +21,7 @@ demo: $(STAMP)
 	$(BIN)/automl fit data/adult_sample.csv --target income --time-budget 60s --holdout 0.2 --out runs
 
 test: $(STAMP)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

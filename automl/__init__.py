@@ -1,6 +1,6 @@
 """automl: tabular AutoML with a declarative pipeline graph."""
 
-__version__ = "0.1.0"
+from automl.version import __version__
 
 
 def __getattr__(name: str):

@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 from automl.budget import parse_duration
 from automl.data.ingest import read_table
 from automl.errors import ConfigError
-from automl.graph.bundle import load_bundle
+from automl.bundle import load_bundle
 from automl.graph.context import Settings
 from automl.graph.load import load_graph
 from automl.graph.run import fit_run

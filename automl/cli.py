@@ -8,18 +8,21 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 import warnings
 from pathlib import Path
 
-from automl import __version__
+from automl.version import __version__
 from automl.errors import AutoMLError
 
 EXIT_USAGE = 2
 
 
 def main(argv: list[str] | None = None) -> int:
+    started = time.time()  # a fit's time budget holds for the whole command
     parser = _parser()
     args = parser.parse_args(argv)
+    args.started = started
     if not getattr(args, "command", None):
         parser.print_help()
         return EXIT_USAGE
@@ -162,7 +165,7 @@ def _fit(args) -> int:
     pipeline = args.pipeline if args.pipeline or args.resume else "default"
     spec = None if pipeline is None else with_holdout(load_graph(pipeline), args.holdout)
     result = fit_run(args.data, settings, spec, out=args.out, resume=args.resume,
-                     verbose=not args.quiet, report=not args.no_report)
+                     verbose=not args.quiet, report=not args.no_report, started=args.started)
     print(f"run folder: {result.run_dir}")
     scores = result.metrics["test"] or result.metrics["valid"]
     part = "test" if result.metrics["test"] else "validation"
@@ -181,7 +184,7 @@ def _report(args) -> int:
 
 def _predict(args) -> int:
     from automl.data.ingest import read_table
-    from automl.graph.bundle import load_bundle
+    from automl.bundle import load_bundle
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

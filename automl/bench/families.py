@@ -17,7 +17,7 @@ from pathlib import Path
 from automl.bench.defaults import default_data_dir
 from automl.bench.protocol import load_table, read_manifest, select_datasets, split_table
 from automl.data import infer_schema, prepare_features, split_dataset
-from automl.graph.spec import PreprocessParams
+from automl.config import PreprocessParams
 from automl.metrics import PROTOCOL, get_metric
 from automl.models.registry import family_class, family_keys, family_space
 from automl.preprocess import build_branch

@@ -15,7 +15,7 @@ import pandas as pd
 
 from automl.bench.protocol import align_proba
 from automl.bench.systems import FitJob, Fitted
-from automl.graph.store import RunStore, atomic_dump
+from automl.runfolder import RunStore, atomic_dump
 
 
 def fit_automl(job: FitJob) -> list[Fitted]:

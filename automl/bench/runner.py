@@ -31,7 +31,7 @@ from automl.bench.systems import (SYSTEMS, SystemSpec, get_system, interpreter,
                                   missing_requirements)
 from automl.bench.worker import RESULT
 from automl.errors import ConfigError
-from automl.graph.store import atomic_write_json, atomic_write_text
+from automl.runfolder import atomic_write_json, atomic_write_text
 from automl.metrics import PROTOCOL
 
 VERSIONS = ("scikit-learn", "xgboost", "pandas", "flaml", "lightgbm", "autogluon.tabular")

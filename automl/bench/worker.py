@@ -20,7 +20,7 @@ from automl.bench import measure
 from automl.bench.protocol import BenchDataset, BenchSplit, load_table, split_table
 from automl.bench.systems import FitJob, Fitted, load_runner
 from automl.errors import RunError, first_line
-from automl.graph.store import atomic_write_json
+from automl.runfolder import atomic_write_json
 from automl.metrics import evaluate
 
 RESULT = "result.json"

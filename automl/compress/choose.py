@@ -16,13 +16,13 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from automl.atomic import atomic_write_text
+from automl.budget import Budget
 from automl.compress.distill import DistillResult, Student, describe
 from automl.compress.shrink import STEPS, shrunk_students
 from automl.metrics import get_metric
 
 
-FINE_TUNE_SHARE = 0.05  # of the run's budget, for fine-tuning the pruned MLP
-FINE_TUNE_SECONDS = 10.0  # ... and at most this
+FINE_TUNE_SECONDS = 10.0  # for fine-tuning the pruned MLP, at most (the stage's budget is its share)
 
 
 @dataclass
@@ -34,7 +34,9 @@ class CompressResult:
 
 def run(node, inputs, context) -> CompressResult:
     # a copy: the shrunk students are this node's, and distill's output stays as it was
-    result, params = replace(inputs[0], students=list(inputs[0].students), nets=dict(inputs[0].nets)), node.params
+    distilled = inputs.one("distill")
+    result = replace(distilled, students=list(distilled.students), nets=dict(distilled.nets))
+    params = node.params
     metric = get_metric(result.metric, result.schema.task)
     _shrink(node, result, metric, context)
     allowed = allowed_drop(params, metric.from_score(result.teacher_score))
@@ -64,9 +66,9 @@ def _shrink(node, result: DistillResult, metric, context) -> None:
     if not any(s.kind == "mlp" for s in result.students):
         context.log(f"{node.name}: no MLP student, so pruning / low-rank / int8 do not apply")
         return
-    budget = context.deadline.share(FINE_TUNE_SHARE)
-    time_limit = FINE_TUNE_SECONDS if budget is None else max(1.0, min(budget, FINE_TUNE_SECONDS))
-    for student in shrunk_students(result, steps, time_limit, context.settings.seed):
+    left = context.budget.remaining()
+    fine_tune = Budget(FINE_TUNE_SECONDS if left is None else max(1.0, min(left, FINE_TUNE_SECONDS)))
+    for student in shrunk_students(result, steps, fine_tune, context.settings.seed):
         result.students.append(student)
         context.log(f"{node.name}: {describe(student, metric, result.teacher_score)}")
 

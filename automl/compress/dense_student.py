@@ -18,7 +18,6 @@ Compression works on those arrays, each step a new student:
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -26,8 +25,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from automl.budget import Budget
 from automl.metrics import REGRESSION
-from automl.models.mlp import _torch_threads
+from automl.models.mlp import torch_threads
 
 MAX_LEVELS = 32  # one-hot columns per category at most: the most frequent codes
 LOW_RANK_ENERGY = 0.95  # share of the squared singular values a factored matrix keeps
@@ -187,28 +187,27 @@ class Training:
         return {k: v for k, v in self.__dict__.items() if k not in ("H", "H_valid")}
 
 
-def fit_dense_student(data: Training, hidden: list[int], time_limit: float, seed: int = 0,
+def fit_dense_student(data: Training, hidden: list[int], budget: Budget, seed: int = 0,
                       n_jobs: int | None = None, max_epochs: int = 200,
                       learning_rate: float = 3e-3) -> DenseNet:
     """A network with `hidden` widths (none: a linear model) fitted to the teacher."""
     widths = [data.code.width, *hidden, data.T.shape[1]]
-    with _torch_threads(n_jobs or os.cpu_count() or 1), torch.random.fork_rng(devices=[]):
+    with torch_threads(n_jobs or os.cpu_count() or 1), torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         layers = []
         for a, b in zip(widths[:-1], widths[1:]):
             layers += [nn.Linear(a, b), nn.ReLU()]
         net = nn.Sequential(*layers[:-1])
-        _train(net, data, time_limit, max_epochs, seed, learning_rate)
+        _train(net, data, budget, max_epochs, seed, learning_rate)
     return _from_torch(net, data)
 
 
-def _train(net: nn.Sequential, data: Training, time_limit: float, max_epochs: int, seed: int,
+def _train(net: nn.Sequential, data: Training, budget: Budget, max_epochs: int, seed: int,
            learning_rate: float = 3e-3, batch_size: int = 512, patience: int = 8) -> None:
     """Adam on mini-batches; the epoch with the best validation loss (to the teacher) wins."""
     optimizer = torch.optim.Adam(net.parameters(), lr=learning_rate)
     loss_fn = nn.MSELoss() if data.task == REGRESSION else nn.CrossEntropyLoss()
     order_rng = torch.Generator().manual_seed(seed)
-    deadline = time.monotonic() + time_limit
     best, best_state, waited = float("inf"), None, 0
     for _ in range(max_epochs):
         net.train()
@@ -218,7 +217,7 @@ def _train(net: nn.Sequential, data: Training, time_limit: float, max_epochs: in
             optimizer.zero_grad()
             loss_fn(net(data.H[rows]), data.T[rows]).backward()
             optimizer.step()
-            if time.monotonic() > deadline:
+            if budget.expired():
                 break
         net.eval()
         with torch.no_grad():
@@ -227,7 +226,7 @@ def _train(net: nn.Sequential, data: Training, time_limit: float, max_epochs: in
             best, best_state, waited = loss, {k: v.clone() for k, v in net.state_dict().items()}, 0
         else:
             waited += 1
-        if waited >= patience or time.monotonic() > deadline:
+        if waited >= patience or budget.expired():
             break
     if best_state is not None:
         net.load_state_dict(best_state)
@@ -259,7 +258,7 @@ def _to_torch(student: DenseNet, data: Training) -> nn.Sequential:
     return nn.Sequential(*modules[:-1])
 
 
-def prune_units(student: DenseNet, data: Training, time_limit: float, seed: int = 0,
+def prune_units(student: DenseNet, data: Training, budget: Budget, seed: int = 0,
                 keep: float = PRUNE_KEEP) -> DenseNet:
     """Keep the `keep` share of each hidden layer's units with the largest weight
     magnitude (incoming times outgoing L2 norm), then fine-tune briefly."""
@@ -273,9 +272,9 @@ def prune_units(student: DenseNet, data: Training, time_limit: float, seed: int 
     pruned = DenseNet(student.code, layers, student.task)
     data = data.recoded(student.code)  # a tuned student may have learnt its own encoding
     net = _to_torch(pruned, data)
-    with _torch_threads(os.cpu_count() or 1), torch.random.fork_rng(devices=[]):
+    with torch_threads(os.cpu_count() or 1), torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        _train(net, data, time_limit, max_epochs=30, seed=seed, learning_rate=1e-3)
+        _train(net, data, budget, max_epochs=30, seed=seed, learning_rate=1e-3)
     return _from_torch(net, data)
 
 

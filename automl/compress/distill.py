@@ -1,13 +1,14 @@
 """The `distill` stage: small students trained on the teacher's soft predictions.
 
 Teacher: the model of the node it reads (an ensemble, or a search's best trial).
-Rows: the training rows plus synthetic rows (`augment`), all labelled by the teacher.
+Rows: the training rows plus synthetic rows (`augment`), labelled by the teacher out of
+fold where the search was cross-validated (see `teaching`).
 Students, all reading the `trees` branch so the export carries its preprocessing:
 - a fixed ladder of sizes (LADDER): small xgboost models, shallow decision trees
   (readable rules), a linear model and small MLPs (`dense_student`);
-- then, with `search`, a gbdt and an MLP student tuned on Ray Tune by the search
-  stage's own machinery (`search_families`, families `student_gbdt`/`student_mlp`),
-  with `search_share` of the stage's budget.
+- then, with `search`, a gbdt and an MLP student tuned on Ray Tune by the search the
+  run offers its stages (`context.tune`, families `student_gbdt`/`student_mlp`), with
+  `search_share` of the stage's budget.
 Each is scored on the validation part, compared with the teacher (fidelity), exported
 to ONNX, checked for parity and timed there.
 """
@@ -17,20 +18,22 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
-from automl.compress.augment import augment
+from automl.budget import Budget
+from automl.compress import families  # noqa: F401 - registers the student families
 from automl.compress.dense_student import DenseCode, DenseNet, Training, fit_dense_student
 from automl.compress.onnx_dense import export_dense_model
 from automl.compress.onnx_export import OnnxModel, check_parity, export_trees_model, feeds
 from automl.compress.rules import RuleSet, tree_rules
 from automl.compress.students import fit_gbdt_student, fit_tree_student, student_output
-from automl.data.schema import Schema, prepare_features
-from automl.data.split import Dataset
-from automl.errors import GraphError, first_line
+from automl.compress.teaching import lessons
+from automl.config import SearchParams
+from automl.data.schema import Schema
+from automl.data.split import HOLDOUT, Validation
+from automl.errors import first_line
 from automl.metrics import REGRESSION, get_metric
 from automl.preprocess.branches import Branch
 from automl.preprocess.stage import BranchData
@@ -80,39 +83,34 @@ class DistillResult:
 
 def run(node, inputs, context) -> DistillResult:
     params, settings = node.params, context.settings
-    teacher = inputs[0].predictor()
-    dataset = _one(context.upstream_of_kind(Dataset), "an ingest node")
-    branch = _trees_branch(context.upstream_of_kind(BranchData))
-    schema = dataset.schema
-    metric = get_metric(getattr(inputs[0], "metric", None) or _metric_name(settings, schema),
-                        schema.task)
-    train = prepare_features(dataset.X_train, schema)
-    synthetic = augment(train, params.augment, params.multiplier, seed=settings.seed)
-    rows = pd.concat([train, synthetic], ignore_index=True)
-    context.log(f"{node.name}: {len(train)} training + {len(synthetic)} synthetic rows "
-                f"({params.augment}), labelled by the teacher")
-    X, target = branch.transform(rows), teacher.predict_features(rows)
-    valid = prepare_features(dataset.X_valid, schema)
-    scoring = Scoring(branch, valid, np.asarray(dataset.y_valid), teacher.predict_features(valid),
-                      metric, schema.task)
-    teacher_score = metric.score(dataset.y_valid, scoring.teacher_valid)
+    teacher_output = inputs.one("ensemble", "search")
+    dataset, trees = inputs.one("ingest"), inputs.one("preprocess")
+    schema, branch = dataset.schema, trees.branch
+    metric = get_metric(teacher_output.metric, schema.task)
+    lesson = lessons(dataset, trees, teacher_output, params, settings.seed)
+    context.log(f"{node.name}: {lesson.n_real} training + {len(lesson.Z) - lesson.n_real} "
+                f"synthetic rows ({params.augment}); real rows labelled by {lesson.labels}")
+    scoring = Scoring(branch, lesson.valid, lesson.y_valid, lesson.teacher_valid, metric,
+                      schema.task, lesson.Z_valid)
+    teacher_score = metric.score(lesson.y_valid, lesson.teacher_valid)
     training = None
     if set(params.students) & set(DENSE):  # the encoding learns from the real rows only
-        code = DenseCode.fit(branch.transform(train), branch.categorical)
-        training = Training.make(code, X, target, scoring.Z_valid, scoring.teacher_valid, schema.task)
-    stage_budget = context.deadline.share(params.budget_share)
+        code = DenseCode.fit(lesson.Z[:lesson.n_real], branch.categorical)
+        training = Training.make(code, lesson.Z, lesson.targets, lesson.Z_valid,
+                                 lesson.teacher_valid, schema.task)
+    budget = context.budget
     searched = _searched_families(params.students) if params.search else []
-    search_share = params.search_share if searched and stage_budget is not None else 0.0
-    clock = _Clock(stage_budget)
-    result = DistillResult(schema, metric.name, teacher_score, [], valid.head(SAMPLE_ROWS), scoring,
-                           tuning=training and training.sample(TUNING_ROWS, settings.seed))
-    ladder = _Clock(None if stage_budget is None else stage_budget * (1 - search_share))
-    for student, net in _ladder_students(node, params.students, X, target, training, scoring,
-                                         schema, ladder, context):
+    search_share = params.search_share if searched and budget.limited else 0.0
+    result = DistillResult(schema, metric.name, teacher_score, [], lesson.valid.head(SAMPLE_ROWS),
+                           scoring, tuning=training and training.sample(TUNING_ROWS, settings.seed))
+    ladder = budget.share(1 - search_share)
+    for student, net in _ladder_students(node, params.students, lesson.Z, lesson.targets, training,
+                                         scoring, schema, ladder, context):
         _add(result, student, net, node.name, context)
     if searched:
-        data = BranchData(branch, schema, X, target, scoring.Z_valid, scoring.y_valid, None, None)
-        for student, model in _tuned_students(node, searched, data, scoring, clock.left(), context):
+        data = BranchData(branch, schema, lesson.Z, lesson.targets, scoring.Z_valid,
+                          scoring.y_valid, Validation(HOLDOUT))
+        for student, model in _tuned_students(node, searched, data, scoring, budget, context):
             _add(result, student, getattr(model, "net_", None), node.name, context)
     return result
 
@@ -125,17 +123,17 @@ def _add(result: DistillResult, student: "Student", net: DenseNet | None, label:
 
 
 def _ladder_students(node, kinds, X, target, training, scoring: "Scoring", schema: Schema,
-                     clock: "_Clock", context):
-    """(student, its DenseNet or None) for each size of LADDER the clock allows; a
+                     budget: Budget, context):
+    """(student, its DenseNet or None) for each size of LADDER the budget allows; a
     student whose fit or export fails is logged and skipped, never the stage."""
     jobs = list(_ladder(kinds))
     for done, (kind, size) in enumerate(jobs):
-        if done and clock.spent():
+        if done and budget.expired():
             context.log(f"{node.name}: the ladder's budget is spent; {done} students tried")
             return
         try:
             if kind in DENSE:
-                net = fit_dense_student(training, list(size), clock.slice(len(jobs) - done),
+                net = fit_dense_student(training, list(size), _slice(budget, len(jobs) - done),
                                         seed=context.settings.seed)
                 name = "linear" if kind == "linear" else "mlp-" + "x".join(map(str, size))
                 yield scoring.dense_student(net, name, kind), net
@@ -155,22 +153,20 @@ def _searched_families(kinds: list[str]) -> list[str]:
 
 
 def _tuned_students(node, families: list[str], data: BranchData, scoring: "Scoring",
-                    budget: float | None, context):
-    # `budget`: what the stage has left after the ladder (the ladder can overrun its part)
+                    budget: Budget, context):
     """The best trial of each student family, tuned on Ray Tune like the search's
-    families (the trials land in <node>/students/); nothing when the budget is too short."""
-    from automl.graph.spec import SearchParams
-    from automl.search.stage import search_families
-
-    if budget is not None and budget < MIN_SEARCH_SECONDS:
-        context.log(f"{node.name}: {budget:.1f}s left for the student search, under "
+    families (the trials land in <node>/students/), in what the stage's budget has left
+    after the ladder; nothing when that is too short."""
+    left = budget.remaining()
+    if left is not None and left < MIN_SEARCH_SECONDS:
+        context.log(f"{node.name}: {left:.1f}s left for the student search, under "
                     f"{MIN_SEARCH_SECONDS:g}s; skipped")
         return
-    trials = node.params.search_trials or (UNBUDGETED_SEARCH_TRIALS if budget is None else None)
+    trials = node.params.search_trials or (UNBUDGETED_SEARCH_TRIALS if left is None else None)
     params = SearchParams(families=families, searcher="tpe", scheduler="fifo",
                           max_trials=trials, keep_models=len(families) * 3)
-    searched = search_families(params, {"trees": data}, scoring.metric, budget, context,
-                               f"{node.name} (students)", context.node_dir / "students")
+    searched = context.tune(params, {"trees": data}, scoring.metric, budget,
+                            f"{node.name} (students)", context.node_dir / "students")
     finished = searched.finished()
     context.log(f"{node.name}: student search: {len(searched.trials)} trials, "
                 f"{len(finished)} finished")
@@ -194,22 +190,13 @@ def describe(student: "Student", metric, teacher_score: float) -> str:
             f"{student.size_bytes / 1024:.1f} KB, {student.latency_ms:.3f} ms/row")
 
 
-class _Clock:
-    """The stage's budget: spent yet, and a fair slice of what is left."""
-
-    def __init__(self, budget: float | None):
-        self.budget, self.started = budget, time.monotonic()
-
-    def left(self) -> float | None:
-        return None if self.budget is None else self.budget - (time.monotonic() - self.started)
-
-    def spent(self) -> bool:
-        return self.budget is not None and self.left() <= 0
-
-    def slice(self, jobs_left: int) -> float:
-        """Seconds for the next trainable student (an unbudgeted run still caps it)."""
-        left = UNBUDGETED_STUDENT_SECONDS * jobs_left if self.budget is None else self.left()
-        return max(MIN_STUDENT_SECONDS, left / max(jobs_left, 1))
+def _slice(budget: Budget, jobs_left: int) -> Budget:
+    """The next trainable student's time: a fair slice of what is left, at least
+    MIN_STUDENT_SECONDS (a run without a time budget still caps it)."""
+    left = budget.remaining()
+    if left is None:
+        return Budget(UNBUDGETED_STUDENT_SECONDS)
+    return Budget(max(MIN_STUDENT_SECONDS, left / max(jobs_left, 1)))
 
 
 def _ladder(kinds: list[str]):
@@ -229,10 +216,7 @@ class Scoring:
     teacher_valid: np.ndarray
     metric: object
     task: str
-
-    @cached_property
-    def Z_valid(self) -> np.ndarray:
-        return self.branch.transform(self.valid)
+    Z_valid: np.ndarray  # the validation rows through the trees branch
 
     def dense_student(self, net: DenseNet, name: str, kind: str, params: dict | None = None) -> "Student":
         params = {**(params or {}), "hidden": net.hidden, "weights": net.n_weights()}
@@ -281,23 +265,3 @@ def _latency_ms(onnx_bytes: bytes, rows: pd.DataFrame) -> float:
         model.run(feed)
         times.append(time.perf_counter() - started)
     return float(np.median(times) * 1000)
-
-
-def _trees_branch(branches: list[BranchData]) -> Branch:
-    trees = [b.branch for b in branches if b.branch.name == "trees"]
-    if not trees:
-        raise GraphError("distill needs a preprocess node with branch: trees upstream of it "
-                         "(the students and their ONNX export read that branch)")
-    return trees[0]
-
-
-def _one(outputs: list, what: str):
-    if not outputs:
-        raise GraphError(f"distill needs {what} upstream of it")
-    return outputs[0]
-
-
-def _metric_name(settings, schema: Schema) -> str:
-    from automl.metrics import default_metric
-
-    return settings.metric or default_metric(schema.task)

@@ -27,7 +27,7 @@ class ExportResult:
 
 
 def run(node, inputs, context) -> ExportResult:
-    compressed: CompressResult = inputs[0]
+    compressed: CompressResult = inputs.one("compress")
     result, chosen, params = compressed.distill, compressed.chosen, node.params
     folder = context.run_dir / "compact"
     metric = get_metric(result.metric, result.schema.task)

@@ -18,15 +18,15 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
+from automl.budget import Budget
 from automl.compress.dense_student import DenseCode, Training, fit_dense_student
 from automl.compress.onnx_dense import export_dense_model
 from automl.compress.onnx_export import export_trees_model
 from automl.compress.students import soft_rows
 from automl.metrics import REGRESSION
-from automl.models.base import Family, ReportFn, Stopwatch, writable
+from automl.models.base import Family, ReportFn, as_budget, writable
+from automl.models.registry import register
 from automl.preprocess.branches import Branch
-
-NO_LIMIT = 1e9  # seconds: a fit without a time limit
 
 
 def teacher_targets(y, task: str, n_classes: int) -> np.ndarray:
@@ -38,12 +38,12 @@ def teacher_targets(y, task: str, n_classes: int) -> np.ndarray:
 
 
 class _StopAt(xgb.callback.TrainingCallback):
-    def __init__(self, stopwatch: Stopwatch):
+    def __init__(self, budget: Budget):
         super().__init__()
-        self.stopwatch = stopwatch
+        self.budget = budget
 
     def after_iteration(self, model, epoch, evals_log) -> bool:
-        return self.stopwatch.expired()
+        return self.budget.expired()
 
 
 class StudentGBDT(Family):
@@ -51,12 +51,12 @@ class StudentGBDT(Family):
     branch = "trees"
     allowed_params = ("n_estimators", "max_depth", "learning_rate", "reg_lambda")
 
-    def fit(self, X, y, X_valid=None, y_valid=None, time_limit=None, report: ReportFn | None = None):
+    def fit(self, X, y, X_valid=None, y_valid=None, budget=None, report: ReportFn | None = None):
         params = {"n_estimators": 60, "max_depth": 4, **self._checked_params()}
         target = teacher_targets(y, self.task, self.n_classes)
         estimator = xgb.XGBRegressor if self.task == REGRESSION else xgb.XGBClassifier
         self.model_ = estimator(**params, tree_method="hist", n_jobs=self.n_jobs,
-                                random_state=self.seed, callbacks=[_StopAt(Stopwatch(time_limit))])
+                                random_state=self.seed, callbacks=[_StopAt(as_budget(budget))])
         if self.task == REGRESSION:
             self.model_.fit(X, target)
         else:
@@ -84,7 +84,7 @@ class StudentMLP(Family):
     branch = "trees"
     allowed_params = ("n_layers", "width", "learning_rate", "max_epochs")
 
-    def fit(self, X, y, X_valid=None, y_valid=None, time_limit=None, report: ReportFn | None = None):
+    def fit(self, X, y, X_valid=None, y_valid=None, budget=None, report: ReportFn | None = None):
         params = {"n_layers": 1, "width": 32, "learning_rate": 3e-3, "max_epochs": 200,
                   **self._checked_params()}
         X = writable(X, np.float32)
@@ -95,7 +95,7 @@ class StudentMLP(Family):
                              writable(X_valid, np.float32),
                              teacher_targets(y_valid, self.task, self.n_classes), self.task)
         hidden = [int(params["width"])] * int(params["n_layers"])
-        self.net_ = fit_dense_student(data, hidden, time_limit or NO_LIMIT, seed=self.seed,
+        self.net_ = fit_dense_student(data, hidden, as_budget(budget), seed=self.seed,
                                       n_jobs=self.n_jobs, max_epochs=int(params["max_epochs"]),
                                       learning_rate=float(params["learning_rate"]))
         return self
@@ -108,3 +108,7 @@ class StudentMLP(Family):
 
     def size_params(self) -> dict:
         return {"hidden": self.net_.hidden, "weights": self.net_.n_weights()}
+
+
+register("student_gbdt", StudentGBDT)
+register("student_mlp", StudentMLP)

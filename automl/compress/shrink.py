@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from automl.budget import Budget
 from automl.compress.dense_student import int8, low_rank, prune_units
 from automl.compress.distill import DistillResult, Student
 
@@ -18,7 +19,7 @@ STEP_HOLDS = 0.002
 STEPS = ("prune", "lowrank", "int8")
 
 
-def shrunk_students(result: DistillResult, steps: dict[str, bool], time_limit: float,
+def shrunk_students(result: DistillResult, steps: dict[str, bool], budget: Budget,
                     seed: int = 0) -> Iterator[Student]:
     """The compressed versions of the best-scoring MLP student, one per step tried."""
     mlps = [s for s in result.students if s.kind == "mlp" and s.name in result.nets]
@@ -26,7 +27,7 @@ def shrunk_students(result: DistillResult, steps: dict[str, bool], time_limit: f
         return
     student = max(mlps, key=lambda s: s.score)
     net, metric = result.nets[student.name], result.scoring.metric
-    makers = {"prune": lambda n: prune_units(n, result.tuning, time_limit, seed)
+    makers = {"prune": lambda n: prune_units(n, result.tuning, budget, seed)
               if result.tuning is not None else None,
               "lowrank": low_rank, "int8": int8}
     for step in STEPS:

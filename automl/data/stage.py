@@ -1,24 +1,43 @@
-"""The `ingest` stage: read, infer the schema, drop unusable rows, split."""
+"""The `ingest` stage: read, infer the schema, prepare the features once, split.
+
+The features come out model-ready (`prepare_features`: numbers as floats, categories as
+text, dates in parts); every later stage starts from them, none prepares them again.
+"""
 
 from __future__ import annotations
 
-from automl.data.schema import infer_schema, prepare_features
-from automl.data.split import Dataset, split_dataset
+from automl.data.facts import write_facts
+from automl.data.schema import prepare_features
+from automl.data.split import HOLDOUT, KFOLD, Dataset, split_dataset
 
 
 def run(node, inputs, context) -> Dataset:
     settings, params = context.settings, node.params
     frame = context.table()
-    schema = infer_schema(frame, settings.target, settings.task)
+    schema = context.schema()
     frame = frame.loc[frame[settings.target].notna()]
     if params.max_rows is not None and len(frame) > params.max_rows:
         frame = frame.sample(params.max_rows, random_state=0)
         context.log(f"ingest: sampled {params.max_rows} of {schema.n_rows} rows (max_rows)")
     _log_schema(schema, frame.shape[1] - 1, context)
-    prepare_features(frame, schema)  # fails early on a column that cannot be read as inferred
-    X = frame[[c.name for c in schema.columns]]  # raw columns: predictors start from these too
+    X = prepare_features(frame, schema)  # fails early on a column that cannot be read as inferred
     y = schema.encode_target(frame[settings.target])
-    return split_dataset(X, y, schema, params.valid_fraction, params.test_fraction, settings.seed)
+    method, reason = validation_method(params, len(X))
+    dataset = split_dataset(X, y, schema, params.valid_fraction, params.test_fraction,
+                            settings.seed, method, params.folds, reason)
+    context.log(f"ingest: validation by {dataset.validation.describe()} ({reason})")
+    write_facts(dataset, context.node_dir, settings.seed)
+    return dataset
+
+
+def validation_method(params, n_rows: int) -> tuple[str, str]:
+    """(holdout or kfold, why): `validation: auto` decides by the table's size."""
+    if params.validation != "auto":
+        return params.validation, f"validation: {params.validation} in the graph"
+    rows = int(n_rows * (1 - params.test_fraction))
+    if rows <= params.kfold_max_rows:
+        return KFOLD, f"auto: {rows} rows <= kfold_max_rows {params.kfold_max_rows}"
+    return HOLDOUT, f"auto: {rows} rows > kfold_max_rows {params.kfold_max_rows}"
 
 
 def _log_schema(schema, n_columns: int, context) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import joblib
 import numpy as np
 
 from automl.data.schema import Schema
@@ -31,7 +30,7 @@ class Pool:
     metric: str
     branches: dict[str, Branch]
     candidates: list[Candidate]  # best first
-    y_valid: np.ndarray
+    y_scored: np.ndarray  # the labels the candidates were scored on
 
     def best(self, max_candidates: int) -> list[Candidate]:
         """Each family's best first, so no family is crowded out; then the best of the rest."""
@@ -67,11 +66,11 @@ def merge_searches(searches: dict) -> Pool:
             f"no trial of {', '.join(searches)} finished with a kept model, so there is nothing "
             "to ensemble; give the search more time or trials (max_trials, the time budget)")
     candidates.sort(key=lambda c: -c.score)
-    return Pool(first.schema, first.metric, branches, candidates, first.y_valid)
+    return Pool(first.schema, first.metric, branches, candidates, first.y_scored)
 
 
 def _check_same_rows(name: str, result, first) -> None:
-    if result.metric != first.metric or not np.array_equal(result.y_valid, first.y_valid):
+    if result.metric != first.metric or not np.array_equal(result.y_scored, first.y_scored):
         raise AutoMLError(
             f"search node {name!r} was scored on other validation rows or another metric "
             f"({result.metric} vs {first.metric}); the searches an ensemble reads must come "
@@ -79,19 +78,12 @@ def _check_same_rows(name: str, result, first) -> None:
 
 
 def _branch_keys(searches: dict) -> tuple[dict, dict[str, Branch]]:
-    """A key per fitted branch: its name, or '<search>/<name>' where two searches hold
-    different branches of one name (e.g. two 'trees' nodes with other params)."""
-    fitted: dict[str, dict[str, tuple[str, Branch]]] = {}  # name -> content hash -> (search, branch)
-    for search_name, result in searches.items():
-        for name, branch in result.branches.items():
-            # same content, same branch: a search result loaded from the run store holds
-            # its own copy of a preprocess node's branch
-            fitted.setdefault(name, {}).setdefault(joblib.hash(branch), (search_name, branch))
+    """A key per fitted branch: the preprocess node that fitted it, so two searches reading
+    one node share its branch, and a refit finds that node's data among its inputs."""
     keys, branches = {}, {}
     for search_name, result in searches.items():
         for name, branch in result.branches.items():
-            shared = len(fitted[name]) == 1
-            key = name if shared else f"{search_name}/{name}"
+            key = result.branch_nodes.get(name, name)
             keys[search_name, name] = key
-            branches[key] = branch if not shared else next(iter(fitted[name].values()))[1]
+            branches[key] = branch
     return keys, branches

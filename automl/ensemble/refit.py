@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import joblib
 import numpy as np
 
-from automl.ensemble.predictor import Member
+from automl.budget import Budget
+from automl.models.bagging import BaggedModel
 from automl.models.registry import family_class
+from automl.predictor import Member
 from automl.preprocess.stage import BranchData
 
 # A refit with more rows takes longer than its trial: refit only where time allows for it.
@@ -23,7 +24,7 @@ TIME_FACTOR = 2.0
 
 
 def refit_member(member: Member, data: BranchData, seed: int,
-                 time_limit: float | None = None) -> Member:
+                 budget: Budget | None = None) -> Member:
     schema, old = data.schema, member.model
     params = {**member.params, **old.trained_length()}
     model = family_class(member.family)(
@@ -31,36 +32,36 @@ def refit_member(member: Member, data: BranchData, seed: int,
         categorical=data.branch.categorical, seed=seed, n_jobs=getattr(old, "n_jobs", 1))
     X = np.concatenate([data.X_train, data.X_valid])
     y = np.concatenate([data.y_train, data.y_valid])
-    model.fit(X, y, time_limit=time_limit)  # no validation part: no early stopping
+    model.fit(X, y, budget=budget)  # no validation part: no early stopping
     return replace(member, model=model, params=params)
 
 
-def refit_members(members: list[Member], branches: dict, upstream: list[BranchData],
-                  fit_seconds: dict[str, float], seed: int, deadline, log) -> tuple[list[Member], int]:
-    """Members refitted where their branch's data is found and time allows; the count refitted."""
-    data_by_key = _data_by_branch_key(branches, upstream)
+def refit_members(members: list[Member], branch_inputs: dict[str, BranchData],
+                  fit_seconds: dict[str, float], seed: int, budget: Budget,
+                  log) -> tuple[list[Member], int]:
+    """Members refitted where their branch's data is an input (by preprocess node name),
+    they were validated on a holdout part, and time allows; the count refitted."""
     refitted, count = [], 0
     for member in members:
-        data = data_by_key.get(member.branch)
-        time_left = _time_left(deadline)
+        data = branch_inputs.get(member.branch)
+        left = budget.remaining()
         needed = TIME_FACTOR * fit_seconds.get(member.name, 0.0)
-        if data is None or (time_left is not None and time_left < needed):
-            why = "no training data of its branch upstream" if data is None else "not enough time left"
+        why = _not_refitted(member, data, left, needed)
+        if why:
             log(f"refit: kept {member.name} ({member.family}) as validated: {why}")
             refitted.append(member)
             continue
-        refitted.append(refit_member(member, data, seed, time_limit=time_left))
+        refitted.append(refit_member(member, data, seed, budget=budget))
         count += 1
     return refitted, count
 
 
-def _data_by_branch_key(branches: dict, upstream: list[BranchData]) -> dict[str, BranchData]:
-    """Match each branch the members read to the preprocess output that fitted it."""
-    by_hash = {joblib.hash(data.branch): data for data in upstream}
-    return {key: by_hash[joblib.hash(branch)] for key, branch in branches.items()
-            if joblib.hash(branch) in by_hash}
-
-
-def _time_left(deadline) -> float | None:
-    remaining = deadline.remaining()
-    return None if remaining is None else max(0.0, remaining - deadline.reserve())
+def _not_refitted(member: Member, data: BranchData | None, left: float | None,
+                  needed: float) -> str:
+    if data is None:
+        return f"its branch {member.branch!r} is not an input of the ensemble node"
+    if isinstance(member.model, BaggedModel) or data.X_valid is None:
+        return "a bagged model of k folds already learned from every training row"
+    if left is not None and left < needed:
+        return "not enough time left"
+    return ""

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from automl.data.schema import Schema
-from automl.ensemble.predictor import Member, Predictor
+from automl.predictor import Member, Predictor
 from automl.preprocess.branches import Branch
 
 
@@ -26,11 +28,25 @@ class EnsembleResult:
     refit: bool = False  # members refitted on train + validation after selection
     trajectory: list[float] = field(default_factory=list)  # greedy score per round
     fit_seconds: float = 0.0
+    validation: str = "holdout"  # how its score (and its members') was measured
+    # its predictions on the scored rows: the validation part, or out of fold (kfold)
+    valid_prediction: np.ndarray | None = field(default=None, repr=False)
 
     def predictor(self) -> Predictor:
         used = {m.branch for m in self.members}
         return Predictor(self.schema, {k: b for k, b in self.branches.items() if k in used},
                          list(self.members), self.stacker)
+
+    def facts(self) -> dict:
+        """What the ensemble is, as plain data (ensemble.json, read by the report)."""
+        total = sum(m.weight for m in self.members) or 1.0
+        return {"name": self.name, "metric": self.metric, "method": self.method,
+                "score": self.score, "best_member_score": self.best_member_score,
+                "n_candidates": self.n_candidates, "searches": self.searches,
+                "refit": self.refit, "validation": self.validation,
+                "trajectory": self.trajectory, "fit_seconds": self.fit_seconds,
+                "members": [{"name": m.name, "family": m.family, "weight": m.weight / total,
+                             "params": m.params} for m in self.members]}
 
     def leaderboard_row(self) -> dict:
         """A row next to the trials' (see TrialResult.row): its members go in params."""
@@ -39,4 +55,4 @@ class EnsembleResult:
         return {"search_node": ", ".join(self.searches), "trial": self.name, "family": "ensemble",
                 "score": self.score, "fit_seconds": round(self.fit_seconds, 3),
                 "trial_seconds": None, "node": "", "status": "ok", "error": "",
-                "params": json.dumps(params, sort_keys=True)}
+                "params": json.dumps(params, sort_keys=True), "validation": self.validation}

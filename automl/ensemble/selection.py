@@ -14,7 +14,7 @@ import numpy as np
 
 from automl.errors import AutoMLError
 from automl.metrics import Metric
-from automl.models.base import Stopwatch
+from automl.budget import Budget
 
 
 @dataclass
@@ -29,14 +29,14 @@ class Selection:
 
 
 def greedy_selection(predictions: list[np.ndarray], y: np.ndarray, metric: Metric,
-                     size: int, time_limit: float | None = None) -> Selection:
+                     size: int, budget: Budget | None = None) -> Selection:
     """Weights over `predictions` (best candidate first: ties go to the earlier one).
 
-    With a `time_limit`, rounds stop once it is reached (after round one at least): on a
+    With a `budget`, rounds stop once it is spent (after round one at least): on a
     large validation part each round scores every candidate's blend, and the run's
     budget matters more than the last rounds, which mostly fine-tune weights.
     """
-    stopwatch = Stopwatch(time_limit)
+    budget = budget or Budget.unlimited()
     if not predictions:
         raise AutoMLError("greedy ensemble selection needs at least one candidate prediction")
     outputs = [np.asarray(p, dtype=np.float64) for p in predictions]
@@ -53,7 +53,7 @@ def greedy_selection(predictions: list[np.ndarray], y: np.ndarray, metric: Metri
         # strict: among equal scores the smaller ensemble stays
         if round_number == 1 or scores[pick] > best_score:
             best_counts, best_score = counts, scores[pick]
-        if stopwatch.expired():
+        if budget.expired():
             break
     return Selection(best_counts / best_counts.sum(), float(best_score), trajectory)
 
@@ -67,7 +67,7 @@ def _score(metric: Metric, y: np.ndarray, prediction: np.ndarray) -> float:
 
 
 def bagged_selection(predictions: list[np.ndarray], y: np.ndarray, metric: Metric, size: int,
-                     bags: int, seed: int = 0, time_limit: float | None = None) -> Selection:
+                     bags: int, seed: int = 0, budget: Budget | None = None) -> Selection:
     """Greedy selection on `bags` bootstrap samples of the validation rows, the weights
     averaged (Caruana et al., 2006, "Getting the most out of ensemble selection").
 
@@ -77,8 +77,8 @@ def bagged_selection(predictions: list[np.ndarray], y: np.ndarray, metric: Metri
     plain greedy selection on all the rows is used instead.
     """
     if bags <= 1:
-        return greedy_selection(predictions, y, metric, size, time_limit)
-    stopwatch, rng = Stopwatch(time_limit), np.random.default_rng(seed)
+        return greedy_selection(predictions, y, metric, size, budget)
+    budget, rng = budget or Budget.unlimited(), np.random.default_rng(seed)
     outputs = [np.asarray(p, dtype=np.float64) for p in predictions]
     y, n, weights = np.asarray(y), len(y), np.zeros(len(outputs))
     for bag in range(bags):
@@ -86,15 +86,15 @@ def bagged_selection(predictions: list[np.ndarray], y: np.ndarray, metric: Metri
         if len(np.unique(y[rows])) < len(np.unique(y)) and metric.name == "roc_auc":
             continue  # a resample without both classes cannot be scored by ROC AUC
         weights += greedy_selection([o[rows] for o in outputs], y[rows], metric, size).weights
-        if stopwatch.expired():
+        if budget.expired():
             break
     single = [_score(metric, y, o) for o in outputs]
     if not weights.any():
-        return greedy_selection(predictions, y, metric, size, time_limit)
+        return greedy_selection(predictions, y, metric, size, budget)
     weights /= weights.sum()
     blend = sum(w * o for w, o in zip(weights, outputs) if w > 0)
     score = _score(metric, y, blend)
     if score < max(single):
-        return greedy_selection(predictions, y, metric, size, time_limit)
+        return greedy_selection(predictions, y, metric, size, budget)
     # no rounds to show: the weights are a mean over resamples, scored once on all rows
     return Selection(weights, float(score), [float(score)])

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import time
 
+from automl.atomic import atomic_write_json
 from automl.ensemble.pool import Candidate, Pool, merge_searches
-from automl.ensemble.predictor import Member
 from automl.ensemble.refit import refit_members
 from automl.ensemble.result import EnsembleResult
 from automl.ensemble.selection import bagged_selection
 from automl.ensemble.stacking import LinearStacker, cross_validated_score
 from automl.errors import first_line
 from automl.metrics import get_metric
-from automl.preprocess.stage import BranchData
+from automl.predictor import Member
+from automl.runfolder import ENSEMBLE_JSON
 
 
 BAGGING_MAX_ROWS = 5000  # validation rows up to which `bags` applies
@@ -20,17 +21,18 @@ BAGGING_MAX_ROWS = 5000  # validation rows up to which `bags` applies
 
 def run(node, inputs, context) -> EnsembleResult:
     started, params = time.monotonic(), node.params
-    pool = merge_searches(dict(zip(node.inputs, inputs)))
+    searches = inputs.named("search")
+    pool = merge_searches(searches)
     metric = get_metric(pool.metric, pool.schema.task)
     candidates = pool.best(params.max_candidates)
     outputs = [c.valid_prediction for c in candidates]
     # a large validation part is a steady judge, and bagging costs `bags` selections
-    bags = params.bags if len(pool.y_valid) <= BAGGING_MAX_ROWS else 1
-    selection = bagged_selection(outputs, pool.y_valid, metric, params.size, bags,
-                                 context.settings.seed, time_limit=context.deadline.share(1.0))
+    bags = params.bags if len(pool.y_scored) <= BAGGING_MAX_ROWS else 1
+    selection = bagged_selection(outputs, pool.y_scored, metric, params.size, bags,
+                                 context.settings.seed, budget=context.budget)
     if bags > 1:
         context.log(f"{node.name}: bagged selection over {bags} resamples of "
-                    f"{len(pool.y_valid)} validation rows")
+                    f"{len(pool.y_scored)} validation rows")
     elif len(selection.trajectory) < params.size:
         context.log(f"{node.name}: greedy selection stopped after {len(selection.trajectory)} "
                     f"of {params.size} rounds: the time budget is spent")
@@ -43,13 +45,16 @@ def run(node, inputs, context) -> EnsembleResult:
     else:
         method = "greedy"
         members = [_member(c, w) for c, w in zip(candidates, selection.weights) if w > 0]
+    blend = _blend(candidates, selection.weights, stacker, outputs)
     if params.refit:
-        members = _refit(members, pool, candidates, context)
+        members = _refit(members, inputs.named("preprocess"), candidates, context)
+    validation = ", ".join(sorted({s.validation for s in searches.values()}))
     result = EnsembleResult(node.name, pool.schema, metric.name, method, pool.branches, members,
-                            score, candidates[0].score, len(candidates), list(node.inputs),
+                            score, candidates[0].score, len(candidates), list(searches),
                             stacker, params.refit, selection.trajectory,
-                            time.monotonic() - started)
+                            time.monotonic() - started, validation, blend)
     _log(result, candidates, metric, context)
+    atomic_write_json(context.node_dir / ENSEMBLE_JSON, result.facts())
     return result
 
 
@@ -64,27 +69,36 @@ def _stacking_if_better(name: str, candidates: list[Candidate], pool: Pool, metr
     else (None, the greedy score)."""
     outputs = [c.valid_prediction for c in candidates]
     stacker = LinearStacker(pool.schema.task, len(pool.schema.classes or []), context.settings.seed)
-    if len(pool.y_valid) < 2 * params.stacking_folds:
-        why = f"needs at least {2 * params.stacking_folds} validation rows, has {len(pool.y_valid)}"
+    if len(pool.y_scored) < 2 * params.stacking_folds:
+        why = f"needs at least {2 * params.stacking_folds} validation rows, has {len(pool.y_scored)}"
         score = None
     else:
         try:
-            score = cross_validated_score(stacker, outputs, pool.y_valid, metric,
+            score = cross_validated_score(stacker, outputs, pool.y_scored, metric,
                                           params.stacking_folds)
             why = f"scores {metric.from_score(score):.4f} cross-validated"
         except ValueError as err:  # e.g. a fold's rows hold a single class
             score, why = None, f"could not be fitted ({first_line(err, limit=120)})"
     if score is not None and score > greedy_score:
-        return stacker.fit(outputs, pool.y_valid), score
+        return stacker.fit(outputs, pool.y_scored), score
     context.log(f"{name}: stacking {why}; kept greedy selection "
                 f"({metric.from_score(greedy_score):.4f})")
     return None, greedy_score
 
 
-def _refit(members: list[Member], pool: Pool, candidates: list[Candidate], context) -> list[Member]:
+def _blend(candidates: list[Candidate], weights, stacker, outputs):
+    """The ensemble's own predictions on the scored rows (validation part, or out of fold):
+    the distillation's teacher labels for the rows the members did not learn from."""
+    if stacker is not None:
+        return stacker.predict_raw(outputs)
+    return sum(w * c.valid_prediction for c, w in zip(candidates, weights) if w > 0)
+
+
+def _refit(members: list[Member], branch_inputs: dict, candidates: list[Candidate],
+           context) -> list[Member]:
     seconds = {c.name: c.fit_seconds for c in candidates}
-    refitted, count = refit_members(members, pool.branches, context.upstream_of_kind(BranchData),
-                                    seconds, context.settings.seed, context.deadline, context.log)
+    refitted, count = refit_members(members, branch_inputs, seconds, context.settings.seed,
+                                    context.budget, context.log)
     context.log(f"refit: {count} of {len(members)} member(s) refitted on train + validation")
     return refitted
 

@@ -1,4 +1,10 @@
-"""What every stage may read about the run: the data source, settings, budget, log."""
+"""What a running stage is handed: its declared inputs, the run's settings, its budget, a log.
+
+A stage reads exactly the outputs its node lists (`StageInputs`); nothing further up the
+graph. The run also offers the stages one service they share and must not import from
+each other: a Ray Tune search (`RunContext.tune`), used by the search stage and by the
+distill stage to tune its students.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +12,17 @@ import hashlib
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from automl.budget import Deadline
+from automl.budget import Budget
+from automl.errors import GraphError
 
 
 @dataclass
 class Settings:
-    """Run-level choices that every node's output depends on (part of every node key)."""
+    """Run-level choices that node outputs depend on (part of the node keys that read them)."""
 
     target: str
     task: str | None = None
@@ -23,9 +31,36 @@ class Settings:
     time_budget: float | None = None
     address: str | None = None
 
-    def key_fields(self) -> dict:
-        # Where Ray runs does not change results, so the address stays out of node keys.
-        return {k: v for k, v in vars(self).items() if k != "address"}
+    def key_fields(self, budgeted: bool = True) -> dict:
+        # Where Ray runs does not change results, so the address stays out of node keys;
+        # nor do the budget and metric for kinds whose output ignores them.
+        left_out = {"address"} if budgeted else {"address", "time_budget", "metric"}
+        return {k: v for k, v in vars(self).items() if k not in left_out}
+
+
+@dataclass
+class StageInputs:
+    """The outputs a node declared, by input name, with each one's node kind."""
+
+    outputs: dict[str, Any]
+    kinds: dict[str, str]
+
+    def all(self, *kinds: str) -> list:
+        return [out for name, out in self.outputs.items() if self.kinds[name] in kinds]
+
+    def named(self, *kinds: str) -> dict[str, Any]:
+        return {name: out for name, out in self.outputs.items() if self.kinds[name] in kinds}
+
+    def one(self, *kinds: str):
+        """The single input of one of `kinds` (validation guarantees it for required slots)."""
+        found = self.all(*kinds)
+        if len(found) != 1:
+            raise GraphError(f"expected one input of kind {' or '.join(kinds)}, got {len(found)}; "
+                             "run 'automl validate' on the graph")
+        return found[0]
+
+    def __iter__(self):
+        return iter(self.outputs.values())
 
 
 @dataclass
@@ -33,14 +68,12 @@ class RunContext:
     source: str | Path | pd.DataFrame
     settings: Settings
     run_dir: Path
-    deadline: Deadline = field(default_factory=lambda: Deadline(None))
+    run_budget: Budget = field(default_factory=Budget.unlimited)
     verbose: bool = True
     node_dir: Path | None = None  # the running node's own folder in the run store
-    # Outputs of every node the running node depends on, directly or not, by name: a
-    # stage reads what it needs from further up (the raw data, a branch) without each
-    # output in between carrying copies of it.
-    upstream: dict = field(default_factory=dict)
+    budget: Budget = field(default_factory=Budget.unlimited)  # the running node's share
     _table: pd.DataFrame | None = field(default=None, repr=False)
+    _schema: Any = field(default=None, repr=False)
 
     def table(self) -> pd.DataFrame:
         """The input table, read once per run however many stages ask for it."""
@@ -50,22 +83,31 @@ class RunContext:
             self._table = read_table(self.source)
         return self._table
 
-    def upstream_of_kind(self, kind_type: type) -> list:
-        """Upstream outputs that are instances of `kind_type`, nearest first."""
-        return [out for out in self.upstream.values() if isinstance(out, kind_type)]
+    def schema(self):
+        """The table's schema, inferred once: by the preflight, reused by the ingest."""
+        if self._schema is None:
+            from automl.data.schema import infer_schema
+
+            self._schema = infer_schema(self.table(), self.settings.target, self.settings.task)
+        return self._schema
 
     def preflight(self) -> None:
         """Read the table and check the target before anything is written or trained."""
-        from automl.data.schema import infer_schema
         from automl.metrics import get_metric
 
-        schema = infer_schema(self.table(), self.settings.target, self.settings.task)
+        schema = self.schema()
         if self.settings.metric is not None:
             get_metric(self.settings.metric, schema.task)
 
+    def tune(self, params, data_by_branch: dict, metric, budget: Budget, label: str, folder):
+        """A Ray Tune search over `params.families` (see automl.search.stage.search_families)."""
+        from automl.search.stage import search_families
+
+        return search_families(params, data_by_branch, metric, budget, self, label, folder)
+
     def log(self, message: str) -> None:
         if self.verbose:
-            print(f"[{self.deadline.elapsed():6.1f}s] {message}", file=sys.stderr, flush=True)
+            print(f"[{self.run_budget.elapsed():6.1f}s] {message}", file=sys.stderr, flush=True)
 
     def data_fingerprint(self) -> str:
         """Identifies the input table cheaply: path, size and mtime, or a hash of the frame."""

@@ -12,13 +12,16 @@ import json
 import time
 from typing import Any, Callable
 
+from automl.budget import Budget
 from automl.errors import GraphError
-from automl.graph.context import RunContext
+from automl.graph.context import RunContext, StageInputs
 from automl.graph.load import execution_order
-from automl.graph.spec import GraphSpec
-from automl.graph.store import RunStore
+from automl.graph.spec import UNBUDGETED, GraphSpec
+from automl.runfolder import RunStore
 
 # kind -> "module:function" taking (node, inputs, context) and returning the node's output.
+# A stage module may also have `prepare(node, context)`, called when the run starts, for
+# work that can go on while earlier stages run (the search starts Ray there).
 STAGES: dict[str, str] = {
     "ingest": "automl.data.stage:run",
     "preprocess": "automl.preprocess.stage:run",
@@ -45,9 +48,12 @@ def check_runnable(spec: GraphSpec) -> None:
         )
 
 
+def _stage_module(kind: str):
+    return importlib.import_module(STAGES[kind].split(":")[0])
+
+
 def _stage(kind: str) -> Callable[..., Any]:
-    module, name = STAGES[kind].split(":")
-    return getattr(importlib.import_module(module), name)
+    return getattr(_stage_module(kind), STAGES[kind].split(":")[1])
 
 
 def node_key(node, input_keys: list[str], context: RunContext) -> str:
@@ -55,7 +61,7 @@ def node_key(node, input_keys: list[str], context: RunContext) -> str:
         "kind": node.kind,
         "params": node.params.model_dump(mode="json"),
         "inputs": input_keys,
-        "settings": context.settings.key_fields(),
+        "settings": context.settings.key_fields(budgeted=node.kind not in UNBUDGETED),
     }
     if node.kind == "ingest":
         payload["data"] = context.data_fingerprint()
@@ -63,20 +69,24 @@ def node_key(node, input_keys: list[str], context: RunContext) -> str:
     return digest.hexdigest()[:16]
 
 
-def _ancestors(spec: GraphSpec, name: str) -> list[str]:
-    """Every node `name` depends on, directly or not (nearest first)."""
-    seen, queue = [], list(spec.node(name).inputs)
-    while queue:
-        current = queue.pop(0)
-        if current not in seen:
-            seen.append(current)
-            queue += spec.node(current).inputs
-    return seen
+def stage_budget(node, run_budget: Budget) -> Budget:
+    """The node's share of the run's budget (`budget_share`), or what is left of it, less
+    the reserve the run keeps for finishing (bundle, metrics)."""
+    return run_budget.share(getattr(node.params, "budget_share", 1.0), keep=run_budget.reserve())
+
+
+def prepare(spec: GraphSpec, context: RunContext) -> None:
+    """Each stage's `prepare` hook, once per kind, before the first node runs."""
+    for kind in dict.fromkeys(n.kind for n in spec.nodes):
+        hook = getattr(_stage_module(kind), "prepare", None)
+        if hook is not None:
+            hook([n for n in spec.nodes if n.kind == kind], context)
 
 
 def execute(spec: GraphSpec, context: RunContext, store: RunStore) -> dict[str, Any]:
     """Every node's output by name; each finished node is saved before the next starts."""
     check_runnable(spec)
+    prepare(spec, context)
     outputs: dict[str, Any] = {}
     keys: dict[str, str] = {}
     ran: set[str] = set()  # nodes computed afresh in this execution
@@ -92,8 +102,10 @@ def execute(spec: GraphSpec, context: RunContext, store: RunStore) -> dict[str, 
         context.log(f"{name} ({node.kind}): running")
         started = time.monotonic()
         context.node_dir = store.artifact_dir(name, key)
-        context.upstream = {a: outputs[a] for a in _ancestors(spec, name)}
-        outputs[name] = _stage(node.kind)(node, [outputs[i] for i in node.inputs], context)
+        context.budget = stage_budget(node, context.run_budget)
+        inputs = StageInputs({i: outputs[i] for i in node.inputs},
+                             {i: spec.node(i).kind for i in node.inputs})
+        outputs[name] = _stage(node.kind)(node, inputs, context)
         ran.add(name)
         seconds = time.monotonic() - started
         store.save(name, key, outputs[name], {"kind": node.kind, "seconds": seconds})

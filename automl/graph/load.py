@@ -12,7 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from automl.errors import GraphError, did_you_mean, listing
-from automl.graph.spec import ALLOWED_INPUTS, INPUT_COUNT, NODE_TYPES, GraphSpec
+from automl.graph.spec import INPUTS, NODE_TYPES, GraphSpec, Slot
 from automl.resources import resource_dir
 
 
@@ -115,15 +115,22 @@ def _explain(error: dict, node_type) -> str:
 
 
 class _Shape:
-    """Name, kind and inputs of a raw node: enough to check edges even when its params are bad."""
+    """Name, kind, inputs and params of a raw node: enough to check edges even when its
+    params are bad."""
 
-    def __init__(self, name, kind, inputs):
-        self.name, self.kind, self.inputs = name, kind, inputs
+    def __init__(self, name, kind, inputs, params):
+        self.name, self.kind, self.inputs, self.params = name, kind, inputs, params
 
     @classmethod
     def of(cls, raw: dict) -> "_Shape":
         inputs = raw.get("inputs") or []
-        return cls(raw.get("name"), raw.get("kind"), inputs if isinstance(inputs, list) else [])
+        params = raw.get("params") if isinstance(raw.get("params"), dict) else {}
+        return cls(raw.get("name"), raw.get("kind"), inputs if isinstance(inputs, list) else [],
+                   params)
+
+    @property
+    def branch(self) -> str | None:
+        return self.params.get("branch") if self.kind == "preprocess" else None
 
 
 def _check_edges(nodes: list[_Shape]) -> list[str]:
@@ -141,23 +148,61 @@ def _check_edges(nodes: list[_Shape]) -> list[str]:
     return problems
 
 
-def _check_inputs(node, by_name) -> list[str]:
-    problems, label = [], f"node {node.name!r}"
-    low, high = INPUT_COUNT[node.kind]
-    count = len(node.inputs)
-    if count < low or (high is not None and count > high):
-        wanted = f"{low}" if low == high else f"at least {low}" if high is None else f"{low} to {high}"
-        problems.append(f"{label} ({node.kind}) takes {wanted} input(s), got {count}")
+def _check_inputs(node: _Shape, by_name: dict) -> list[str]:
+    """Every input a node of this graph; each one filling a slot of the node's kind
+    (INPUTS); each slot filled as often as it takes."""
+    problems, label, slots = [], f"node {node.name!r}", INPUTS[node.kind]
+    filled: dict[str, list[str]] = {slot.name: [] for slot in slots}
+    unknown = [source for source in node.inputs if source not in by_name]
     for source in node.inputs:
-        if source not in by_name:
+        if source in unknown:
             problems.append(f"{label}: input {source!r} is not a node of this graph"
                             f"{did_you_mean(source, by_name)}")
-        elif by_name[source].kind in NODE_TYPES and by_name[source].kind not in ALLOWED_INPUTS[node.kind]:
-            problems.append(
-                f"{label}: a {node.kind} node cannot read {source!r} (a {by_name[source].kind} "
-                f"node); its inputs must be of kind {', '.join(ALLOWED_INPUTS[node.kind])}"
-            )
+            continue
+        upstream = by_name[source]
+        if upstream.kind not in NODE_TYPES:
+            continue  # reported as an unknown kind already
+        slot = next((s for s in slots if s.accepts(upstream.kind, upstream.branch)), None)
+        if slot is None:
+            problems.append(f"{label}: a {node.kind} node cannot read {source!r} (a "
+                            f"{_described(upstream)} node); it reads {_wanted(slots)}")
+        else:
+            filled[slot.name].append(source)
+    if not unknown:  # a misspelt input would be counted missing too: one problem is enough
+        for slot in slots:
+            problems += _count_problems(node, slot, filled[slot.name], by_name)
     return problems
+
+
+def _count_problems(node: _Shape, slot: Slot, names: list[str], by_name: dict) -> list[str]:
+    label = f"node {node.name!r} ({node.kind})"
+    low = max(slot.low, 1) if slot.required_by and node.params.get(slot.required_by) else slot.low
+    if len(names) < low:
+        why = f" (because {slot.required_by} is true)" if slot.required_by else ""
+        offer = [n.name for n in by_name.values() if n.kind in NODE_TYPES and n.name != node.name
+                 and slot.accepts(n.kind, n.branch)]
+        hint = f"; add {listing(offer)} to its inputs" if offer else \
+            f"; add a {_slot_kinds(slot)} node to the graph and to its inputs"
+        wanted = "an input" if low == 1 else f"at least {low} inputs"
+        return [f"{label} needs {wanted} of kind {_slot_kinds(slot)} ({slot.name}){why}, "
+                f"has {len(names)}{hint}"]
+    if slot.high is not None and len(names) > slot.high:
+        return [f"{label} takes at most {slot.high} {_slot_kinds(slot)} input(s) ({slot.name}), "
+                f"got {len(names)}: {listing(names)}; keep one"]
+    return []
+
+
+def _slot_kinds(slot: Slot) -> str:
+    kinds = " or ".join(slot.kinds)
+    return f"{kinds} (branch: {slot.branch})" if slot.branch else kinds
+
+
+def _wanted(slots: tuple[Slot, ...]) -> str:
+    return "; ".join(f"{_slot_kinds(s)} ({s.name})" for s in slots) or "no inputs"
+
+
+def _described(node: _Shape) -> str:
+    return f"{node.kind} (branch: {node.branch})" if node.branch else node.kind
 
 
 def execution_order(spec: GraphSpec) -> list[str]:

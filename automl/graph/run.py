@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from automl.budget import Deadline
+from automl.budget import Budget
+from automl.bundle import save_bundle
 from automl.errors import RunError
-from automl.graph.bundle import save_bundle
 from automl.graph.context import RunContext, Settings
 from automl.graph.executor import check_runnable, execute
 from automl.graph.load import dump_graph, execution_order, load_graph, parse_graph
 from automl.graph.spec import GraphSpec
-from automl.graph.store import RunStore, atomic_write_json, atomic_write_text, read_json
+from automl.runfolder import RunStore, atomic_write_json, atomic_write_text, read_json
 from automl.metrics import evaluate
 
 MODEL_KINDS = ("ensemble", "search")  # kinds whose output can be the run's model
@@ -41,14 +41,18 @@ def new_run_dir(out: str | Path, source) -> Path:
 
 def fit_run(source, settings: Settings, pipeline: str | Path | GraphSpec = "default",
             out: str | Path = "runs", resume: str | Path | None = None,
-            verbose: bool = True, report: bool = True) -> RunResult:
+            verbose: bool = True, report: bool = True, started: float | None = None) -> RunResult:
+    """Fit `pipeline` on `source` into a new run folder (or `resume` one). The time budget
+    counts from `started` (time.time(); default now): the CLI passes its own start, so the
+    budget holds for the whole command as its user times it."""
     if resume is not None:
         source, settings, spec, run_dir = _resumed(resume, source, settings, pipeline)
     else:
         spec = pipeline if isinstance(pipeline, GraphSpec) else load_graph(pipeline)
         run_dir = new_run_dir(out, source)
     check_runnable(spec)
-    context = RunContext(source, settings, run_dir, Deadline(settings.time_budget), verbose)
+    context = RunContext(source, settings, run_dir, Budget(settings.time_budget, start=started),
+                         verbose)
     if resume is None:
         context.preflight()  # bad input fails here, before a run folder exists
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -64,9 +68,9 @@ def fit_run(source, settings: Settings, pipeline: str | Path | GraphSpec = "defa
         atomic_write_json(run_dir / "run.json", {**meta, "status": "failed", "error": str(err)[:500]})
         raise
     atomic_write_json(run_dir / "run.json", {**meta, "status": "done",
-                                             "seconds": round(context.deadline.elapsed(), 2)})
-    if report and not spec.by_kind("report"):  # a report node has written it already
-        _write_report(outputs, context)
+                                             "seconds": round(context.run_budget.elapsed(), 2)})
+    if report:
+        _write_report(spec, outputs, context)
     return RunResult(run_dir, predictor, metrics, outputs)
 
 
@@ -99,17 +103,29 @@ def _finish(spec: GraphSpec, outputs: dict, context: RunContext):
     atomic_write_json(run_dir / "schema.json", dataset.schema.model_dump(mode="json"))
     _write_leaderboard(spec, outputs, run_dir)
     metrics = {"task": dataset.task, "model_node": model_node,
-               "valid": evaluate(dataset.task, dataset.y_valid, predictor.predict_raw(dataset.X_valid)),
+               "validation": dataset.validation.describe(),
+               "valid": _valid_scores(dataset, predictor, outputs[model_node]),
                # refitted on train + validation: the validation score above is in-sample
                "valid_in_sample": bool(getattr(outputs[model_node], "refit", False)),
-               "test": None, "fit_seconds": round(context.deadline.elapsed(), 2)}
+               "test": None, "fit_seconds": round(context.run_budget.elapsed(), 2)}
     if dataset.X_test is not None:
-        metrics["test"] = evaluate(dataset.task, dataset.y_test, predictor.predict_raw(dataset.X_test))
+        metrics["test"] = evaluate(dataset.task, dataset.y_test,
+                                   predictor.predict_features(dataset.X_test))
     atomic_write_json(run_dir / "metrics.json", metrics)
     shown = metrics["test"] or metrics["valid"]
     part = "test" if metrics["test"] else "validation"
     context.log(f"{part} score: " + ", ".join(f"{k} {v:.4f}" for k, v in shown.items()))
     return predictor, metrics
+
+
+def _valid_scores(dataset, predictor, model_output) -> dict:
+    """The model's scores on the validation part, or (kfold) on its out-of-fold predictions."""
+    if dataset.X_valid is not None:
+        return evaluate(dataset.task, dataset.y_valid, predictor.predict_features(dataset.X_valid))
+    blend = getattr(model_output, "valid_prediction", None)
+    if blend is None:  # a search's best trial
+        blend = model_output.best().valid_prediction
+    return evaluate(dataset.task, dataset.y_train, blend)
 
 
 def _write_leaderboard(spec: GraphSpec, outputs: dict, run_dir: Path) -> None:
@@ -127,12 +143,15 @@ def _write_leaderboard(spec: GraphSpec, outputs: dict, run_dir: Path) -> None:
         atomic_write_text(run_dir / "leaderboard.csv", board.to_csv(index=False))
 
 
-def _write_report(outputs: dict, context: RunContext) -> None:
-    """report.html; a failure costs the report, never the run it describes."""
-    from automl.report.write import report_outputs
+def _write_report(spec: GraphSpec, outputs: dict, context: RunContext) -> None:
+    """report.html, with a report node's params where the graph has one; a failure costs
+    the report, never the run it describes."""
+    from automl.report.write import report_run_dir
 
+    nodes = spec.by_kind("report")
+    importance = outputs[nodes[-1].name].permutation_importance if nodes else True
     try:
-        report_outputs(outputs, context.run_dir, log=context.log)
+        report_run_dir(context.run_dir, importance, log=context.log, budget=context.run_budget)
     except Exception as err:
         context.log(f"report: not written ({type(err).__name__}: {str(err)[:200]}); "
                     f"try again with 'automl report {context.run_dir}'")

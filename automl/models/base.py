@@ -7,12 +7,12 @@ drawn from its search space (search/<key>.yaml); unknown keys are refused.
 
 from __future__ import annotations
 
-import time
 from typing import Callable, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from automl.budget import Budget
 from automl.errors import ConfigError
 from automl.metrics import BINARY, MULTICLASS, REGRESSION
 
@@ -43,8 +43,10 @@ class Family(BaseEstimator):
         self.seed = seed
         self.n_jobs = n_jobs
 
-    def fit(self, X, y, X_valid=None, y_valid=None, time_limit: float | None = None,
+    def fit(self, X, y, X_valid=None, y_valid=None, budget: Budget | None = None,
             report: ReportFn | None = None):
+        """Learn from (X, y), early-stopping on (X_valid, y_valid) when given, ending by
+        `budget` (the trial's share of the run's one budget; None: no time limit)."""
         raise NotImplementedError
 
     def predict_raw(self, X) -> np.ndarray:
@@ -95,12 +97,5 @@ def writable(X: np.ndarray, dtype=None) -> np.ndarray:
     return np.require(X, dtype=dtype, requirements=["C", "W"])
 
 
-class Stopwatch:
-    """Tells a training loop when its time limit is reached."""
-
-    def __init__(self, limit: float | None):
-        self.limit = limit
-        self.start = time.monotonic()
-
-    def expired(self) -> bool:
-        return self.limit is not None and time.monotonic() - self.start >= self.limit
+def as_budget(budget: Budget | None) -> Budget:
+    return Budget.unlimited() if budget is None else budget

@@ -1,7 +1,7 @@
 """What random_forest and extra_trees share: a forest grown in chunks within a time limit.
 
 sklearn forests have no callback, so the forest grows with `warm_start`: each chunk adds
-trees, then the Stopwatch is asked whether to go on. Chunk sizes follow the measured
+trees, then the budget is asked whether to go on. Chunk sizes follow the measured
 seconds per tree, so the last chunk does not run far past the limit. Tree seeds do not
 depend on the chunking (sklearn draws them in order), so without a time limit the forest
 equals a single `fit` with the same seed.
@@ -15,7 +15,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from automl.models.base import Family, ReportFn, Stopwatch, writable
+from automl.budget import Budget
+from automl.models.base import Family, ReportFn, as_budget, writable
 from automl.models.reporting import ProgressReports
 
 CHUNKS_PER_FIT = 10  # chunks for a fit that is not cut short: time-limit checks
@@ -32,7 +33,7 @@ class ForestFamily(Family):
     classifier_cls: ClassVar[type]
     regressor_cls: ClassVar[type]
 
-    def fit(self, X, y, X_valid=None, y_valid=None, time_limit=None, report: ReportFn | None = None):
+    def fit(self, X, y, X_valid=None, y_valid=None, budget=None, report: ReportFn | None = None):
         params = self._checked_params()
         X = writable(X)
         total = int(params.pop("n_estimators", 100))
@@ -41,17 +42,17 @@ class ForestFamily(Family):
                                     random_state=self.seed)
         reports = ProgressReports(total, report if X_valid is not None else None)
         valid_sum = _ValidSum(self, X_valid) if reports.report is not None else None
-        grown = self._grow(X, y, total, Stopwatch(time_limit), valid_sum, reports)
+        grown = self._grow(X, y, total, as_budget(budget), valid_sum, reports)
         self.model_.set_params(n_estimators=grown, warm_start=False)
         if self.is_classifier:
             self.classes_seen_ = self.model_.classes_
         return self
 
-    def _grow(self, X, y, total: int, stopwatch: Stopwatch, valid_sum, reports) -> int:
+    def _grow(self, X, y, total: int, budget: Budget, valid_sum, reports) -> int:
         """Add chunks of trees until `total` or the time limit; the number of trees grown."""
         grown, seconds_per_tree = 0, None
         while grown < total:
-            chunk = self._next_chunk(grown, total, stopwatch, seconds_per_tree)
+            chunk = self._next_chunk(grown, total, budget, seconds_per_tree)
             if chunk == 0:
                 break
             started = time.monotonic()
@@ -62,18 +63,18 @@ class ForestFamily(Family):
             if valid_sum is not None:
                 valid_sum.add(self.model_.estimators_[grown - chunk:])
                 reports.send(grown, valid_sum.mean)
-            if stopwatch.expired():
+            if budget.expired():
                 break
         return grown
 
-    def _next_chunk(self, grown: int, total: int, stopwatch: Stopwatch,
+    def _next_chunk(self, grown: int, total: int, budget: Budget,
                     seconds_per_tree: float | None) -> int:
         """How many trees to add now: 0 when the next tree would not fit in the time left."""
         chunk = max(1, math.ceil(total / CHUNKS_PER_FIT), self.n_jobs)
         if seconds_per_tree is None:
             return min(total, FIRST_CHUNK, chunk)
-        if stopwatch.limit is not None:
-            left = stopwatch.limit - (time.monotonic() - stopwatch.start)
+        left = budget.remaining()
+        if left is not None:
             chunk = min(chunk, int(left / max(seconds_per_tree, 1e-9)))
         return max(0, min(chunk, total - grown))
 

@@ -19,10 +19,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import ElasticNet, LogisticRegression, Ridge
 
 from automl.errors import ConfigError
-from automl.models.base import Family, ReportFn, Stopwatch
+from automl.budget import Budget
+from automl.models.base import Family, ReportFn, as_budget
 
 PENALTIES = ("l2", "l1", "elasticnet")
-ITERATIONS_PER_CHUNK = 20  # solver iterations between two looks at the Stopwatch
+ITERATIONS_PER_CHUNK = 20  # solver iterations between two looks at the budget
 
 
 class LinearFamily(Family):
@@ -30,7 +31,7 @@ class LinearFamily(Family):
     branch = "dense"
     allowed_params = ("C", "penalty", "l1_ratio", "max_iter", "tol")
 
-    def fit(self, X, y, X_valid=None, y_valid=None, time_limit=None, report: ReportFn | None = None):
+    def fit(self, X, y, X_valid=None, y_valid=None, budget=None, report: ReportFn | None = None):
         params = self._checked_params()
         C = float(params.get("C", 1.0))
         l1_ratio = self._l1_ratio(params.get("penalty", "l2"), params.get("l1_ratio", 0.5))
@@ -43,7 +44,7 @@ class LinearFamily(Family):
         if isinstance(self.model_, Ridge):  # a direct solve: no iterations to interrupt
             self.model_.fit(X, y)
         else:
-            self._fit_in_chunks(X, y, max_iter, Stopwatch(time_limit))
+            self._fit_in_chunks(X, y, max_iter, as_budget(budget))
         if self.is_classifier:
             self.classes_seen_ = self.model_.classes_
         return self
@@ -68,7 +69,7 @@ class LinearFamily(Family):
         return ElasticNet(alpha=1.0 / (2.0 * n_rows * C), l1_ratio=l1_ratio, tol=tol,
                           warm_start=True, random_state=self.seed)
 
-    def _fit_in_chunks(self, X, y, max_iter: int, stopwatch: Stopwatch) -> None:
+    def _fit_in_chunks(self, X, y, max_iter: int, budget: Budget) -> None:
         done = 0
         while done < max_iter:
             step = min(ITERATIONS_PER_CHUNK, max_iter - done)
@@ -77,7 +78,7 @@ class LinearFamily(Family):
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 self.model_.fit(X, y)
             done += step
-            if int(np.max(self.model_.n_iter_)) < step or stopwatch.expired():
+            if int(np.max(self.model_.n_iter_)) < step or budget.expired():
                 break
         self.model_.set_params(warm_start=False)
         self.n_iter_ = done

@@ -22,7 +22,8 @@ import torch._dynamo  # noqa: F401
 from torch import nn
 
 from automl.errors import ConfigError
-from automl.models.base import Family, ReportFn, Stopwatch, writable
+from automl.budget import Budget
+from automl.models.base import Family, ReportFn, as_budget, writable
 from automl.models.reporting import ProgressReports
 
 ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU, "tanh": nn.Tanh}
@@ -46,7 +47,7 @@ def build_network(arch: dict) -> nn.Sequential:
 
 
 @contextmanager
-def _torch_threads(n_jobs: int):
+def torch_threads(n_jobs: int):
     """Use exactly the trial's CPUs, and leave the process's setting as it was."""
     before = torch.get_num_threads()
     torch.set_num_threads(max(1, int(n_jobs)))
@@ -79,7 +80,7 @@ class MLPFamily(Family):
     iterative = True
     allowed_params = tuple(DEFAULTS)
 
-    def fit(self, X, y, X_valid=None, y_valid=None, time_limit=None, report: ReportFn | None = None):
+    def fit(self, X, y, X_valid=None, y_valid=None, budget=None, report: ReportFn | None = None):
         config = {**DEFAULTS, **self._checked_params()}
         if config["activation"] not in ACTIVATIONS:
             raise ConfigError(f"family 'mlp': activation must be one of "
@@ -90,23 +91,23 @@ class MLPFamily(Family):
                       "activation": config["activation"], "dropout": float(config["dropout"])}
         if not self.is_classifier:  # a standardised target: one learning rate fits every scale
             self.y_mean_, self.y_scale_ = float(np.mean(y)), float(np.std(y)) or 1.0
-        stopwatch, self._net = Stopwatch(time_limit), None
+        budget, self._net = as_budget(budget), None
         # fork_rng: seeding must not change the caller's random stream
-        with _torch_threads(self.n_jobs), torch.random.fork_rng(devices=[]):
+        with torch_threads(self.n_jobs), torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
             net = build_network(self.arch_)
             valid = None if X_valid is None else (self._inputs(X_valid), self._targets(y_valid))
-            self._train(net, self._inputs(X), self._targets(y), valid, config, stopwatch, report)
+            self._train(net, self._inputs(X), self._targets(y), valid, config, budget, report)
         return self
 
-    def _train(self, net, X, y, valid, config, stopwatch: Stopwatch, report) -> None:
+    def _train(self, net, X, y, valid, config, budget: Budget, report) -> None:
         optimizer = torch.optim.AdamW(net.parameters(), lr=float(config["learning_rate"]),
                                       weight_decay=float(config["weight_decay"]))
         order_rng = torch.Generator().manual_seed(self.seed)
         max_epochs, batch_size = int(config["max_epochs"]), int(config["batch_size"])
         reports, best = ProgressReports(max_epochs, report), _BestEpoch(int(config["patience"]))
         for epoch in range(1, max_epochs + 1):
-            finished = self._epoch(net, optimizer, X, y, batch_size, order_rng, stopwatch)
+            finished = self._epoch(net, optimizer, X, y, batch_size, order_rng, budget)
             self.n_epochs_ = epoch
             if not finished:
                 break
@@ -115,14 +116,14 @@ class MLPFamily(Family):
                 reports.send(epoch, lambda: self._shape_output(output))
                 if best.update(epoch, loss, net):
                     break
-            if stopwatch.expired():
+            if budget.expired():
                 break
         if best.state is not None:
             net.load_state_dict(best.state)
         self.best_epoch_ = best.epoch
         self.weights_ = {name: t.detach().numpy().copy() for name, t in net.state_dict().items()}
 
-    def _epoch(self, net, optimizer, X, y, batch_size: int, order_rng, stopwatch: Stopwatch) -> bool:
+    def _epoch(self, net, optimizer, X, y, batch_size: int, order_rng, budget: Budget) -> bool:
         """One pass over shuffled mini-batches; False when the time limit cut it short."""
         net.train()
         loss_fn = self._loss()
@@ -133,7 +134,7 @@ class MLPFamily(Family):
             loss_fn(self._head(net(X[rows])), y[rows]).backward()
             optimizer.step()
             # checked per batch, not per epoch: one epoch on a large table can outlast the limit
-            if stopwatch.expired():
+            if budget.expired():
                 return False
         return True
 
@@ -185,7 +186,7 @@ class MLPFamily(Family):
 
     def predict_raw(self, X) -> np.ndarray:
         X = self._inputs(X)
-        with _torch_threads(self.n_jobs), torch.no_grad():
+        with torch_threads(self.n_jobs), torch.no_grad():
             net = self._network()
             outputs = [self._head(net(X[start:start + PREDICT_BATCH]))
                        for start in range(0, max(len(X), 1), PREDICT_BATCH)]

@@ -1,7 +1,8 @@
 """The family registry: a key maps to a lazily imported class (Ray Tune's pattern).
 
 Built-ins are registered in one explicit list; `register` refuses a duplicate key and
-names both classes.
+names both classes. The distill stage's student families register themselves from
+automl/compress/families.py (the models layer knows nothing of the stages above it).
 """
 
 from __future__ import annotations
@@ -18,9 +19,6 @@ _BUILTIN = {
     "extra_trees": "automl.models.extra_trees:ExtraTreesFamily",
     "linear": "automl.models.linear:LinearFamily",
     "mlp": "automl.models.mlp:MLPFamily",
-    # the distill stage's students (they also learn from hard labels, like any family)
-    "student_gbdt": "automl.compress.families:StudentGBDT",
-    "student_mlp": "automl.compress.families:StudentMLP",
 }
 _registry: dict[str, str | type] = dict(_BUILTIN)
 

@@ -5,17 +5,18 @@ from __future__ import annotations
 import numpy as np
 import xgboost as xgb
 
-from automl.models.base import Family, ReportFn, Stopwatch
+from automl.budget import Budget
+from automl.models.base import Family, ReportFn, as_budget
 from automl.models.reporting import ProgressReports
 
 
 class _Progress(xgb.callback.TrainingCallback):
     """Stops on the time limit; hands validation predictions to `report` now and then."""
 
-    def __init__(self, stopwatch: Stopwatch, family: "XGBoostFamily", X_valid,
+    def __init__(self, budget: Budget, family: "XGBoostFamily", X_valid,
                  reports: ProgressReports):
         super().__init__()
-        self.stopwatch, self.family, self.X_valid = stopwatch, family, X_valid
+        self.budget, self.family, self.X_valid = budget, family, X_valid
         self.reports = reports
 
     def after_iteration(self, model, epoch, evals_log) -> bool:
@@ -24,7 +25,7 @@ class _Progress(xgb.callback.TrainingCallback):
             return self.family._shape_output(raw)
 
         self.reports.send(epoch + 1, prediction)
-        return self.stopwatch.expired()
+        return self.budget.expired()
 
 
 class XGBoostFamily(Family):
@@ -37,7 +38,7 @@ class XGBoostFamily(Family):
         "grow_policy", "early_stopping_rounds", "native_categorical",
     )
 
-    def fit(self, X, y, X_valid=None, y_valid=None, time_limit=None, report: ReportFn | None = None):
+    def fit(self, X, y, X_valid=None, y_valid=None, budget=None, report: ReportFn | None = None):
         params = self._checked_params()
         native = params.pop("native_categorical", False)
         stop_after = params.pop("early_stopping_rounds", 50 if X_valid is not None else None)
@@ -47,7 +48,7 @@ class XGBoostFamily(Family):
             self.classes_seen_ = np.unique(y)
             y = np.searchsorted(self.classes_seen_, y)
         reports = ProgressReports(n_rounds, report if X_valid is not None else None)
-        progress = _Progress(Stopwatch(time_limit), self, X_valid, reports)
+        progress = _Progress(as_budget(budget), self, X_valid, reports)
         estimator_cls = xgb.XGBClassifier if self.is_classifier else xgb.XGBRegressor
         self.model_ = estimator_cls(
             **params, tree_method="hist", n_jobs=self.n_jobs, random_state=self.seed,

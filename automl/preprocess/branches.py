@@ -14,7 +14,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.preprocessing import OrdinalEncoder
 
 from automl.data.schema import Schema
-from automl.graph.spec import PreprocessParams
+from automl.config import PreprocessParams
 
 
 @dataclass

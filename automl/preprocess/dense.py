@@ -27,7 +27,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler, TargetEncoder
 from sklearn.utils.validation import check_is_fitted
 
 from automl.data.schema import Schema
-from automl.graph.spec import PreprocessParams
+from automl.config import PreprocessParams
 from automl.metrics import BINARY, MULTICLASS
 
 MISSING_LEVEL = "(missing)"  # a missing category is a level of its own, also at predict time

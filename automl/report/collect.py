@@ -1,30 +1,37 @@
-"""What a report shows, gathered from a run: node outputs by name and the run folder's files.
+"""What a report shows, read from a run folder's files: JSON, CSV and Parquet that the
+stages write beside their stored outputs, the model bundle and the compact model.
 
-Two routes lead here: a fit hands over the outputs it holds in memory; `automl report
-RUN_DIR` loads them from the run store. Both read the same files for the rest, and
-whatever is missing (a run without a compact model, a node that never finished) is left
-as None for its section to say so.
+Nothing here unpickles a stage's output, so a report reads any run folder, finished or
+not, whatever the versions of the libraries that made it (only permutation importance
+loads the model bundle, the run's product). Whatever is missing (a node that never
+finished, a run without a compact model) is None, and its section says so.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
 from automl.data.schema import Schema
-from automl.data.split import Dataset
-from automl.ensemble.result import EnsembleResult
 from automl.errors import RunError
-from automl.graph.store import RunStore
-from automl.metrics import Metric, default_metric, evaluate, get_metric
-from automl.search.result import SearchResult
+from automl.metrics import Metric, default_metric, get_metric
+from automl.runfolder import (COLUMNS_CSV, DATA_JSON, ENSEMBLE_JSON, SCORED_FILE, TARGET_FILE,
+                              TRIALS_CSV, RunStore)
 
-# Node kinds whose stored outputs the report reads (the compact model comes from files).
-READ_KINDS = ("ingest", "search", "ensemble")
+
+@dataclass
+class DataFacts:
+    """The ingest stage's files."""
+
+    summary: dict  # data.json: rows per part, validation
+    columns: pd.DataFrame | None  # columns.csv
+    target: pd.Series | None  # target.parquet: labels of every row (a sample on large tables)
+    scored: pd.DataFrame | None  # scored.parquet: model-ready rows + the encoded target
 
 
 @dataclass
@@ -41,62 +48,43 @@ class CompactFacts:
 class RunFacts:
     run_dir: Path
     meta: dict  # run.json
-    dataset: Dataset | None
-    searches: dict[str, SearchResult]
-    ensembles: dict[str, EnsembleResult]
+    data: DataFacts | None
+    searches: dict[str, pd.DataFrame]  # search node -> its trials.csv
+    ensembles: dict[str, dict]  # ensemble node -> its ensemble.json
     metrics: dict | None  # the final model's scores, as in metrics.json
     compact: CompactFacts | None
     notes: list[str] = field(default_factory=list)  # parts that could not be read
 
-    @property
+    @cached_property
     def schema(self) -> Schema | None:
-        for output in [self.dataset, *self.ensembles.values(), *self.searches.values()]:
-            if output is not None:
-                return output.schema
         saved = _json(self.run_dir / "schema.json")
         return None if saved is None else Schema.model_validate(saved)
 
     @property
     def metric(self) -> Metric | None:
         """The metric the run optimised: every score in the report is on it."""
-        schema = self.schema
-        if schema is None:
+        if self.schema is None:
             return None
-        named = [o.metric for o in [*self.ensembles.values(), *self.searches.values()]]
+        named = [e["metric"] for e in self.ensembles.values() if e.get("metric")]
         settings = self.meta.get("settings", {})
-        return get_metric((named or [settings.get("metric") or default_metric(schema.task)])[0],
-                          schema.task)
+        return get_metric((named or [settings.get("metric") or default_metric(self.schema.task)])[0],
+                          self.schema.task)
 
-    def model_output(self) -> EnsembleResult | SearchResult | None:
-        """The node whose model the run ships: the one metrics.json names, else the last
-        ensemble, else the last search."""
-        by_name = {**self.searches, **self.ensembles}
-        named = (self.metrics or {}).get("model_node")
-        if named in by_name:
-            return by_name[named]
-        for outputs in (self.ensembles, self.searches):
-            if outputs:
-                return list(outputs.values())[-1]
-        return None
+    @property
+    def model_kind(self) -> str | None:
+        """"ensemble" or "best single model", as metrics.json names the model's node."""
+        node = (self.metrics or {}).get("model_node")
+        if node is None:
+            return None
+        return "ensemble" if node in self.ensembles else "best single model"
 
+    def predictor(self):
+        """The run's model from its bundle (model/), or None before the run finished."""
+        from automl.bundle import load_bundle
 
-def from_outputs(outputs: dict, run_dir: Path) -> RunFacts:
-    """Facts from node outputs by name (in execution order) and the run folder's files."""
-    run_dir = Path(run_dir)
-    facts = RunFacts(
-        run_dir=run_dir, meta=_json(run_dir / "run.json") or {},
-        dataset=next((o for o in outputs.values() if isinstance(o, Dataset)), None),
-        searches={n: o for n, o in outputs.items() if isinstance(o, SearchResult)},
-        ensembles={n: o for n, o in outputs.items() if isinstance(o, EnsembleResult)},
-        metrics=_json(run_dir / "metrics.json"), compact=_compact(run_dir / "compact"),
-    )
-    if facts.metrics is None:  # a report node runs before the fit writes metrics.json
-        try:
-            facts.metrics = _scores(facts)
-        except Exception as err:  # the report goes on without the final scores
-            facts.notes.append(f"the final scores could not be computed ({type(err).__name__}: "
-                               f"{str(err)[:200]})")
-    return facts
+        if not (self.run_dir / "model" / "predictor.joblib").is_file():
+            return None
+        return load_bundle(self.run_dir)
 
 
 def from_run_dir(run_dir: str | Path) -> RunFacts:
@@ -105,51 +93,52 @@ def from_run_dir(run_dir: str | Path) -> RunFacts:
     if not (run_dir / "run.json").is_file():
         raise RunError(f"{run_dir} is not a run folder (no run.json); give a folder that "
                        "'automl fit' wrote, e.g. runs/20260101-120000-data")
-    outputs, notes = _stored_outputs(run_dir)
-    facts = from_outputs(outputs, run_dir)
-    facts.notes += notes
+    folders, notes = _node_folders(run_dir)
+    facts = RunFacts(run_dir=run_dir, meta=_json(run_dir / "run.json") or {},
+                     data=None, searches={}, ensembles={},
+                     metrics=_json(run_dir / "metrics.json"), compact=_compact(run_dir / "compact"),
+                     notes=notes)
+    for name, (kind, folder) in folders.items():
+        try:
+            _read_node(facts, name, kind, folder)
+        except Exception as err:  # one unreadable file costs its part of the report only
+            facts.notes.append(f"node {name!r}: its files could not be read "
+                               f"({type(err).__name__}: {str(err)[:200]})")
     return facts
 
 
-def _stored_outputs(run_dir: Path) -> tuple[dict, list[str]]:
+def _node_folders(run_dir: Path) -> tuple[dict[str, tuple[str, Path]], list[str]]:
+    """Node name -> (kind, folder of its latest finished output) for the kinds read here."""
     graph = run_dir / "graph.yaml"
     if not graph.is_file():
-        return {}, [f"{graph.name} is missing, so no node output was read"]
-    # Read as plain data, not validated: the run may use a plugin family that is not
-    # registered in this process, and its report needs none of the checks.
+        return {}, [f"{graph.name} is missing, so no node's files were read"]
     nodes = (yaml.safe_load(graph.read_text()) or {}).get("nodes") or []
-    store, outputs, notes = RunStore(run_dir), {}, []
-    for name in [n["name"] for n in nodes if n.get("kind") in READ_KINDS]:
-        try:
-            output = store.latest(name)
-        except Exception as err:  # e.g. pickled by another version of a library
-            notes.append(f"node {name!r}: its stored output could not be read "
-                         f"({type(err).__name__}: {str(err)[:200]})")
+    store, folders, notes = RunStore(run_dir), {}, []
+    for node in nodes:
+        if node.get("kind") not in ("ingest", "search", "ensemble"):
             continue
-        if output is None:
-            notes.append(f"node {name!r} has not finished in this run folder")
+        folder = store.latest_dir(node["name"])
+        if folder is None:
+            notes.append(f"node {node['name']!r} has not finished in this run folder")
         else:
-            outputs[name] = output
-    return outputs, notes
+            folders[node["name"]] = (node["kind"], folder)
+    return folders, notes
 
 
-def _scores(facts: RunFacts) -> dict | None:
-    """metrics.json's figures for the run's model, computed afresh."""
-    model, data = facts.model_output(), facts.dataset
-    if model is None or data is None:
-        return None
-    predictor = model.predictor()
-    scores = {"task": data.task, "valid": evaluate(data.task, data.y_valid,
-                                                   predictor.predict_raw(data.X_valid)),
-              "valid_in_sample": bool(getattr(model, "refit", False)), "test": None}
-    if data.X_test is not None:
-        scores["test"] = evaluate(data.task, data.y_test, predictor.predict_raw(data.X_test))
-    return scores
+def _read_node(facts: RunFacts, name: str, kind: str, folder: Path) -> None:
+    if kind == "ingest":
+        facts.data = DataFacts(_json(folder / DATA_JSON) or {}, _csv(folder / COLUMNS_CSV),
+                               _target(folder / TARGET_FILE), _parquet(folder / SCORED_FILE))
+    elif kind == "search" and (folder / TRIALS_CSV).is_file():
+        facts.searches[name] = pd.read_csv(folder / TRIALS_CSV, keep_default_na=False,
+                                           na_values=[""])
+    elif kind == "ensemble" and (folder / ENSEMBLE_JSON).is_file():
+        facts.ensembles[name] = _json(folder / ENSEMBLE_JSON)
 
 
 def _compact(folder: Path) -> CompactFacts | None:
     card = _json(folder / "compact.json")
-    front = pd.read_csv(folder / "pareto.csv") if (folder / "pareto.csv").is_file() else None
+    front = _csv(folder / "pareto.csv")
     if card is None and front is None:
         return None
     rules = folder / "rules.txt"
@@ -160,3 +149,16 @@ def _compact(folder: Path) -> CompactFacts | None:
 
 def _json(path: Path):
     return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _csv(path: Path) -> pd.DataFrame | None:
+    return pd.read_csv(path) if path.is_file() else None
+
+
+def _parquet(path: Path) -> pd.DataFrame | None:
+    return pd.read_parquet(path) if path.is_file() else None
+
+
+def _target(path: Path) -> pd.Series | None:
+    frame = _parquet(path)
+    return None if frame is None else frame.iloc[:, 0]

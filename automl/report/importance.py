@@ -22,7 +22,7 @@ MIN_ROWS = 200
 REPEATS = 3
 SECONDS = 6.0  # per model: the cap the rows and repeats are fitted to
 
-Predict = Callable[[pd.DataFrame], np.ndarray]  # raw columns -> predict_raw's output
+Predict = Callable[[pd.DataFrame], np.ndarray]  # model-ready columns -> predict_raw's output
 
 
 @dataclass
@@ -89,9 +89,8 @@ def _timed_score(predict: Predict, X: pd.DataFrame, y: np.ndarray, metric: Metri
     return score, time.monotonic() - started
 
 
-def onnx_predict(path: Path, schema) -> Predict:
-    """compact.onnx as a function of raw columns, as `predict_raw` would answer."""
+def onnx_predict(path: Path) -> Predict:
+    """compact.onnx as a function of model-ready columns, as `predict_raw` would answer."""
     from automl.compress.onnx_export import OnnxModel
 
-    model = OnnxModel(path)
-    return lambda X: model.predict_raw(X, schema)
+    return OnnxModel(path).predict_features

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import pandas as pd
 
-from automl.ensemble.result import EnsembleResult
+from automl.budget import Budget
+from automl.data.facts import SCORED_TARGET
 from automl.report import plots
 from automl.report.collect import RunFacts
 from automl.report.importance import MAX_ROWS, SECONDS, onnx_predict, permutation_importance
+from automl.runfolder import SCORED_FILE
 from automl.report.page import (Section, figure, heading, note, number, pairs, para,
                                 params_text, pre, table)
 
 RULE_LINES = 200  # longer rules are cut here; rules.txt holds them all
+MIN_SECONDS = 1.0  # permutation importance at the end of a fit needs this much budget left
 
 
 # ---- ensemble -------------------------------------------------------------------------
@@ -28,35 +31,35 @@ def ensemble(facts: RunFacts) -> Section:
     return Section("ensemble", "Ensemble", body)
 
 
-def _one_ensemble(result, facts: RunFacts) -> str:
+def _one_ensemble(result: dict, facts: RunFacts) -> str:
     metric = facts.metric
-    value, best = metric.from_score(result.score), metric.from_score(result.best_member_score)
-    scored = "cross-validated on the validation part" if result.method == "stacking" \
-        else "on the validation part"
-    body = pairs([("method", result.method), ("members", len(result.members)),
-                  ("candidates", result.n_candidates),
+    value, best = metric.from_score(result["score"]), metric.from_score(result["best_member_score"])
+    scored = {"stacking": "cross-validated on the scored rows"}.get(result["method"], "on the scored rows")
+    members = result["members"]
+    body = pairs([("method", result["method"]), ("members", len(members)),
+                  ("candidates", result["n_candidates"]),
+                  ("validation", result.get("validation", "holdout")),
                   (f"ensemble {metric.name} ({scored})", number(value)),
                   (f"best single model {metric.name}", number(best)),
                   # in scores (higher is better), so a lower RMSE shows as a gain too
-                  ("gain over the best single model", number(result.score - result.best_member_score)),
-                  ("members refitted on train + validation", "yes" if result.refit else "no")])
-    total = sum(m.weight for m in result.members) or 1.0
-    members = pd.DataFrame({"name": [m.name for m in result.members],
-                            "family": [m.family for m in result.members],
-                            "weight": [m.weight / total for m in result.members]})
+                  ("gain over the best single model", number(result["score"] - result["best_member_score"])),
+                  ("members refitted on train + validation", "yes" if result.get("refit") else "no")])
+    weights = pd.DataFrame({"name": [m["name"] for m in members],
+                            "family": [m["family"] for m in members],
+                            "weight": [m["weight"] for m in members]})
     body += heading("Members and weights") + table(
         ["member", "family", "weight", "params"],
-        [[m.name, m.family, f"{m.weight / total:.3f}", params_text(m.params)]
-         for m in sorted(result.members, key=lambda m: -m.weight)], numeric=(2,))
-    if result.method == "stacking":
+        [[m["name"], m["family"], f"{m['weight']:.3f}", params_text(m.get("params") or {})]
+         for m in sorted(members, key=lambda m: -m["weight"])], numeric=(2,))
+    if result["method"] == "stacking":
         body += note("Stacking: a linear meta-model combines every member's output; the "
                      "weights shown are equal shares, not the meta-model's coefficients.")
     else:
-        body += figure(plots.svg(plots.ensemble_weights(members)),
+        body += figure(plots.svg(plots.ensemble_weights(weights)),
                        "Weight of each member in the ensemble's average (greedy selection "
                        "with replacement: a member picked twice weighs twice).")
-    if result.trajectory:
-        trajectory = [metric.from_score(s) for s in result.trajectory]
+    if result.get("trajectory"):
+        trajectory = [metric.from_score(s) for s in result["trajectory"]]
         body += figure(plots.svg(plots.greedy_trajectory(trajectory, best, metric)),
                        f"Ensemble vs best single model: validation {metric.name} after each "
                        "round of greedy selection.")
@@ -137,28 +140,36 @@ def _card(chosen: dict, card: dict, facts: RunFacts) -> str:
 # ---- feature importance ---------------------------------------------------------------
 
 
-def importance(facts: RunFacts, enabled: bool = True, seed: int = 0) -> Section:
+def importance(facts: RunFacts, enabled: bool = True, seed: int = 0,
+               budget: Budget | None = None) -> Section:
     title = "Feature importance"
     if not enabled:
         return Section("importance", title, note(
             "Skipped: permutation importance was turned off ('automl report --no-importance', "
             "or a report node's permutation_importance: false)."))
-    data, model = facts.dataset, facts.model_output()
-    if data is None or model is None:
+    left = None if budget is None else budget.remaining()
+    if left is not None and left < MIN_SECONDS:
         return Section("importance", title, note(
-            "No feature importance: the run folder lacks the data split or a model."))
+            "Skipped: the run's time budget was spent; 'automl report RUN_DIR' computes it."))
+    scored = None if facts.data is None else facts.data.scored
+    predictor = facts.predictor() if scored is not None else None
+    if predictor is None:
+        return Section("importance", title, note(
+            f"No feature importance: the run folder lacks the scored rows ({SCORED_FILE}) or a "
+            "finished model (model/)."))
     metric = facts.metric
-    explained = [("ensemble" if isinstance(model, EnsembleResult) else "best single model",
-                  model.predictor().predict_raw)]
+    X, y = scored.drop(columns=[SCORED_TARGET]), scored[SCORED_TARGET].to_numpy()
+    explained = [(facts.model_kind or "model", predictor.predict_features)]
     if facts.compact is not None and facts.compact.onnx is not None:
-        explained.append(("compact model", onnx_predict(facts.compact.onnx, data.schema)))
-    results = [permutation_importance(name, predict, data.X_valid, data.y_valid, metric, seed)
+        explained.append(("compact model", onnx_predict(facts.compact.onnx)))
+    seconds = SECONDS if left is None else min(SECONDS, left / len(explained))
+    results = [permutation_importance(name, predict, X, y, metric, seed, seconds=seconds)
                for name, predict in explained]
     body = figure(plots.svg(plots.importance(results, metric)),
-                  f"Validation {metric.name} lost when one column's values are shuffled "
+                  f"{metric.name} lost when one column's values are shuffled "
                   "(mean over the repeats; the whisker is one standard deviation).")
     body += _importance_table(results, metric)
-    body += note(_how(results, len(data.X_valid), getattr(model, "refit", False)))
+    body += note(_how(results, facts))
     return Section("importance", title, body)
 
 
@@ -172,13 +183,17 @@ def _importance_table(results: list, metric) -> str:
     return table(headers, rows, numeric=tuple(range(1, len(headers))))
 
 
-def _how(results: list, valid_rows: int, refit: bool) -> str:
+def _how(results: list, facts: RunFacts) -> str:
     parts = [f"{r.model}: {r.rows:,} rows × {r.repeats} repeat(s), {r.seconds:.1f} s"
              for r in results]
-    text = (f"Permutation importance on the validation part ({valid_rows:,} rows; a sample "
-            f"of at most {MAX_ROWS:,}, and fewer rows and repeats for a slow model, so that "
-            f"each model takes about {SECONDS:g} s): {'; '.join(parts)}. Cheap by design, so "
-            "small differences are noise; correlated columns share their importance.")
-    if refit:
+    rows = facts.data.summary.get("scored_rows", "validation part")
+    text = (f"Permutation importance on the {rows} (a sample of at most {MAX_ROWS:,}, and "
+            f"fewer rows and repeats for a slow model, so that each model takes at most "
+            f"{SECONDS:g} s): {'; '.join(parts)}. Cheap by design, so small differences are "
+            "noise; correlated columns share their importance.")
+    if rows == "training rows":
+        text += (" The run was cross-validated, so there is no validation part: the models "
+                 "learned from these rows, and the figures are in-sample.")
+    elif (facts.metrics or {}).get("valid_in_sample"):
         text += " The ensemble was refitted on these rows too, so its figures are in-sample."
     return text

@@ -6,6 +6,7 @@ folder that is missing) instead of disappearing.
 
 from __future__ import annotations
 
+import json
 import time
 
 import numpy as np
@@ -51,7 +52,9 @@ def _when(stamp) -> str:
 def _final_scores(metrics: dict | None) -> str:
     if not metrics:
         return note("No final scores: the run did not finish (metrics.json is missing).")
-    parts = [("validation", metrics.get("valid")), ("test (held out)", metrics.get("test"))]
+    validation = metrics.get("validation", "holdout")
+    scored = "validation" if validation == "holdout" else f"out of fold ({validation})"
+    parts = [(scored, metrics.get("valid")), ("test (held out)", metrics.get("test"))]
     names = list(metrics.get("valid") or {})
     rows = [[part] + [number(scores[n]) for n in names] for part, scores in parts if scores]
     model = f" (node '{metrics['model_node']}')" if metrics.get("model_node") else ""
@@ -62,7 +65,7 @@ def _final_scores(metrics: dict | None) -> str:
                      "is in-sample and flatters it.")
     elif not metrics.get("test"):
         text += note("No test part was held out (fit with --holdout 0.2 for one); the "
-                     "validation part also chose the model, so its score is slightly optimistic.")
+                     "same rows also chose the model, so its score is slightly optimistic.")
     return text
 
 
@@ -70,52 +73,44 @@ def _final_scores(metrics: dict | None) -> str:
 
 
 def data(facts: RunFacts) -> Section:
-    schema, dataset = facts.schema, facts.dataset
+    schema, found = facts.schema, facts.data
     if schema is None:
-        return Section("data", "Data", note("No data summary: the ingest node's output and "
-                                            "schema.json are both missing."))
-    splits = [] if dataset is None else [("train / validation / test rows", " / ".join(
-        number(0 if X is None else len(X))
-        for X in (dataset.X_train, dataset.X_valid, dataset.X_test)))]
+        return Section("data", "Data", note("No data summary: schema.json is missing (the run "
+                                            "did not finish its first stage)."))
+    rows = (found.summary.get("rows") if found else None) or {}
+    splits = [("train / validation / test rows",
+               " / ".join(number(rows.get(part, 0)) for part in ("train", "valid", "test")))] if rows else []
+    validation = [("validation", found.summary.get("validation_described", "–"))] if found else []
     n_columns = len(schema.columns) + len(schema.dropped) + 1
     body = pairs([("rows with a target", number(schema.n_rows)),
                   ("rows dropped (target missing)", number(schema.n_missing_target)),
                   ("columns in the table", number(n_columns)),
                   ("feature columns used", number(len(schema.columns))),
-                  ("columns dropped", number(len(schema.dropped))), *splits,
+                  ("columns dropped", number(len(schema.dropped))), *splits, *validation,
                   ("task", schema.task),
                   ("classes", ", ".join(map(str, schema.classes)) if schema.classes else "–")])
     body += heading("Dropped columns")
     body += table(["column", "why"], [[k, v] for k, v in schema.dropped.items()]) \
         if schema.dropped else para("None: every column other than the target is a feature.")
-    if dataset is None:
-        return Section("data", "Data", body + note("The ingest node's output is missing, so "
+    if found is None or found.columns is None:
+        return Section("data", "Data", body + note("The ingest node's files are missing, so "
                                                    "column figures and the target are not shown."))
-    body += heading("Feature columns") + _columns_table(dataset)
-    y = _all_targets(dataset)
-    body += heading(f"Target: {schema.target}") + figure(
-        plots.svg(plots.target_distribution(y, schema.task == "regression")),
-        f"Distribution of {schema.target} over the {len(y):,} rows with a target.")
+    body += heading("Feature columns") + _columns_table(found.columns)
+    if found.target is not None:
+        y = found.target
+        body += heading(f"Target: {schema.target}") + figure(
+            plots.svg(plots.target_distribution(y, schema.task == "regression")),
+            f"Distribution of {schema.target} over {len(y):,} rows with a target"
+            + (" (a sample)." if len(y) < schema.n_rows else "."))
     return Section("data", "Data", body)
 
 
-def _columns_table(dataset) -> str:
-    frames = [X for X in (dataset.X_train, dataset.X_valid, dataset.X_test) if X is not None]
-    X = pd.concat(frames)
-    rows = []
-    for column in dataset.schema.columns:
-        values = X[column.name]
-        missing = int(values.isna().sum())
-        rows.append([column.name, column.kind, str(values.dtype), number(missing),
-                     f"{missing / max(len(X), 1):.1%}", number(int(values.nunique()))])
-    return table(["column", "kind", "type read", "missing", "missing %", "distinct"], rows,
-                 numeric=(3, 4, 5))
-
-
-def _all_targets(dataset) -> pd.Series:
-    codes = np.concatenate([y for y in (dataset.y_train, dataset.y_valid, dataset.y_test)
-                            if y is not None])
-    return pd.Series(dataset.schema.decode_target(codes), name=dataset.schema.target)
+def _columns_table(columns: pd.DataFrame) -> str:
+    rows = [[c.column, c.kind, c.type, number(c.missing), f"{c.missing_share:.1%}",
+             number(c.distinct)] for c in columns.itertuples()]
+    return (table(["column", "kind", "type read", "missing", "missing %", "distinct"], rows,
+                  numeric=(3, 4, 5))
+            + para("Columns as the models read them: a date in parts (year, month, ...)."))
 
 
 # ---- search ---------------------------------------------------------------------------
@@ -126,21 +121,25 @@ def search(facts: RunFacts) -> Section:
         return Section("search", "Search", note(
             "No search in this run folder (the search node has not finished, or its output "
             "is missing)."))
-    body = "".join(_one_search(name, result, facts) for name, result in facts.searches.items())
+    body = "".join(_one_search(name, trials, facts) for name, trials in facts.searches.items())
     return Section("search", "Search", body)
 
 
-def trial_frame(result, metric, started: float | None) -> pd.DataFrame:
-    """One row per trial: family, status, the metric's value, and `at`: seconds from the
-    run's start to the trial's end (attrs["timed"]), or else its place in the order of
-    arrival (runs from before trials kept their end time)."""
-    rows = [{"trial": t.trial_id, "family": t.family, "status": t.status,
-             "value": None if t.score is None else metric.from_score(t.score),
-             "score": t.score, "fit_seconds": t.fit_seconds, "error": t.error or "",
-             "finished": getattr(t, "finished", None),
-             "params": params_text(t.params)} for t in result.trials]
-    trials = pd.DataFrame(rows, columns=["trial", "family", "status", "value", "score",
-                                         "fit_seconds", "error", "finished", "params"])
+def trial_frame(board: pd.DataFrame, metric, started: float | None) -> pd.DataFrame:
+    """One row per trial (from a search's trials.csv): family, status, the metric's value,
+    and `at`: seconds from the run's start to the trial's end (attrs["timed"]), or else its
+    place in the order of arrival."""
+    board = board.sort_values("finished", kind="stable", na_position="last") \
+        if "finished" in board else board
+    score = pd.to_numeric(board["score"], errors="coerce")
+    trials = pd.DataFrame({
+        "trial": board["trial"].astype(str), "family": board["family"].astype(str),
+        "status": board["status"].astype(str), "value": score.map(
+            lambda v: None if pd.isna(v) else metric.from_score(float(v))),
+        "score": score, "fit_seconds": pd.to_numeric(board["fit_seconds"], errors="coerce"),
+        "error": board["error"].fillna("").astype(str),
+        "finished": board["finished"] if "finished" in board else None,
+        "params": board["params"].map(_params_text)}).reset_index(drop=True)
     finished = pd.to_numeric(trials["finished"], errors="coerce")
     # trials stopped by the scheduler never report an end; the finished ones must all have one
     timed = bool(finished[trials["status"] == "ok"].notna().all() and finished.notna().any())
@@ -153,9 +152,16 @@ def trial_frame(result, metric, started: float | None) -> pd.DataFrame:
     return trials
 
 
-def _one_search(name: str, result, facts: RunFacts) -> str:
+def _params_text(raw) -> str:
+    try:
+        return params_text(json.loads(raw))
+    except (TypeError, ValueError):
+        return str(raw)
+
+
+def _one_search(name: str, board: pd.DataFrame, facts: RunFacts) -> str:
     metric = facts.metric
-    trials = trial_frame(result, metric, facts.meta.get("started"))
+    trials = trial_frame(board, metric, facts.meta.get("started"))
     ok = trials[trials["status"] == "ok"]
     failed = trials[trials["status"] == "error"]
     stopped = trials[~trials["status"].isin(["ok", "error"])]

@@ -1,24 +1,19 @@
-"""The `report` stage: report.html for the nodes a report node reads, directly or not.
+"""The `report` stage: a report node sets the report's params.
 
-A fit writes the report at its end anyway; a report node in a graph is the way to set
-its params (e.g. `permutation_importance: false`) or to report on part of a graph.
+The report is written from the run folder's files when the run has finished (its model
+bundle and final scores are written last), by `automl fit` unless told not to, with the
+params of the graph's report node if it has one; `automl report RUN_DIR` writes it again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-
-from automl.report.write import report_outputs
 
 
 @dataclass
 class ReportResult:
-    path: Path
+    permutation_importance: bool
 
 
 def run(node, inputs, context) -> ReportResult:
-    # upstream lists the nearest node first; the report reads outputs in execution order
-    outputs = dict(reversed(list(context.upstream.items())))
-    return ReportResult(report_outputs(outputs, context.run_dir,
-                                       node.params.permutation_importance, context.log))
+    return ReportResult(node.params.permutation_importance)

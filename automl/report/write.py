@@ -11,37 +11,34 @@ from pathlib import Path
 from typing import Callable
 
 from automl.atomic import atomic_write_text
+from automl.budget import Budget
 from automl.errors import first_line
 from automl.report import model_sections, run_sections
-from automl.report.collect import RunFacts, from_outputs, from_run_dir
+from automl.report.collect import RunFacts, from_run_dir
 from automl.report.page import Section, note, page
 
 REPORT_FILE = "report.html"
 
 
 def report_run_dir(run_dir: str | Path, importance: bool = True,
-                   log: Callable[[str], None] = lambda _: None) -> Path:
-    """`automl report RUN_DIR`: the report of a run folder on disk."""
-    return write_report(from_run_dir(run_dir), importance, log)
-
-
-def report_outputs(outputs: dict, run_dir: Path, importance: bool = True,
-                   log: Callable[[str], None] = lambda _: None) -> Path:
-    """The report of a fit from the node outputs it holds (by name, in execution order)."""
-    return write_report(from_outputs(outputs, run_dir), importance, log)
+                   log: Callable[[str], None] = lambda _: None, budget: Budget | None = None) -> Path:
+    """`automl report RUN_DIR`: the report of a run folder on disk. With a `budget` (the
+    end of a fit), permutation importance takes only what is left of it."""
+    return write_report(from_run_dir(run_dir), importance, log, budget)
 
 
 def write_report(facts: RunFacts, importance: bool = True,
-                 log: Callable[[str], None] = lambda _: None) -> Path:
+                 log: Callable[[str], None] = lambda _: None, budget: Budget | None = None) -> Path:
     started = time.monotonic()
     seed = facts.meta.get("settings", {}).get("seed", 0)
+    budget = budget or Budget.unlimited()
     builders = [("overview", "Overview", run_sections.overview),
                 ("data", "Data", run_sections.data),
                 ("search", "Search", run_sections.search),
                 ("ensemble", "Ensemble", model_sections.ensemble),
                 ("compact", "Compact model", model_sections.compact),
                 ("importance", "Feature importance",
-                 lambda f: model_sections.importance(f, importance, seed))]
+                 lambda f: model_sections.importance(f, importance, seed, budget))]
     sections = [_built(key, title, build, facts, log) for key, title, build in builders]
     target = facts.meta.get("settings", {}).get("target") or getattr(facts.schema, "target", "?")
     path = facts.run_dir / REPORT_FILE

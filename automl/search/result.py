@@ -1,15 +1,15 @@
-"""What a search leaves behind: every trial (with validation predictions) and the branches."""
+"""What a search leaves behind: every trial (with its validation predictions) and the branches."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from automl.data.schema import Schema
-from automl.ensemble.predictor import Member, Predictor
 from automl.errors import AutoMLError
+from automl.predictor import Member, Predictor
 from automl.preprocess.branches import Branch
 from automl.search.trial import TrialResult
 
@@ -21,7 +21,9 @@ class SearchResult:
     branches: dict[str, Branch]
     family_branch: dict[str, str]
     trials: list[TrialResult]
-    y_valid: np.ndarray
+    y_scored: np.ndarray  # the labels every trial's validation predictions are scored on
+    validation: str = "holdout"  # how: "holdout" or "5-fold cross-validation", ...
+    branch_nodes: dict[str, str] = field(default_factory=dict)  # branch -> preprocess node
 
     def finished(self) -> list[TrialResult]:
         """Trials that produced a score, best first; among equal scores, those with a kept model."""
@@ -39,10 +41,10 @@ class SearchResult:
         """The best single trial as a deployable predictor."""
         best = self.best()
         branch = self.family_branch[best.family]
-        member = Member(best.trial_id, best.family, branch, best.model, 1.0)
+        member = Member(best.trial_id, best.family, branch, best.model, 1.0, dict(best.params))
         return Predictor(self.schema, {branch: self.branches[branch]}, [member])
 
     def leaderboard(self) -> pd.DataFrame:
-        rows = [t.row() for t in self.trials]
+        rows = [{**t.row(), "validation": self.validation} for t in self.trials]
         frame = pd.DataFrame(rows)
         return frame.sort_values("score", ascending=False, na_position="last", ignore_index=True)

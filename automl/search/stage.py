@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import time
 
-from automl.graph.spec import SearchParams
+from automl.atomic import atomic_write_text
+from automl.budget import Budget
+from automl.config import SearchParams
+from automl.data.split import KFOLD
 from automl.metrics import default_metric, get_metric
+from automl.models.base import REPORTS_PER_FIT
 from automl.models.registry import family_class, family_space, import_path
-from automl.search import runtime
 from automl.preprocess.stage import BranchData
+from automl.runfolder import TRIALS_CSV
+from automl.search import runtime
 from automl.search.result import SearchResult
 from automl.search.trainable import TrialInputs
 from automl.search.trial import fit_trial
@@ -17,31 +22,34 @@ from automl.search.tuner import SearchPlan, run_search
 
 def run(node, inputs, context) -> SearchResult:
     params, settings = node.params, context.settings
-    schema = inputs[0].schema
+    branches = inputs.named("preprocess")
+    schema = next(iter(branches.values())).schema
     metric = get_metric(settings.metric or default_metric(schema.task), schema.task)
-    result = search_families(params, {data.branch.name: data for data in inputs}, metric,
-                             context.deadline.share(params.budget_share), context,
-                             node.name, context.node_dir)
+    result = search_families(params, {data.branch.name: data for data in branches.values()},
+                             metric, context.budget, context, node.name, context.node_dir)
+    result.branch_nodes = {data.branch.name: name for name, data in branches.items()}
     _log_summary(node.name, result, metric, context)
+    # every trial, for people and the report (the node's stored output is a pickle)
+    atomic_write_text(context.node_dir / TRIALS_CSV, result.leaderboard().to_csv(index=False))
     return result
 
 
 def search_families(params: SearchParams, data_by_branch: dict[str, BranchData], metric,
-                    budget: float | None, context, label: str, folder) -> SearchResult:
-    """Ray Tune over `params.families` on their branches' data, within `budget` seconds,
-    the trials written into `folder`. Also how the distill stage tunes its students."""
+                    budget: Budget, context, label: str, folder) -> SearchResult:
+    """Ray Tune over `params.families` on their branches' data, within `budget`, the
+    trials written into `folder`. Also how the distill stage tunes its students."""
     settings = context.settings
     first = next(iter(data_by_branch.values()))
     family_branch = {key: family_class(key).branch for key in params.families}
     spaces = {key: family_space(key).resolve(len(first.y_train)) for key in params.families}
-    started = time.monotonic()
+    # Ray's start-up comes out of this budget, which ends where it ended: not the next stage's
     context.log(f"{label}: {runtime.connect(settings.address)}")
-    if budget is not None:  # Ray's start-up comes out of this share, not the next stage's
-        budget = max(0.0, budget - (time.monotonic() - started))
     iterative = any(family_class(key).iterative for key in params.families)
+    kfold = first.validation.method == KFOLD
     plan = SearchPlan(
         spaces=spaces, searcher=params.searcher,
-        scheduler=params.scheduler if iterative else "fifo", budget=budget,
+        scheduler=params.scheduler if iterative or kfold else "fifo", budget=budget,
+        interim_reports=first.validation.n_folds - 1 if kfold else REPORTS_PER_FIT,
         max_trials=params.max_trials, cpus_per_trial=params.cpus_per_trial,
         concurrency=params.concurrency, keep_models=params.keep_models, seed=settings.seed,
     )
@@ -50,7 +58,7 @@ def search_families(params: SearchParams, data_by_branch: dict[str, BranchData],
         family_paths={key: import_path(key) for key in params.families},
         defaults={key: space.default for key, space in spaces.items()}, task=first.schema.task,
         metric=metric.name, seed=settings.seed, n_jobs=max(1, int(params.cpus_per_trial)),
-        deadline=None, sink=None,
+        budget=budget, sink=None,
     )
     trials, wall = run_search(plan, trial_inputs, folder, context.log)
     for trial in trials:
@@ -58,7 +66,7 @@ def search_families(params: SearchParams, data_by_branch: dict[str, BranchData],
     if not any(t.status == "ok" for t in trials):
         trials.append(_fallback_trial(params.families[0], trial_inputs, metric, context, label))
     return SearchResult(first.schema, metric.name, {b: d.branch for b, d in data_by_branch.items()},
-                        family_branch, trials, first.y_valid)
+                        family_branch, trials, first.y_scored, first.validation.describe())
 
 
 def _fallback_trial(family: str, inputs: TrialInputs, metric, context, label: str):
@@ -67,8 +75,9 @@ def _fallback_trial(family: str, inputs: TrialInputs, metric, context, label: st
     context.log(f"{label}: no trial finished within the budget; fitting the {family} default "
                 "config in this process")
     data = inputs.data[inputs.family_branch[family]]
+    left = context.run_budget.share(1.0, keep=context.run_budget.reserve())
     return fit_trial(f"{family}-fallback", family, inputs.defaults[family], data, metric,
-                     seed=inputs.seed, n_jobs=inputs.n_jobs, time_limit=context.deadline.remaining())
+                     seed=inputs.seed, n_jobs=inputs.n_jobs, budget=left)
 
 
 def _log_summary(name, result: SearchResult, metric, context) -> None:
@@ -78,4 +87,5 @@ def _log_summary(name, result: SearchResult, metric, context) -> None:
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
     best = result.best()
     context.log(f"{name}: {len(result.trials)} trials ({summary}); best {best.family} "
-                f"{metric.name} {metric.from_score(best.score):.4f} ({best.trial_id})")
+                f"{metric.name} {metric.from_score(best.score):.4f} ({best.trial_id}, "
+                f"{result.validation})")

@@ -1,34 +1,25 @@
-"""Stop suggesting trials once the search's deadline is near.
+"""Stop suggesting trials once the search's budget is nearly spent.
 
 Without this, Tune keeps starting trials until its own time budget ends, and each finds
-no time left. The deadline lives in the driver's environment, not on the searcher,
-because Tune pickles the searcher into its experiment state: a resumed search must see
-the new deadline, not the one saved before the driver was killed.
+no time left. The budget is a class attribute, not an instance one, because Tune pickles
+the searcher into its experiment state: a resumed search must end by the resumed run's
+budget, not by the one saved before the driver was killed.
 """
 
 from __future__ import annotations
 
-import os
-import time
+from typing import ClassVar
 
 from ray.tune.search import Searcher
 
-from automl.search.trainable import MIN_TRIAL_SECONDS
-
-_ENV = "AUTOML_SEARCH_DEADLINE"
-
-
-def set_deadline(deadline: float | None) -> None:
-    os.environ[_ENV] = "" if deadline is None else repr(deadline)
-
-
-def _deadline() -> float | None:
-    value = os.environ.get(_ENV, "")
-    return float(value) if value else None
+from automl.budget import Budget
+from automl.search.trainable import trial_budget
 
 
 class UntilDeadline(Searcher):
     """Wraps a searcher; says FINISHED when less than a trial's minimum time is left."""
+
+    budget: ClassVar[Budget] = Budget.unlimited()  # set by run_search before Tune starts
 
     def __init__(self, searcher: Searcher):
         super().__init__(metric=searcher.metric, mode=searcher.mode)
@@ -38,8 +29,7 @@ class UntilDeadline(Searcher):
         return self.searcher.set_search_properties(metric, mode, config, **spec)
 
     def suggest(self, trial_id: str):
-        deadline = _deadline()
-        if deadline is not None and time.time() >= deadline - MIN_TRIAL_SECONDS:
+        if trial_budget(UntilDeadline.budget) is None:
             return Searcher.FINISHED
         return self.searcher.suggest(trial_id)
 

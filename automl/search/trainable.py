@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from dataclasses import dataclass
 
 from ray import tune
 
+from automl.budget import Budget
 from automl.metrics import get_metric
 from automl.models.registry import family_class, register
 from automl.preprocess.stage import BranchData
@@ -37,27 +37,38 @@ class TrialInputs:
     metric: str
     seed: int
     n_jobs: int
-    deadline: float | None  # wall-clock time.time() by which every trial should be done
+    budget: Budget  # the search's share of the run's budget: every trial ends by its end
     sink: object  # the TrialSink actor handle
+
+
+def trial_budget(budget: Budget) -> Budget | None:
+    """What is left of the search's budget for a trial starting now, less a safety margin;
+    None when too little is left to start one."""
+    left = budget.remaining()
+    if left is None:
+        return budget
+    if left - SAFETY_SECONDS < MIN_TRIAL_SECONDS:
+        return None
+    return budget.cap(left - SAFETY_SECONDS)
 
 
 def run_trial(config: dict, inputs: TrialInputs) -> None:
     family = config["family"]
     register(family, inputs.family_paths[family])
     family_class(family)  # import now: a fresh worker's first import (torch) must not eat the fit's time
-    time_left = None if inputs.deadline is None else inputs.deadline - time.time() - SAFETY_SECONDS
-    if time_left is not None and time_left < MIN_TRIAL_SECONDS:
+    budget = trial_budget(inputs.budget)
+    if budget is None:
         return  # the budget is spent: end without a result rather than overrun
     _limit_threads(inputs.n_jobs)
     metric = get_metric(inputs.metric, inputs.task)
     data = inputs.data[inputs.family_branch[family]]
 
-    def report(_round: int, prediction) -> None:
-        tune.report({"score": metric.score(data.y_valid, prediction), "final": 0})
+    def report(score: float) -> None:
+        tune.report({"score": score, "final": 0})
 
     result = fit_trial(tune.get_context().get_trial_id(), family,
                        family_params(config, family, inputs.defaults[family]), data, metric,
-                       seed=inputs.seed, n_jobs=inputs.n_jobs, time_limit=time_left, report=report)
+                       seed=inputs.seed, n_jobs=inputs.n_jobs, budget=budget, report=report)
     import ray
 
     result.node = ray.get_runtime_context().get_node_id()[:12]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,12 +15,12 @@ import ray
 from ray import tune
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
+from automl.budget import Budget
 from automl.metrics import get_metric
-from automl.models.base import REPORTS_PER_FIT
 from automl.search import runtime
 from automl.search.progress import Progress
 from automl.search.sink import TrialSink, load_written
-from automl.search.stopping import UntilDeadline, set_deadline
+from automl.search.stopping import UntilDeadline
 from automl.search.trainable import TrialInputs, run_trial
 from automl.search.trial import TrialResult
 from automl.search.tune_space import DefineByRun, family_params, starting_points, tune_space
@@ -37,7 +36,8 @@ class SearchPlan:
     spaces: dict[str, Space]
     searcher: str
     scheduler: str
-    budget: float | None
+    budget: Budget
+    interim_reports: int  # reports a trial makes before its final one (ASHA's rungs)
     max_trials: int | None
     cpus_per_trial: float
     concurrency: int | None
@@ -49,13 +49,12 @@ def run_search(plan: SearchPlan, inputs: TrialInputs, folder: Path, log) -> tupl
     """All trials (finished and failed) and the driver-side wall seconds per trial."""
     folder = Path(folder).resolve()  # Tune reads a relative path as a URI with no scheme
     sink = _start_sink(folder, plan.keep_models)
-    inputs.sink = sink
-    inputs.deadline = None if plan.budget is None else time.time() + plan.budget
-    set_deadline(inputs.deadline)
+    inputs.sink, inputs.budget = sink, plan.budget
+    UntilDeadline.budget = plan.budget
     trainable = tune.with_resources(tune.with_parameters(run_trial, inputs=inputs),
                                     {"cpu": plan.cpus_per_trial})
     metric = get_metric(inputs.metric, inputs.task)
-    progress = Progress(metric.name, metric.greater_is_better, plan.budget)
+    progress = Progress(metric.name, metric.greater_is_better, plan.budget.total)
     tuner = _tuner(plan, trainable, folder, progress, log)
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # Tune prints its own banners there
@@ -84,27 +83,28 @@ def _tuner(plan: SearchPlan, trainable, folder: Path, progress: Progress, log) -
     config = tune.TuneConfig(
         metric="score", mode="max", search_alg=_searcher(plan), scheduler=_scheduler(plan),
         num_samples=_num_samples(plan), max_concurrent_trials=concurrency,
-        time_budget_s=None if plan.budget is None else plan.budget + _grace(plan.budget),
+        time_budget_s=_tune_time_budget(plan.budget),
         reuse_actors=True,
     )
     run = tune.RunConfig(storage_path=str(folder.resolve()), name="tune", verbose=0,
                          callbacks=[progress], failure_config=tune.FailureConfig(max_failures=0),
                          log_to_file=False)
     log(f"search: {plan.searcher} over {', '.join(plan.spaces)}; {concurrency} trial(s) at once, "
-        f"{plan.cpus_per_trial:g} CPU each; budget "
-        + ("none" if plan.budget is None else f"{plan.budget:.0f}s"))
+        f"{plan.cpus_per_trial:g} CPU each; budget {plan.budget.describe()}")
     return tune.Tuner(trainable, param_space=_param_space(plan), tune_config=config, run_config=run)
 
 
-def _grace(budget: float) -> float:
-    """Tune's hard stop comes a little after the trials' own deadline, so they can report."""
-    return min(5.0, 0.1 * budget) + 1.0
+def _tune_time_budget(budget: Budget) -> float | None:
+    """Tune's hard stop: the search's budget, a little after its end so the trials, which
+    end by it themselves, can still report."""
+    left = budget.remaining()
+    return None if left is None else left + min(5.0, 0.1 * left) + 1.0
 
 
 def _num_samples(plan: SearchPlan) -> int:
     if plan.max_trials is not None:
         return plan.max_trials
-    if plan.budget is not None:
+    if plan.budget.limited:
         return -1  # as many as the budget allows
     return TRIALS_PER_FAMILY_WITHOUT_BUDGET * len(plan.spaces)
 
@@ -143,11 +143,12 @@ def _scheduler(plan: SearchPlan):
         return None
     from ray.tune.schedulers import ASHAScheduler
 
-    # One "iteration" is one intermediate report; a fit makes REPORTS_PER_FIT of them.
-    # One rung, at 60% of a fit, keeping the better half: families learn at different
-    # speeds, and a harsher ladder stopped most sound trials on small budgets.
-    return ASHAScheduler(time_attr="training_iteration", max_t=REPORTS_PER_FIT + 1,
-                         grace_period=int(0.6 * REPORTS_PER_FIT), reduction_factor=2)
+    # One "iteration" is one interim report: REPORTS_PER_FIT of them in a holdout fit, one
+    # per fold but the last in a k-fold trial. One rung, at 60% of a trial, keeping the
+    # better half: families learn at different speeds, and a harsher ladder stopped most
+    # sound trials on small budgets.
+    return ASHAScheduler(time_attr="training_iteration", max_t=plan.interim_reports + 1,
+                         grace_period=max(1, int(0.6 * plan.interim_reports)), reduction_factor=2)
 
 
 def _add_unfinished_trials(grid, results: dict, spaces: dict[str, Space]) -> None:

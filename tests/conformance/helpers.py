@@ -17,8 +17,9 @@ import pandas as pd
 
 from automl.data import infer_schema, prepare_features, split_dataset
 from automl.data.schema import Schema
-from automl.graph.spec import PreprocessParams
+from automl.config import PreprocessParams
 from automl.metrics import BINARY, MULTICLASS, REGRESSION
+from automl.compress import families as _students  # noqa: F401 - registers the student families
 from automl.models.registry import family_keys
 from automl.preprocess import Branch, build_branch
 

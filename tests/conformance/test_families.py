@@ -12,6 +12,7 @@ import joblib
 import numpy as np
 import pytest
 
+from automl.budget import Budget
 from automl.errors import ConfigError
 from automl.metrics import TASKS
 from automl.models.base import REPORTS_PER_FIT
@@ -140,7 +141,7 @@ def test_time_limit_is_respected(key, task):
     data = synthetic(task, family_class(key).branch)
     model = _family(key, task, data, SLOW[key])
     started = time.monotonic()
-    model.fit(data.X_train, data.y_train, data.X_valid, data.y_valid, time_limit=TIME_LIMIT)
+    model.fit(data.X_train, data.y_train, data.X_valid, data.y_valid, budget=Budget(TIME_LIMIT))
     elapsed = time.monotonic() - started
     # the lower bound shows the config was still running at the limit, so the limit cut it
     assert 0.9 * TIME_LIMIT <= elapsed <= TIME_LIMIT + TIME_MARGIN, f"fit took {elapsed:.2f}s"

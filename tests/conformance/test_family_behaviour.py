@@ -9,6 +9,7 @@ import pytest
 import torch
 from sklearn.ensemble import ExtraTreesRegressor, RandomForestClassifier
 
+from automl.budget import Budget
 from automl.errors import ConfigError
 from automl.models.registry import family_class
 
@@ -47,7 +48,7 @@ def test_forest_last_report_is_the_final_prediction():
 
 
 def test_forest_cut_by_its_time_limit_keeps_the_trees_grown():
-    model, data = _fit("random_forest", "binary", {"n_estimators": 1_000_000}, time_limit=0.5)
+    model, data = _fit("random_forest", "binary", {"n_estimators": 1_000_000}, budget=Budget(0.5))
     assert 0 < model.n_rounds_ < 1_000_000
     assert model.model_.n_estimators == model.n_rounds_
 

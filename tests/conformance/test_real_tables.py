@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import log_loss, roc_auc_score
 
+from automl.budget import Budget
 from automl.metrics import BINARY, MULTICLASS
 from automl.models.registry import family_class
 
@@ -32,7 +33,7 @@ def test_default_config_learns_a_real_table(key, name, shared_data):
     config = family_space(key).resolve(len(data.y_train)).default
     model = cls(task=task, n_classes=data.n_classes, params=config,
                 categorical=data.branch.categorical, seed=0, n_jobs=1)
-    model.fit(data.X_train, data.y_train, data.X_valid, data.y_valid, time_limit=60)
+    model.fit(data.X_train, data.y_train, data.X_valid, data.y_valid, budget=Budget(60))
     prediction = model.predict_raw(data.X_valid)
     check_output(prediction, len(data.y_valid), task, data.n_classes)
     _assert_beats_constant(task, data.y_train, data.y_valid, prediction)

@@ -29,7 +29,7 @@ def _pipeline(folder: Path, compress: dict) -> Path:
         {"name": "search", "kind": "search", "inputs": ["trees", "dense"],
          "params": {"families": ["xgboost", "linear"], "max_trials": 6}},
         {"name": "ensemble", "kind": "ensemble", "inputs": ["search"]},
-        {"name": "distill", "kind": "distill", "inputs": ["ensemble"],
+        {"name": "distill", "kind": "distill", "inputs": ["ensemble", "data", "trees"],
          "params": {"multiplier": 1.0, "search_trials": 4}},
         {"name": "compress", "kind": "compress", "inputs": ["distill"], "params": compress},
         {"name": "export", "kind": "export", "inputs": ["compress"]},

@@ -17,6 +17,7 @@ from automl.graph.context import Settings
 from automl.graph.load import validate_graph
 from automl.graph.run import fit_run
 from automl.metrics import get_metric
+from automl.models.bagging import BaggedModel
 from automl.search import runtime
 from tests.conftest import REPO, make_table
 
@@ -38,15 +39,18 @@ def local_ray():
     ray.shutdown()
 
 
-def graph(searches: dict[str, list[str]], ensemble: dict | None = None, max_trials: int = 6):
-    """ingest, both branches, one search node per entry, and an ensemble over them all."""
-    nodes = [{"name": "data", "kind": "ingest"}]
+def graph(searches: dict[str, list[str]], ensemble: dict | None = None, max_trials: int = 6,
+          validation: str = "auto"):
+    """ingest, both branches, one search node per entry, and an ensemble over them all (and
+    over the branches, which a refit trains on)."""
+    nodes = [{"name": "data", "kind": "ingest", "params": {"validation": validation}}]
     nodes += [{"name": b, "kind": "preprocess", "inputs": ["data"], "params": {"branch": b}}
               for b in ("trees", "dense")]
     nodes += [{"name": name, "kind": "search", "inputs": ["trees", "dense"],
                "params": {"families": families, "max_trials": max_trials}}
               for name, families in searches.items()]
-    nodes.append({"name": "ensemble", "kind": "ensemble", "inputs": list(searches),
+    branches = ["trees", "dense"] if (ensemble or {}).get("refit") else []
+    nodes.append({"name": "ensemble", "kind": "ensemble", "inputs": list(searches) + branches,
                   "params": ensemble or {}})
     return validate_graph({"name": "t", "nodes": nodes})
 
@@ -63,17 +67,20 @@ def greedy_run(tmp_path_factory, frame):
                    verbose=False)
 
 
-def test_ensemble_scores_at_least_its_best_member(greedy_run):
+def test_ensemble_scores_at_least_its_best_member_out_of_fold(greedy_run):
     ensemble, search = greedy_run.outputs["ensemble"], greedy_run.outputs["search"]
     best_trial = search.best()
-    assert ensemble.method == "greedy"
+    dataset = greedy_run.outputs["data"]
+    assert dataset.validation.method == "kfold" and dataset.X_valid is None  # 400 rows: auto
+    assert ensemble.method == "greedy" and ensemble.validation == "5-fold cross-validation"
     assert ensemble.best_member_score == best_trial.score
     assert ensemble.score >= best_trial.score
-    # the score is the predictor's own: the members' weighted mean, scored on the validation rows
-    dataset = greedy_run.outputs["data"]
+    # the score is the members' out-of-fold predictions, weighted, scored on every training row
     metric = get_metric(ensemble.metric, dataset.task)
-    own = metric.score(dataset.y_valid, greedy_run.predictor.predict_raw(dataset.X_valid))
-    assert own == pytest.approx(ensemble.score, rel=1e-9)
+    trials = {t.trial_id: t for t in search.trials}
+    blend = sum(m.weight * trials[m.name].valid_prediction for m in ensemble.members)
+    np.testing.assert_allclose(blend, ensemble.valid_prediction)
+    assert metric.score(dataset.y_train, blend) == pytest.approx(ensemble.score, rel=1e-9)
     assert ensemble.trajectory[0] == best_trial.score
 
 
@@ -86,6 +93,7 @@ def test_members_are_kept_trials_with_weights(greedy_run):
     for member in ensemble.members:
         assert member.model is kept[member.name].model  # no refit: the trial's own model
         assert member.params == kept[member.name].params
+        assert isinstance(member.model, BaggedModel) and len(member.model) == 5  # fold models
 
 
 def test_leaderboard_and_metrics_name_the_ensemble(greedy_run):
@@ -129,7 +137,8 @@ def test_the_model_folder_alone_predicts_without_ray(greedy_run, frame, tmp_path
 @pytest.mark.slow
 def test_two_searches_stacking_and_refit(tmp_path, frame):
     spec = graph({"search_trees": ["xgboost"], "search_dense": ["linear"]},
-                 {"method": "stacking", "refit": True, "size": 10}, max_trials=4)
+                 {"method": "stacking", "refit": True, "size": 10}, max_trials=4,
+                 validation="holdout")  # a refit adds the validation part to the rows
     result = fit_run(frame, Settings(target="y"), spec, out=tmp_path, verbose=False)
     ensemble = result.outputs["ensemble"]
     trials = {t.trial_id: t for name in ("search_trees", "search_dense")

@@ -30,7 +30,7 @@ def _nodes() -> list[dict]:
         {"name": "search", "kind": "search", "inputs": ["trees", "dense"],
          "params": {"families": ["xgboost", "linear", "crashy"], "max_trials": 8}},
         {"name": "ensemble", "kind": "ensemble", "inputs": ["search"]},
-        {"name": "distill", "kind": "distill", "inputs": ["ensemble"],
+        {"name": "distill", "kind": "distill", "inputs": ["ensemble", "data", "trees"],
          "params": {"multiplier": 1.0}},
         {"name": "compress", "kind": "compress", "inputs": ["distill"],
          "params": {"max_score_drop": 1.0}},  # a compact model is always chosen

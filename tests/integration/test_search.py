@@ -75,7 +75,8 @@ def _same(a, b) -> bool:
 
 def test_crashed_trials_are_recorded_and_the_search_goes_on(tmp_path):
     register("crashy", CRASHY)
-    pipeline = write_pipeline(tmp_path, ["xgboost", "crashy"], searcher="random", max_trials=8)
+    pipeline = write_pipeline(tmp_path, ["xgboost", "crashy"], searcher="random", max_trials=8,
+                              scheduler="fifo")  # every trial runs to its end or its crash
     model = AutoML(pipeline=pipeline, out=tmp_path, verbose=False).fit(make_table(n=400), target="y")
     board = leaderboard(model)
     assert len(board) == 8

@@ -20,7 +20,7 @@ class CrashyFamily(Family):
     allowed_params = ("mode",)
     space_folder = str(Path(__file__).parent)
 
-    def fit(self, X, y, X_valid=None, y_valid=None, time_limit=None, report=None):
+    def fit(self, X, y, X_valid=None, y_valid=None, budget=None, report=None):
         mode = self._checked_params().get("mode", "ok")
         if mode == "raise":
             raise ValueError("crashy failed on purpose")

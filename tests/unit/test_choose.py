@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from automl.compress.choose import allowed_drop
-from automl.graph.spec import CompressParams
+from automl.config import CompressParams
 
 
 @pytest.mark.parametrize("params, teacher_value, expected", [

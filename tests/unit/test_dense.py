@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from automl.data import infer_schema, prepare_features
-from automl.graph.spec import PreprocessParams
+from automl.config import PreprocessParams
 from automl.preprocess import build_branch
 from automl.preprocess.dense import MISSING_LEVEL, FrequencyEncoder
 

@@ -7,12 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from automl.budget import Budget
 from automl.compress.dense_student import (DenseCode, Training, fit_dense_student, int8, low_rank,
                                            prune_units)
 from automl.compress.onnx_dense import export_dense_model
 from automl.compress.onnx_export import ParityError, check_parity, run_onnx
 from automl.data import infer_schema, prepare_features
-from automl.graph.spec import PreprocessParams
+from automl.config import PreprocessParams
 from automl.preprocess.branches import build_branch
 from tests.conftest import make_table
 
@@ -55,7 +56,7 @@ def test_the_encoding_fills_scales_flags_and_one_hots():
 @pytest.mark.parametrize("hidden", [[], [16]])
 def test_dense_students_export_with_parity(task, hidden):
     branch, X_valid, Z_valid, _, data = _setup(task)
-    net = fit_dense_student(data, hidden, time_limit=5, seed=0)
+    net = fit_dense_student(data, hidden, Budget(5), seed=0)
     onnx_bytes = export_dense_model(branch, net, X_valid)
     assert check_parity(onnx_bytes, net.predict(Z_valid), X_valid) <= 1e-4
     if task != "regression":
@@ -68,7 +69,7 @@ def test_dense_students_export_with_parity(task, hidden):
                                              ("regression", None)])
 def test_an_mlp_student_learns_the_teacher(task, agreement):
     _, _, Z_valid, teacher_valid, data = _setup(task, n=1500)
-    net = fit_dense_student(data, [32], time_limit=10, seed=0)
+    net = fit_dense_student(data, [32], Budget(10), seed=0)
     got = net.predict(Z_valid)
     if task == "regression":
         r2 = 1 - np.sum((got - teacher_valid) ** 2) / np.sum((teacher_valid - teacher_valid.mean()) ** 2)
@@ -80,9 +81,9 @@ def test_an_mlp_student_learns_the_teacher(task, agreement):
 @pytest.mark.parametrize("task", ["binary", "regression"])
 def test_each_compression_step_shrinks_the_file_and_keeps_parity(task):
     branch, X_valid, Z_valid, _, data = _setup(task)
-    net = fit_dense_student(data, [64, 64], time_limit=5, seed=0)
+    net = fit_dense_student(data, [64, 64], Budget(5), seed=0)
     size = len(export_dense_model(branch, net, X_valid))
-    pruned = prune_units(net, data, time_limit=3)
+    pruned = prune_units(net, data, Budget(3))
     assert pruned.hidden == [32, 32]
     quantized = int8(pruned)
     for student in (pruned, quantized):
@@ -97,7 +98,7 @@ def test_each_compression_step_shrinks_the_file_and_keeps_parity(task):
 
 def test_low_rank_replaces_a_matrix_only_when_that_is_smaller():
     branch, X_valid, Z_valid, _, data = _setup("binary")
-    net = fit_dense_student(data, [64], time_limit=2, seed=0)
+    net = fit_dense_student(data, [64], Budget(2), seed=0)
     # a rank-1 first matrix: the SVD keeps one direction, two thin matrices replace it
     first = net.layers[0].matrices[0]
     net.layers[0].matrices[0] = np.outer(first[:, 0], np.ones(first.shape[1])).astype(np.float32)
@@ -110,7 +111,7 @@ def test_low_rank_replaces_a_matrix_only_when_that_is_smaller():
 
 def test_a_broken_export_fails_parity_loudly():
     branch, X_valid, Z_valid, _, data = _setup("binary")
-    net = fit_dense_student(data, [], time_limit=2, seed=0)
+    net = fit_dense_student(data, [], Budget(2), seed=0)
     onnx_bytes = export_dense_model(branch, net, X_valid)
     net.layers[-1].bias = net.layers[-1].bias + np.array([1.0, 0.0], dtype=np.float32)  # Python now disagrees
     with pytest.raises(ParityError, match="differ"):
@@ -124,7 +125,7 @@ def test_columns_with_awkward_names_keep_their_names_in_the_graph():
     branch, Z = build_branch(PreprocessParams(branch="trees"), schema, X, None)
     teacher = np.column_stack([np.full(len(Z), 0.3), np.full(len(Z), 0.7)])
     data = Training.make(DenseCode.fit(Z, branch.categorical), Z, teacher, Z, teacher, "binary")
-    net = fit_dense_student(data, [], time_limit=1)
+    net = fit_dense_student(data, [], Budget(1))
     onnx_bytes = export_dense_model(branch, net, X)
     import onnx
 
@@ -139,13 +140,15 @@ def test_the_shrink_chain_makes_a_student_per_step_and_builds_only_on_steps_that
 
     branch, X_valid, Z_valid, teacher_valid, data = _setup("binary", n=1000)
     y_valid = teacher_valid.argmax(axis=1)
-    scoring = Scoring(branch, X_valid, y_valid, teacher_valid, get_metric("roc_auc", "binary"), "binary")
-    net = fit_dense_student(data, [64, 64], time_limit=5, seed=0)
+    scoring = Scoring(branch, X_valid, y_valid, teacher_valid, get_metric("roc_auc", "binary"),
+                      "binary", Z_valid)
+    net = fit_dense_student(data, [64, 64], Budget(5), seed=0)
     base = scoring.dense_student(net, "mlp-64x64", "mlp")
     result = DistillResult(None, "roc_auc", base.score, [base], X_valid.head(5), scoring,
                            {"mlp-64x64": net}, data.sample(300))
     assert len(result.tuning.H) == 300 and len(result.tuning.H_valid) == 75
-    tried = list(shrunk_students(result, {"prune": True, "lowrank": True, "int8": True}, 2.0))
+    tried = list(shrunk_students(result, {"prune": True, "lowrank": True, "int8": True},
+                                 Budget(2.0)))
     names = [s.name for s in tried]
     assert names[0] == "mlp-64x64+prune" and names[-1].endswith("+int8")
     for student in tried:  # each is a real exported student, smaller than the base
@@ -167,7 +170,7 @@ def test_a_table_of_categories_only_exports():
     branch, Z = build_branch(PreprocessParams(branch="trees"), schema, X, None)
     teacher = np.column_stack([np.full(len(Z), 0.3), np.full(len(Z), 0.7)])
     data = Training.make(DenseCode.fit(Z, branch.categorical), Z, teacher, Z, teacher, "binary")
-    net = fit_dense_student(data, [8], time_limit=1)
+    net = fit_dense_student(data, [8], Budget(1))
     check_parity(export_dense_model(branch, net, X), net.predict(Z), X)
 
 
@@ -176,7 +179,7 @@ def test_a_student_that_fails_its_export_is_left_out_not_the_stage():
     # wrong (the parity check catches it); the other students still come through
     from types import SimpleNamespace
 
-    from automl.compress.distill import Scoring, _Clock, _ladder_students
+    from automl.compress.distill import Scoring, _ladder_students
     from automl.metrics import get_metric
 
     branch, X_valid, Z_valid, _, _ = _setup("binary", n=400)
@@ -186,13 +189,13 @@ def test_a_student_that_fails_its_export_is_left_out_not_the_stage():
     constant = np.column_stack([np.full(len(Z), 0.3), np.full(len(Z), 0.7)])
     teacher_valid = constant[:len(Z_valid)]
     scoring = Scoring(branch, X_valid, np.array([0, 1] * (len(Z_valid) // 2)), teacher_valid,
-                      get_metric("roc_auc", "binary"), "binary")
+                      get_metric("roc_auc", "binary"), "binary", Z_valid)
     training = Training.make(DenseCode.fit(Z, branch.categorical), Z, constant, Z_valid,
                              teacher_valid, "binary")
     logged = []
     context = SimpleNamespace(settings=SimpleNamespace(seed=0), log=logged.append)
     node = SimpleNamespace(name="distill")
     made = [s.name for s, _ in _ladder_students(node, ["gbdt", "linear"], Z, constant, training,
-                                                scoring, schema, _Clock(None), context)]
+                                                scoring, schema, Budget.unlimited(), context)]
     assert "linear" in made and "gbdt-20x3" not in made
     assert any("the gbdt student (20, 3) failed and is left out" in line for line in logged)

@@ -11,25 +11,35 @@ import pytest
 from automl.ensemble.pool import merge_searches
 from automl.ensemble.stage import run as run_ensemble
 from automl.errors import AutoMLError
-from automl.graph.context import RunContext, Settings
-from automl.graph.spec import EnsembleNode, PreprocessParams
+from automl.graph.context import RunContext, Settings, StageInputs
+from automl.config import PreprocessParams
+from automl.graph.spec import EnsembleNode
 from automl.metrics import get_metric
 from automl.search.result import SearchResult
 from automl.search.trial import fit_trial
 from tests.unit.test_ensemble_refit import branch_data, make_branch_data  # noqa: F401 (a fixture)
 
 AUC = get_metric("roc_auc", "binary")
+
+
+def stage_inputs(**named) -> StageInputs:
+    """A stage's inputs as the executor hands them: name=(kind, output)."""
+    return StageInputs({n: out for n, (_, out) in named.items()},
+                       {n: kind for n, (kind, _) in named.items()})
 TRIALS = [("xgboost", {"n_estimators": 30, "max_depth": 2}), ("xgboost", {"n_estimators": 60}),
           ("linear", {"C": 0.01}), ("linear", {"C": 1.0})]
 
 
-def search_result(branch_data, trials=TRIALS, prefix="t") -> SearchResult:
+def search_result(branch_data, trials=TRIALS, prefix="t", nodes=None) -> SearchResult:
+    """A search's result over `branch_data`, its branches read from preprocess nodes named
+    as the branches unless `nodes` (branch -> node name) says otherwise."""
     family_branch = {"xgboost": "trees", "linear": "dense"}
     done = [fit_trial(f"{prefix}{i}", family, params, branch_data[family_branch[family]], AUC)
             for i, (family, params) in enumerate(trials)]
     schema = branch_data["trees"].schema
     return SearchResult(schema, AUC.name, {k: d.branch for k, d in branch_data.items()},
-                        family_branch, done, branch_data["trees"].y_valid)
+                        family_branch, done, branch_data["trees"].y_scored,
+                        branch_nodes=nodes or {k: k for k in branch_data})
 
 
 @pytest.fixture(scope="module")
@@ -57,18 +67,19 @@ def test_trials_without_a_kept_model_are_not_candidates(branch_data):  # noqa: F
         merge_searches({"s": result})
 
 
-def test_two_searches_share_equal_branches_and_part_different_ones(branch_data, search):  # noqa: F811
+def test_two_searches_share_a_preprocess_node_and_part_different_ones(branch_data, search):  # noqa: F811
     other = search_result(branch_data, prefix="u")
     pool = merge_searches({"a": search, "b": other})
-    assert set(pool.branches) == {"trees", "dense"}  # same content: one key each
+    assert set(pool.branches) == {"trees", "dense"}  # same preprocess nodes: one key each
     assert len(pool.candidates) == 8
-    # b's dense branch fitted otherwise (colour target-encoded instead of one-hot)
+    # b reads another dense node (colour target-encoded instead of one-hot)
     params = PreprocessParams(branch="dense", max_onehot_levels=2, high_cardinality="target")
     other.branches["dense"] = make_branch_data([params])["dense"].branch
+    other.branch_nodes = {"trees": "trees", "dense": "dense_target"}
     pool = merge_searches({"a": search, "b": other})
-    assert set(pool.branches) == {"trees", "a/dense", "b/dense"}
-    assert pool.branches["b/dense"] is other.branches["dense"]
-    assert {c.branch for c in pool.candidates if c.family == "linear"} == {"a/dense", "b/dense"}
+    assert set(pool.branches) == {"trees", "dense", "dense_target"}
+    assert pool.branches["dense_target"] is other.branches["dense"]
+    assert {c.branch for c in pool.candidates if c.family == "linear"} == {"dense", "dense_target"}
 
 
 def test_a_trial_id_found_in_two_searches_is_told_apart(branch_data, search):  # noqa: F811
@@ -79,7 +90,7 @@ def test_a_trial_id_found_in_two_searches_is_told_apart(branch_data, search):  #
 
 def test_searches_on_other_rows_are_refused(branch_data, search):  # noqa: F811
     other = search_result(branch_data, TRIALS[:1], prefix="u")
-    other.y_valid = other.y_valid[::-1].copy()
+    other.y_scored = other.y_scored[::-1].copy()
     with pytest.raises(AutoMLError, match="search node 'b' was scored on other validation rows"):
         merge_searches({"a": search, "b": other})
 
@@ -90,7 +101,8 @@ def test_the_stage_scores_at_least_the_best_trial(branch_data, search, tmp_path,
                         params={"method": method, "size": 10})
     context = RunContext(source="unused.csv", settings=Settings(target="y"), run_dir=tmp_path,
                          verbose=False)
-    result = run_ensemble(node, [search], context)
+    context.node_dir = tmp_path
+    result = run_ensemble(node, stage_inputs(search=("search", search)), context)
     best = max(t.score for t in search.trials)
     assert result.best_member_score == best and result.score >= best
     assert result.method in ("greedy", method)
@@ -99,7 +111,7 @@ def test_the_stage_scores_at_least_the_best_trial(branch_data, search, tmp_path,
     combined = (result.stacker.predict_raw(outputs) if result.stacker is not None
                 else sum(m.weight * out for m, out in zip(result.members, outputs)))
     if result.method == "greedy":  # the stage's score is the combination's own
-        assert AUC.score(search.y_valid, combined) == pytest.approx(result.score)
+        assert AUC.score(search.y_scored, combined) == pytest.approx(result.score)
     row = result.leaderboard_row()
     assert row["family"] == "ensemble" and row["trial"] == "ens" and row["search_node"] == "search"
     assert set(json.loads(row["params"])["members"]) == {m.name for m in result.members}

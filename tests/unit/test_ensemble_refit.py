@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from automl.budget import Deadline
+from automl.budget import Budget
+from automl.config import PreprocessParams
 from automl.data.schema import infer_schema, prepare_features
 from automl.data.split import split_dataset
-from automl.ensemble.predictor import Member
 from automl.ensemble.refit import refit_member, refit_members
-from automl.graph.spec import PreprocessParams
 from automl.models.registry import family_class
+from automl.predictor import Member
 from automl.preprocess.branches import build_branch
 from automl.preprocess.stage import BranchData
 from tests.conftest import make_table
@@ -21,14 +21,14 @@ def make_branch_data(params: list[PreprocessParams]) -> dict[str, BranchData]:
     """Each branch fitted on the training part of make_table(400), by branch name."""
     frame = make_table(n=400)
     schema = infer_schema(frame, "y")
-    data = split_dataset(frame[[c.name for c in schema.columns]], schema.encode_target(frame["y"]),
+    data = split_dataset(prepare_features(frame, schema), schema.encode_target(frame["y"]),
                          schema, 0.25, 0.0, seed=0)
-    train, valid = prepare_features(data.X_train, schema), prepare_features(data.X_valid, schema)
     parts = {}
     for branch_params in params:
-        branch, X_train = build_branch(branch_params, schema, train, data.y_train)
+        branch, X_train = build_branch(branch_params, schema, data.X_train, data.y_train)
         parts[branch.name] = BranchData(branch, schema, X_train, data.y_train,
-                                        branch.transform(valid), data.y_valid, None, None)
+                                        branch.transform(data.X_valid), data.y_valid,
+                                        data.validation)
     return parts
 
 
@@ -86,17 +86,17 @@ def test_members_without_data_or_time_stay_as_validated(branch_data):
     members = [trial_member("xgboost", {"n_estimators": 20}, trees),
                trial_member("linear", {"C": 1.0}, dense)]
     lines = []
-    # only the trees branch is upstream: the linear member has no data to refit on
-    refitted, count = refit_members(members, {"trees": trees.branch, "dense": dense.branch},
-                                    [trees], {}, seed=0, deadline=Deadline(None), log=lines.append)
+    # only the trees branch is an input: the linear member has no data to refit on
+    refitted, count = refit_members(members, {"trees": trees}, {}, seed=0,
+                                    budget=Budget.unlimited(), log=lines.append)
     assert count == 1
     assert refitted[0].model is not members[0].model and refitted[1] is members[1]
     assert lines == ["refit: kept linear-trial (linear) as validated: "
-                     "no training data of its branch upstream"]
+                     "its branch 'dense' is not an input of the ensemble node"]
     lines.clear()
-    spent = Deadline(0.001)
-    refitted, count = refit_members(members, {"trees": trees.branch, "dense": dense.branch},
-                                    [trees, dense], {"xgboost-trial": 0.5, "linear-trial": 0.5},
-                                    seed=0, deadline=spent, log=lines.append)
+    spent = Budget(0.001)
+    refitted, count = refit_members(members, {"trees": trees, "dense": dense},
+                                    {"xgboost-trial": 0.5, "linear-trial": 0.5},
+                                    seed=0, budget=spent, log=lines.append)
     assert count == 0 and all(a is b for a, b in zip(refitted, members))
     assert all(line.endswith("as validated: not enough time left") for line in lines)

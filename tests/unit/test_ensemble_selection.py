@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from automl.budget import Budget
 from automl.ensemble.selection import greedy_selection
 from automl.ensemble.stacking import LinearStacker, cross_validated_score
 from automl.errors import AutoMLError
@@ -82,8 +83,8 @@ def test_a_candidate_with_nan_output_is_never_picked():
 def test_rounds_stop_at_the_time_limit_after_round_one():
     y = np.zeros(50)
     outputs = [np.full(50, 1.0), np.full(50, -1.0)]
-    assert len(greedy_selection(outputs, y, RMSE, size=20, time_limit=0.0).trajectory) == 1
-    assert len(greedy_selection(outputs, y, RMSE, size=20, time_limit=None).trajectory) == 20
+    assert len(greedy_selection(outputs, y, RMSE, size=20, budget=Budget(end=0.0)).trajectory) == 1
+    assert len(greedy_selection(outputs, y, RMSE, size=20, budget=None).trajectory) == 20
 
 
 def test_no_candidates_is_an_error():

@@ -139,3 +139,44 @@ def test_every_problem_reported_at_once():
 def test_missing_preset_lists_presets():
     with pytest.raises(GraphError, match=r"no pipeline preset 'defualt' \(did you mean 'default'\?\)"):
         load_graph("defualt")
+
+
+COMPACT = GOOD + """  - {name: dense, kind: preprocess, inputs: [data], params: {branch: dense}}
+  - {name: ensemble, kind: ensemble, inputs: [search]}
+  - {name: distill, kind: distill, inputs: [ensemble, data, trees]}
+"""
+
+
+def test_a_stage_gets_only_its_declared_inputs_so_a_missing_one_fails_validation():
+    # distill reads the rows (an ingest node) and the trees branch besides its teacher
+    with pytest.raises(GraphError, match=r"node 'distill' \(distill\) needs an input of kind "
+                                         r"ingest \(data\), has 0; add 'data' to its inputs"):
+        parse_graph(COMPACT.replace("inputs: [ensemble, data, trees]", "inputs: [ensemble, trees]"))
+    with pytest.raises(GraphError, match=r"needs an input of kind preprocess \(branch: trees\) "
+                                         r"\(trees\), has 0; add 'trees' to its inputs"):
+        parse_graph(COMPACT.replace("inputs: [ensemble, data, trees]", "inputs: [ensemble, data]"))
+    assert parse_graph(COMPACT).node("distill").inputs == ["ensemble", "data", "trees"]
+
+
+def test_an_input_of_the_wrong_branch_is_named():
+    wrong = COMPACT.replace("inputs: [ensemble, data, trees]", "inputs: [ensemble, data, dense]")
+    with pytest.raises(GraphError, match=r"a distill node cannot read 'dense' \(a preprocess "
+                                         r"\(branch: dense\) node\); it reads ensemble or search"):
+        parse_graph(wrong)
+
+
+def test_a_refit_needs_the_branches_it_trains_on():
+    refit = COMPACT.replace("inputs: [search]}", "inputs: [search], params: {refit: true}}")
+    with pytest.raises(GraphError, match=r"node 'ensemble' \(ensemble\) needs an input of kind "
+                                         r"preprocess \(branches\) \(because refit is true\)"):
+        parse_graph(refit)
+    parse_graph(refit.replace("inputs: [search], params", "inputs: [search, trees], params"))
+
+
+def test_validate_on_the_command_line_names_the_input_to_add(tmp_path, capsys):
+    from automl.cli import main
+
+    path = tmp_path / "g.yaml"
+    path.write_text(COMPACT.replace("inputs: [ensemble, data, trees]", "inputs: [ensemble, trees]"))
+    assert main(["validate", str(path)]) == 2
+    assert "add 'data' to its inputs" in capsys.readouterr().err

@@ -8,7 +8,7 @@ from xgboost import XGBClassifier, XGBRegressor
 
 from automl.compress.onnx_export import ParityError, check_parity, export_trees_model
 from automl.data import infer_schema, prepare_features
-from automl.graph.spec import PreprocessParams
+from automl.config import PreprocessParams
 from automl.preprocess import build_branch
 from tests.conftest import make_table
 

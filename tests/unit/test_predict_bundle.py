@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from automl.cli import main
-from automl.graph.bundle import load_bundle, save_bundle
+from automl.bundle import load_bundle, save_bundle
 from tests.conftest import REPO
 from tests.unit.test_predict_checks import fitted_predictor, table_with_codes
 

@@ -14,9 +14,9 @@ import pytest
 
 from automl.data.schema import IgnoredColumnsWarning, infer_schema, prepare_features
 from automl.data.split import split_dataset
-from automl.ensemble.predictor import Member, Predictor
+from automl.predictor import Member, Predictor
 from automl.errors import PredictError
-from automl.graph.spec import PreprocessParams
+from automl.config import PreprocessParams
 from automl.models.registry import family_class
 from automl.preprocess.branches import build_branch
 from tests.conftest import make_table

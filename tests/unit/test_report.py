@@ -6,14 +6,15 @@ from __future__ import annotations
 import json
 import re
 import time
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from automl.bundle import save_bundle
 from automl.cli import main
-from automl.data.schema import infer_schema
+from automl.data.facts import write_facts
+from automl.data.schema import infer_schema, prepare_features
 from automl.data.split import split_dataset
 from automl.ensemble.result import EnsembleResult
 from automl.errors import RunError
@@ -22,7 +23,8 @@ from automl.report import plots, run_sections
 from automl.report.collect import from_run_dir
 from automl.report.importance import MIN_ROWS, permutation_importance
 from automl.report.page import number, params_text, table
-from automl.report.write import report_outputs, report_run_dir
+from automl.report.write import report_run_dir
+from automl.runfolder import ENSEMBLE_JSON, TRIALS_CSV, RunStore, atomic_write_json, atomic_write_text
 from automl.search.result import SearchResult
 from automl.search.trial import TrialResult
 from tests.unit.test_predict_checks import fitted_predictor, table_with_codes
@@ -96,15 +98,20 @@ def test_html_pieces_escape_and_format():
     assert params_text({"k": "v" * 500}, limit=20).endswith("…")
 
 
+def _board(trials: list[TrialResult]) -> pd.DataFrame:
+    """A search's trials.csv, read back as the report reads it."""
+    return pd.DataFrame([t.row() for t in trials])
+
+
 def test_trials_without_an_end_time_are_drawn_in_order_of_arrival():
     metric = get_metric("roc_auc", "binary")
     old = [TrialResult(f"t{i}", "xgboost", {}, "ok", score=0.8) for i in range(3)]
-    frame = run_sections.trial_frame(SimpleNamespace(trials=old), metric, None)
+    frame = run_sections.trial_frame(_board(old), metric, None)
     assert not frame.attrs["timed"] and frame["at"].tolist() == [1.0, 2.0, 3.0]
     now = time.time()
     timed = [TrialResult("a", "linear", {}, "ok", score=0.7, fit_seconds=2.0, finished=now + 5),
              TrialResult("b", "linear", {}, "stopped")]  # stopped trials have no end
-    frame = run_sections.trial_frame(SimpleNamespace(trials=timed), metric, now)
+    frame = run_sections.trial_frame(_board(timed), metric, now)
     assert frame.attrs["timed"] and frame["at"].iloc[0] == pytest.approx(5.0)
 
 
@@ -112,13 +119,14 @@ def test_trials_without_an_end_time_are_drawn_in_order_of_arrival():
 
 
 def hand_made_run(run_dir):
-    """Node outputs as a fit would hold them, without a search: a real two-member
-    predictor, and trials written by hand (one failed, one stopped)."""
+    """A run folder's files as a fit writes them, without a search: a real two-member
+    predictor (the bundle), the ingest's data files, trials written by hand (one failed,
+    one stopped) and an ensemble.json."""
     frame = table_with_codes()
     predictor = fitted_predictor(frame)
     schema = infer_schema(frame, "y")
-    X = frame.loc[:, [c.name for c in schema.columns]]
-    dataset = split_dataset(X, schema.encode_target(frame["y"]), schema, 0.25, 0.0, seed=0)
+    dataset = split_dataset(prepare_features(frame, schema), schema.encode_target(frame["y"]),
+                            schema, 0.25, 0.0, seed=0)
     now = time.time()
     trials = [
         TrialResult("t1", "xgboost", {"n_estimators": 40}, "ok", 0.91, 0.5, finished=now + 2),
@@ -132,11 +140,24 @@ def hand_made_run(run_dir):
     ensemble = EnsembleResult("ensemble", schema, "roc_auc", "greedy", predictor.branches,
                               predictor.members, 0.93, 0.91, 2, ["search"],
                               trajectory=[0.91, 0.925, 0.93])
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "run.json").write_text(json.dumps({
+    store = RunStore(run_dir)
+    write_facts(dataset, store.artifact_dir("data", "k1"))
+    atomic_write_text(store.artifact_dir("search", "k2") / TRIALS_CSV,
+                      search.leaderboard().to_csv(index=False))
+    atomic_write_json(store.artifact_dir("ensemble", "k3") / ENSEMBLE_JSON, ensemble.facts())
+    for name, key in (("data", "k1"), ("search", "k2"), ("ensemble", "k3")):
+        store.save(name, key, None, {"kind": name})
+    (run_dir / "graph.yaml").write_text(
+        "nodes:\n- {name: data, kind: ingest}\n- {name: search, kind: search}\n"
+        "- {name: ensemble, kind: ensemble}\n")
+    atomic_write_json(run_dir / "schema.json", schema.model_dump(mode="json"))
+    save_bundle(run_dir, predictor)
+    atomic_write_json(run_dir / "metrics.json", {"task": "binary", "model_node": "ensemble",
+                                                 "valid": {"roc_auc": 0.93}, "test": None})
+    atomic_write_json(run_dir / "run.json", {
         "source": "table.csv", "pipeline": "hand-made", "status": "done", "started": now,
-        "seconds": 9.5, "settings": {"target": "y", "seed": 0, "time_budget": 60}}))
-    return {"data": dataset, "search": search, "ensemble": ensemble}
+        "seconds": 9.5, "settings": {"target": "y", "seed": 0, "time_budget": 60}})
+    return run_dir
 
 
 def _sections(html: str) -> list[str]:
@@ -144,7 +165,7 @@ def _sections(html: str) -> list[str]:
 
 
 def test_a_run_without_compact_model_gets_every_section(tmp_path):
-    path = report_outputs(hand_made_run(tmp_path / "run"), tmp_path / "run")
+    path = report_run_dir(hand_made_run(tmp_path / "run"))
     html = path.read_text()
     assert path.name == "report.html" and _sections(html) == list(SECTIONS)
     assert "could not be drawn" not in html
@@ -163,8 +184,7 @@ def test_a_broken_section_becomes_a_note_and_the_rest_is_written(tmp_path, monke
 
     monkeypatch.setattr(run_sections, "search", broken)
     lines = []
-    run_dir = tmp_path / "run"
-    html = report_outputs(hand_made_run(run_dir), run_dir, log=lines.append).read_text()
+    html = report_run_dir(hand_made_run(tmp_path / "run"), log=lines.append).read_text()
     assert "This section could not be drawn: KeyError: &#x27;no such column&#x27;" in html
     assert any("the search section could not be drawn" in line for line in lines)
     assert _sections(html) == list(SECTIONS)
@@ -197,11 +217,13 @@ def test_a_report_that_fails_at_the_end_of_a_fit_costs_one_line_not_the_run(tmp_
                                                                               capsys):
     from automl.graph import run as fit_module
     from automl.graph.context import RunContext, Settings
+    from automl.graph.load import parse_graph
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("automl.report.write.report_outputs", broken)
-    fit_module._write_report({}, RunContext("table.csv", Settings(target="y"), tmp_path))
+    monkeypatch.setattr("automl.report.write.report_run_dir", broken)
+    spec = parse_graph("nodes:\n- {name: data, kind: ingest}\n")
+    fit_module._write_report(spec, {}, RunContext("table.csv", Settings(target="y"), tmp_path))
     assert "report: not written (RuntimeError: disk full); try again with 'automl report " \
         in capsys.readouterr().err

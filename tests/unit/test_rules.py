@@ -11,7 +11,7 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from automl.compress.rules import tree_rules
 from automl.data import infer_schema, prepare_features
-from automl.graph.spec import PreprocessParams
+from automl.config import PreprocessParams
 from automl.preprocess import build_branch
 from tests.conftest import make_table
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import joblib
 
-from automl import __version__
+from automl.version import __version__
 from automl.errors import RunError
-from automl.graph.store import atomic_dump, atomic_write_json, read_json
+from automl.runfolder import atomic_dump, atomic_write_json, read_json
 
 LIBRARIES = ("scikit-learn", "xgboost", "pandas", "numpy", "torch", "ray", "onnxruntime")
 # Libraries whose objects are inside predictor.joblib.

@@ -13,6 +13,15 @@ import joblib
 from automl.atomic import atomic_dump, atomic_write_json, atomic_write_text  # noqa: F401 (re-export)
 from automl.errors import RunError
 
+# Files the stages write beside their stored outputs, in nodes/<name>/<key>/: plain data
+# for people and the run report, which reads these and never unpickles an output.
+DATA_JSON = "data.json"  # ingest: rows per part, how models are validated
+COLUMNS_CSV = "columns.csv"  # ingest: each feature column's kind, type, missing values
+TARGET_FILE = "target.parquet"  # ingest: the target's labels (a sample on large tables)
+SCORED_FILE = "scored.parquet"  # ingest: a sample of the scored rows, for importance
+TRIALS_CSV = "trials.csv"  # search: every trial
+ENSEMBLE_JSON = "ensemble.json"  # ensemble: method, members, weights, scores
+
 
 def read_json(path: Path) -> Any:
     try:
@@ -44,9 +53,15 @@ class RunStore:
 
     def latest(self, name: str):
         """The most recently finished output of node `name` (any key), or None."""
+        folder = self.latest_dir(name)
+        return None if folder is None else self.load(name, folder.name)
+
+    def latest_dir(self, name: str) -> Path | None:
+        """The folder of node `name`'s most recently finished output (any key), or None:
+        where its stage wrote the files that describe it."""
         finished = sorted((self.root / "nodes" / name).glob("*/done.json"),
                           key=lambda done: read_json(done)["finished"])
-        return self.load(name, finished[-1].parent.name) if finished else None
+        return finished[-1].parent if finished else None
 
     def artifact_dir(self, name: str, key: str) -> Path:
         """A folder where a stage may write files next to its output."""

@@ -1,0 +1,78 @@
+"""The distillation's lessons: the rows students learn from, labelled by the teacher, and
+the rows they are judged on.
+
+Labels on the real training rows must come from a teacher that did not learn from them,
+or students learn an over-confident teacher (near-pure forests memorise their rows):
+- kfold: the teacher's out-of-fold predictions (each row predicted by fold models that
+  never saw it). A stratified part of the training rows is set aside to judge the
+  students, against the true labels and against the teacher's out-of-fold output there.
+- holdout: the search had no folds, so the training rows get the teacher's in-sample
+  output, and the students are judged on the validation part.
+Synthetic rows (`augment`) are new to every model, so the whole teacher labels them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from automl.compress.augment import augment
+from automl.data.split import KFOLD, Dataset
+from automl.metrics import REGRESSION
+from automl.preprocess.stage import BranchData
+
+JUDGE_FRACTION = 0.2  # kfold: share of the training rows set aside to judge the students
+
+
+@dataclass
+class Lessons:
+    real: pd.DataFrame  # model-ready real rows the students learn from
+    Z: np.ndarray  # every row they learn from (real, then synthetic) through the trees branch
+    targets: np.ndarray  # the teacher's output on those rows: probabilities or values
+    valid: pd.DataFrame  # model-ready rows they are judged on
+    Z_valid: np.ndarray
+    y_valid: np.ndarray
+    teacher_valid: np.ndarray  # the teacher's output on the judged rows
+    labels: str  # where the real rows' labels came from, for the log and the card
+
+    @property
+    def n_real(self) -> int:
+        return len(self.real)
+
+
+def lessons(dataset: Dataset, trees: BranchData, teacher_output, params, seed: int) -> Lessons:
+    teacher = teacher_output.predictor()
+    if dataset.validation.method == KFOLD:
+        lesson = _out_of_fold(dataset, trees, _scored_prediction(teacher_output), seed)
+    else:
+        lesson = Lessons(dataset.X_train, trees.X_train, teacher.predict_features(dataset.X_train),
+                         dataset.X_valid, trees.X_valid, dataset.y_valid,
+                         teacher.predict_features(dataset.X_valid),
+                         "the teacher's in-sample output (holdout validation)")
+    synthetic = augment(lesson.real, params.augment, params.multiplier, seed=seed)
+    if len(synthetic):
+        lesson.Z = np.concatenate([lesson.Z, trees.branch.transform(synthetic)])
+        lesson.targets = np.concatenate([lesson.targets, teacher.predict_features(synthetic)])
+    return lesson
+
+
+def _scored_prediction(teacher_output) -> np.ndarray:
+    """The teacher's predictions on the rows it was scored on (out of fold, under kfold)."""
+    blend = getattr(teacher_output, "valid_prediction", None)
+    return teacher_output.best().valid_prediction if blend is None else blend
+
+
+def _out_of_fold(dataset: Dataset, trees: BranchData, oof: np.ndarray, seed: int) -> Lessons:
+    rows = np.arange(len(dataset.y_train))
+    stratify = None if dataset.task == REGRESSION else dataset.y_train
+    if stratify is not None and np.bincount(stratify).min() < 2:
+        stratify = None
+    learn, judge = train_test_split(rows, test_size=JUDGE_FRACTION, random_state=seed,
+                                    stratify=stratify)
+    X = dataset.X_train
+    return Lessons(X.iloc[learn], trees.X_train[learn], oof[learn], X.iloc[judge],
+                   trees.X_train[judge], dataset.y_train[judge], oof[judge],
+                   "the teacher's out-of-fold output (kfold validation)")
