@@ -22,6 +22,9 @@ from automl.models.reporting import ProgressReports
 
 MISSING = -1  # the category of missing and unseen values
 LOSSES = {BINARY: "Logloss", MULTICLASS: "MultiClass", REGRESSION: "RMSE"}
+# Unless given, CatBoost picks these from `iterations` (below 200: cheaper settings), so a
+# fit of fewer iterations is not the first trees of a longer one; trained_length keeps them.
+CHOSEN_BY_LENGTH = ("leaf_estimation_iterations", "max_ctr_complexity")
 
 
 class _Progress:
@@ -77,12 +80,19 @@ class _Progress:
         return self  # CatBoost deep-copies its params; the fit's hooks must stay one object
 
 
+def _set_eval_metric(model, name: str) -> None:
+    """What set_params(eval_metric=name) does, which a fitted CatBoost refuses: otherwise its
+    params keep the hooks, and through them the report function, in memory and in pickles."""
+    model._init_params["eval_metric"] = name
+    model._canonized_params = None  # a copy of the params, made again when next needed
+
+
 class CatBoostFamily(BoostingFamily):
     key = "catboost"
     allowed_params = (
         "iterations", "learning_rate", "depth", "l2_leaf_reg", "random_strength", "subsample",
-        "one_hot_max_size", "border_count", "max_ctr_complexity", "min_data_in_leaf",
-        "early_stopping_rounds",
+        "one_hot_max_size", "border_count", "max_ctr_complexity", "leaf_estimation_iterations",
+        "min_data_in_leaf", "early_stopping_rounds",
     )
 
     def fit(self, X, y, X_valid=None, y_valid=None, time_limit=None, report: ReportFn | None = None):
@@ -102,9 +112,7 @@ class CatBoostFamily(BoostingFamily):
         if valid is not None and progress.best_rounds:
             self.model_.shrink(ntree_end=progress.best_rounds)
         if hooked:
-            # The params would keep the hooks, and through them the report function, in
-            # memory and in pickles; a fitted CatBoost refuses set_params.
-            self.model_._init_params["eval_metric"] = self._loss()
+            _set_eval_metric(self.model_, self._loss())
         return self
 
     def _estimator(self, params: dict, eval_metric: _Progress | None):
@@ -156,4 +164,5 @@ class CatBoostFamily(BoostingFamily):
         return self.model_.tree_count_
 
     def trained_length(self) -> dict:
-        return {"iterations": self.n_rounds_}
+        chosen = self.model_.get_all_params()
+        return {"iterations": self.n_rounds_, **{k: chosen[k] for k in CHOSEN_BY_LENGTH if k in chosen}}
