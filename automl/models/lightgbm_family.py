@@ -2,8 +2,8 @@
 its time limit, and reports validation progress.
 
 The trees branch hands categoricals as ordinal codes (NaN: missing or unseen); LightGBM
-takes those columns as `categorical_feature` and sends NaN down the side it learned for
-missing values.
+takes those columns as `categorical_feature`: a split on one picks a set of levels, and
+NaN goes with the levels it did not pick.
 """
 
 from __future__ import annotations
