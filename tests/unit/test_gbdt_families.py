@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import io
 import pickle
+import time
 
 import numpy as np
 import pytest
@@ -185,3 +186,21 @@ def _plain_fit(key, task, params):
     data = synthetic(task, "trees")
     model = _model(key, task, params, data.branch.categorical, data.n_classes)
     return model.fit(data.X_train, data.y_train), data
+
+
+@pytest.mark.parametrize("key", FAMILIES)
+def test_a_fit_cut_by_its_time_limit_keeps_the_best_round_not_the_last(key):
+    # Patience never runs out: only the time limit ends this fit, after a second of rounds
+    # (hundreds at least, for trees this small), while the validation loss is best early.
+    params = {**SMALL[key], **EAGER[key], ROUNDS[key]: 100_000_000,
+              "early_stopping_rounds": 100_000_000}
+    data = synthetic("binary", "trees")
+    model = _model(key, "binary", params, data.branch.categorical)
+    started = time.monotonic()
+    model.fit(data.X_train, data.y_train, data.X_valid, data.y_valid, time_limit=1.0)
+    assert time.monotonic() - started >= 0.9
+    length = model.trained_length()
+    assert length[ROUNDS[key]] < 50
+    again, _ = _plain_fit(key, "binary", {**params, **length})
+    np.testing.assert_allclose(again.predict_raw(data.X_valid), model.predict_raw(data.X_valid),
+                               rtol=1e-6, atol=1e-9)
