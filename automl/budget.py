@@ -80,6 +80,14 @@ class Budget:
             return Budget.unlimited()
         return Budget(end=min(time.time() + fraction * self.total, self.end - keep))
 
+    def until(self, fraction: float, keep: float = 0.0) -> "Budget":
+        """What is left until `fraction` of the whole budget has passed since its start,
+        and at most until `keep` seconds before its end: how a run's stages share it out
+        (a stage ends when its share and those of the stages before it are spent)."""
+        if self.end is None:
+            return Budget.unlimited()
+        return Budget(end=min(self.start + fraction * self.total, self.end - keep))
+
     def cap(self, seconds: float | None) -> "Budget":
         """At most `seconds` from now, and never past this budget's end."""
         if seconds is None:

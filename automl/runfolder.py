@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,22 @@ TARGET_FILE = "target.parquet"  # ingest: the target's labels (a sample on large
 SCORED_FILE = "scored.parquet"  # ingest: a sample of the scored rows, for importance
 TRIALS_CSV = "trials.csv"  # search: every trial
 ENSEMBLE_JSON = "ensemble.json"  # ensemble: method, members, weights, scores
+
+
+@dataclass(frozen=True)
+class StoredModel:
+    """A fitted model written to the run folder: searches keep these references, and only
+    the stage that needs a model (the ensemble's members) loads it."""
+
+    path: Path
+
+    def load(self):
+        return joblib.load(self.path)
+
+
+def loaded(model):
+    """The model itself, from a StoredModel reference or as it is."""
+    return model.load() if isinstance(model, StoredModel) else model
 
 
 def read_json(path: Path) -> Any:

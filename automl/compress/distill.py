@@ -37,6 +37,7 @@ from automl.errors import first_line
 from automl.metrics import REGRESSION, get_metric
 from automl.preprocess.branches import Branch
 from automl.preprocess.stage import BranchData
+from automl.runfolder import loaded
 
 # The sizes tried, smallest first: (trees, depth) for gbdt, depth for rules, hidden
 # widths for the dense students (a linear model has none).
@@ -174,7 +175,7 @@ def _tuned_students(node, families: list[str], data: BranchData, scoring: "Scori
         best = next((t for t in finished if t.family == family and t.model is not None), None)
         if best is None:
             continue
-        model, kind = best.model, next(k for k, f in SEARCHED.items() if f == family)
+        model, kind = loaded(best.model), next(k for k, f in SEARCHED.items() if f == family)
         params = {**best.params, **model.size_params(), "trial": best.trial_id}
         try:
             yield scoring.student(f"{kind}-tuned", kind, params, model.predict_raw(data.X_valid),

@@ -275,8 +275,11 @@ def _as_numbers(values: pd.Series, name: str) -> pd.Series:
 
 
 def _as_categories(values: pd.Series) -> pd.Series:
-    as_text = values.astype(object).map(lambda v: v if isinstance(v, str) else str(plain_label(v)))
-    return as_text.where(values.notna(), np.nan).astype(object)
+    objects = values.astype(object)
+    present = values.notna()
+    # one text per distinct value, then a vectorised lookup: per-row Python is slow on large tables
+    texts = {v: v if isinstance(v, str) else str(plain_label(v)) for v in pd.unique(objects[present])}
+    return objects.map(texts).where(present, np.nan).astype(object)
 
 
 def _date_parts(values: pd.Series, name: str) -> dict[str, pd.Series]:

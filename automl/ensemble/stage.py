@@ -13,7 +13,7 @@ from automl.ensemble.stacking import LinearStacker, cross_validated_score
 from automl.errors import first_line
 from automl.metrics import get_metric
 from automl.predictor import Member
-from automl.runfolder import ENSEMBLE_JSON
+from automl.runfolder import ENSEMBLE_JSON, loaded
 
 
 BAGGING_MAX_ROWS = 5000  # validation rows up to which `bags` applies
@@ -59,7 +59,7 @@ def run(node, inputs, context) -> EnsembleResult:
 
 
 def _member(candidate: Candidate, weight: float) -> Member:
-    return Member(candidate.name, candidate.family, candidate.branch, candidate.model,
+    return Member(candidate.name, candidate.family, candidate.branch, loaded(candidate.model),
                   float(weight), dict(candidate.params))
 
 

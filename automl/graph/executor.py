@@ -10,6 +10,7 @@ import hashlib
 import importlib
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 from automl.budget import Budget
@@ -69,45 +70,82 @@ def node_key(node, input_keys: list[str], context: RunContext) -> str:
     return digest.hexdigest()[:16]
 
 
-def stage_budget(node, run_budget: Budget) -> Budget:
-    """The node's share of the run's budget (`budget_share`), or what is left of it, less
-    the reserve the run keeps for finishing (bundle, metrics)."""
-    return run_budget.share(getattr(node.params, "budget_share", 1.0), keep=run_budget.reserve())
+def stage_budget(run_budget: Budget, shares_until: float | None) -> Budget:
+    """A stage's budget: until the shares of the stages so far, itself included, have
+    passed since the run started (time the stages before it did not use is its too), or
+    for a node without a share what is left; always less the reserve the run keeps for
+    finishing (bundle, scores, report)."""
+    keep = run_budget.reserve()
+    if shares_until is None:
+        return run_budget.share(1.0, keep=keep)
+    return run_budget.until(shares_until, keep=keep)
 
 
-def prepare(spec: GraphSpec, context: RunContext) -> None:
-    """Each stage's `prepare` hook, once per kind, before the first node runs."""
+def _prepare_hooks(spec: GraphSpec, context: RunContext) -> dict[str, Callable[[], None]]:
+    """Each stage kind's `prepare` hook, by kind, bound to its nodes and the run."""
+    hooks = {}
     for kind in dict.fromkeys(n.kind for n in spec.nodes):
         hook = getattr(_stage_module(kind), "prepare", None)
         if hook is not None:
-            hook([n for n in spec.nodes if n.kind == kind], context)
+            nodes = [n for n in spec.nodes if n.kind == kind]
+            hooks[kind] = lambda hook=hook, nodes=nodes: hook(nodes, context)
+    return hooks
 
 
 def execute(spec: GraphSpec, context: RunContext, store: RunStore) -> dict[str, Any]:
-    """Every node's output by name; each finished node is saved before the next starts."""
+    """Every node's output by name; each finished node is saved before the next starts.
+
+    The stages' `prepare` hooks (starting Ray takes seconds) run on the main thread, as
+    they must, while the nodes before the first one of those kinds (ingest, branches) run
+    in a worker thread beside them.
+    """
     check_runnable(spec)
-    prepare(spec, context)
-    outputs: dict[str, Any] = {}
-    keys: dict[str, str] = {}
-    ran: set[str] = set()  # nodes computed afresh in this execution
-    for name in execution_order(spec):
+    order, hooks = execution_order(spec), _prepare_hooks(spec, context)
+    first = next((i for i, name in enumerate(order) if spec.node(name).kind in hooks), len(order))
+    run = _Execution(spec, context, store)
+    with ThreadPoolExecutor(1, thread_name_prefix="automl-nodes") as pool:
+        early = pool.submit(run.nodes, order[:first])
+        for hook in hooks.values():
+            hook()
+        early.result()
+    run.nodes(order[first:])
+    return run.outputs
+
+
+class _Execution:
+    """The outputs and keys of the nodes run so far in one execution of a graph."""
+
+    def __init__(self, spec: GraphSpec, context: RunContext, store: RunStore):
+        self.spec, self.context, self.store = spec, context, store
+        self.outputs: dict[str, Any] = {}
+        self.keys: dict[str, str] = {}
+        self.ran: set[str] = set()  # nodes computed afresh in this execution
+        self.shares = 0.0  # the budget shares of the nodes so far (see stage_budget)
+
+    def nodes(self, names: list[str]) -> None:
+        for name in names:
+            self.node(name)
+
+    def node(self, name: str) -> None:
+        spec, context, store = self.spec, self.context, self.store
         node = spec.node(name)
-        keys[name] = key = node_key(node, [keys[i] for i in node.inputs], context)
+        share = getattr(node.params, "budget_share", None)
+        self.shares += share or 0.0
+        self.keys[name] = key = node_key(node, [self.keys[i] for i in node.inputs], context)
         # A stored output built on an input that has just been recomputed is stale, even
         # under the same key (a resumed search finishes with other trials than before).
-        if store.has(name, key) and not ran.intersection(node.inputs):
-            outputs[name] = store.load(name, key)
+        if store.has(name, key) and not self.ran.intersection(node.inputs):
+            self.outputs[name] = store.load(name, key)
             context.log(f"{name} ({node.kind}): reused the stored output (key {key})")
-            continue
+            return
         context.log(f"{name} ({node.kind}): running")
         started = time.monotonic()
         context.node_dir = store.artifact_dir(name, key)
-        context.budget = stage_budget(node, context.run_budget)
-        inputs = StageInputs({i: outputs[i] for i in node.inputs},
+        context.budget = stage_budget(context.run_budget, self.shares if share else None)
+        inputs = StageInputs({i: self.outputs[i] for i in node.inputs},
                              {i: spec.node(i).kind for i in node.inputs})
-        outputs[name] = _stage(node.kind)(node, inputs, context)
-        ran.add(name)
+        self.outputs[name] = _stage(node.kind)(node, inputs, context)
+        self.ran.add(name)
         seconds = time.monotonic() - started
-        store.save(name, key, outputs[name], {"kind": node.kind, "seconds": seconds})
+        store.save(name, key, self.outputs[name], {"kind": node.kind, "seconds": seconds})
         context.log(f"{name} ({node.kind}): done in {seconds:.1f}s")
-    return outputs

@@ -11,6 +11,7 @@ from automl.data.schema import Schema
 from automl.errors import AutoMLError
 from automl.predictor import Member, Predictor
 from automl.preprocess.branches import Branch
+from automl.runfolder import loaded
 from automl.search.trial import TrialResult
 
 
@@ -41,7 +42,8 @@ class SearchResult:
         """The best single trial as a deployable predictor."""
         best = self.best()
         branch = self.family_branch[best.family]
-        member = Member(best.trial_id, best.family, branch, best.model, 1.0, dict(best.params))
+        member = Member(best.trial_id, best.family, branch, loaded(best.model), 1.0,
+                        dict(best.params))
         return Predictor(self.schema, {branch: self.branches[branch]}, [member])
 
     def leaderboard(self) -> pd.DataFrame:

@@ -1,9 +1,14 @@
 """A Ray actor that receives every finished trial, wherever the trial ran.
 
-Trials on any node send their result (validation predictions, and the fitted model while
-it ranks among the best `keep_models`) here before they report to Tune. When the sink
-runs on the driver's node it also writes each trial to the run folder, so a killed
-driver's finished trials survive for `--resume`.
+Trials send their result (validation predictions, no model) here before they report to
+Tune. The fitted model goes to the run folder's models/ only while it ranks among the
+best `keep_models` (`admit` says so): written by the trial itself when it runs on the
+sink's node, and by the sink when it arrives from another node. Results then hold a
+`StoredModel` reference, so neither the sink nor the driver ever holds a pickled model
+of every trial, and only the models the ensemble keeps are loaded at the end. The sink
+also writes each result to the run folder, so a killed driver's finished trials survive
+for `--resume`. Without a folder (Ray Client, whose driver's disk is no node's), the sink
+keeps the models in its memory instead.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import joblib
 import ray
 
 from automl.atomic import atomic_dump
+from automl.runfolder import StoredModel
 
 
 @ray.remote(num_cpus=0)
@@ -25,22 +31,41 @@ class TrialSink:
         self.results: dict[str, object] = {}
         self.best: list[tuple[float, str]] = []  # min-heap of (score, trial) holding a model
 
-    def put(self, result) -> None:
+    def where(self) -> tuple[str, str | None]:
+        """(this actor's node, its models folder): a trial on that node writes there itself."""
+        node = ray.get_runtime_context().get_node_id()
+        return node, None if self.folder is None else str(self.folder / "models")
+
+    def admit(self, score: float | None) -> bool:
+        """Whether a model of this score would rank among the best kept so far."""
+        return score is not None and (len(self.best) < self.keep_models or score > self.best[0][0])
+
+    def put(self, result, stored: bool = False) -> None:
+        """A finished trial; `stored`: its model is in models/<trial>.joblib already."""
         model, result.model = result.model, None
         self.results[result.trial_id] = result
         self._write(f"trials/{result.trial_id}.joblib", result)
-        if model is not None and result.score is not None:
-            self._keep_model(result.trial_id, result.score, model)
+        if (stored or model is not None) and self.admit(result.score):
+            self._keep_model(result.trial_id, result.score, None if stored else model)
+        elif stored:  # ranked out while it was being written
+            self._model_path(result.trial_id).unlink(missing_ok=True)
 
     def _keep_model(self, trial_id: str, score: float, model) -> None:
         heapq.heappush(self.best, (score, trial_id))
-        self.results[trial_id].model = model
-        self._write(f"models/{trial_id}.joblib", model)
+        if self.folder is None:
+            self.results[trial_id].model = model
+        else:
+            if model is not None:
+                atomic_dump(self._model_path(trial_id), model)
+            self.results[trial_id].model = StoredModel(self._model_path(trial_id))
         if len(self.best) > self.keep_models:
             _, evicted = heapq.heappop(self.best)
             self.results[evicted].model = None
             if self.folder is not None:
-                (self.folder / "models" / f"{evicted}.joblib").unlink(missing_ok=True)
+                self._model_path(evicted).unlink(missing_ok=True)
+
+    def _model_path(self, trial_id: str) -> Path:
+        return self.folder / "models" / f"{trial_id}.joblib"
 
     def _write(self, relative: str, obj) -> None:
         if self.folder is not None:
@@ -50,13 +75,31 @@ class TrialSink:
         return list(self.results.values())
 
 
+def send(sink, where: tuple[str, str | None], result) -> None:
+    """A trial hands its result to the sink (whose node and models folder are `where`): the
+    model written there by the trial itself on the sink's node, sent along from another
+    node, dropped if it ranks out."""
+    model = result.model
+    result.model = None
+    if model is None or not ray.get(sink.admit.remote(result.score)):
+        ray.get(sink.put.remote(result))
+        return
+    node, models = where
+    if models is not None and node == ray.get_runtime_context().get_node_id():
+        atomic_dump(Path(models) / f"{result.trial_id}.joblib", model)
+        ray.get(sink.put.remote(result, stored=True))
+    else:
+        result.model = model
+        ray.get(sink.put.remote(result))
+
+
 def load_written(folder: Path) -> dict:
-    """Trials a previous (killed) driver's sink wrote, models re-attached where kept."""
+    """Trials a previous (killed) driver's sink wrote, models referenced where kept."""
     results = {}
     for path in sorted((folder / "trials").glob("*.joblib")):
         result = joblib.load(path)
         model_path = folder / "models" / path.name
         if model_path.is_file():
-            result.model = joblib.load(model_path)
+            result.model = StoredModel(model_path)
         results[result.trial_id] = result
     return results

@@ -15,9 +15,16 @@ from automl.preprocess.stage import BranchData
 from automl.runfolder import TRIALS_CSV
 from automl.search import runtime
 from automl.search.result import SearchResult
+from automl.search.sampled import sample_for_trials
 from automl.search.trainable import TrialInputs
 from automl.search.trial import fit_trial
 from automl.search.tuner import SearchPlan, run_search
+
+
+def prepare(nodes, context) -> None:
+    """Start (or join) Ray when the run starts: it takes seconds, which the ingest and the
+    branches use meanwhile (the executor runs them beside this hook)."""
+    context.log(f"search: {runtime.connect(context.settings.address)}")
 
 
 def run(node, inputs, context) -> SearchResult:
@@ -39,11 +46,15 @@ def search_families(params: SearchParams, data_by_branch: dict[str, BranchData],
     """Ray Tune over `params.families` on their branches' data, within `budget`, the
     trials written into `folder`. Also how the distill stage tunes its students."""
     settings = context.settings
-    first = next(iter(data_by_branch.values()))
+    sampled = sample_for_trials(data_by_branch, params.sample_rows, settings.seed)
+    first = next(iter((sampled or data_by_branch).values()))
+    if sampled is not None:
+        context.log(f"{label}: trials learn from a sample of {len(first.y_train)} of the "
+                    f"{len(next(iter(data_by_branch.values())).y_train)} training rows "
+                    "(sample_rows); the best are then fitted on all of them")
     family_branch = {key: family_class(key).branch for key in params.families}
     spaces = {key: family_space(key).resolve(len(first.y_train)) for key in params.families}
-    # Ray's start-up comes out of this budget, which ends where it ended: not the next stage's
-    context.log(f"{label}: {runtime.connect(settings.address)}")
+    runtime.connect(settings.address)  # started already by `prepare`, unless in the distill stage
     iterative = any(family_class(key).iterative for key in params.families)
     kfold = first.validation.method == KFOLD
     plan = SearchPlan(
@@ -52,19 +63,22 @@ def search_families(params: SearchParams, data_by_branch: dict[str, BranchData],
         interim_reports=first.validation.n_folds - 1 if kfold else REPORTS_PER_FIT,
         max_trials=params.max_trials, cpus_per_trial=params.cpus_per_trial,
         concurrency=params.concurrency, keep_models=params.keep_models, seed=settings.seed,
+        all_rows_share=params.all_rows_share,
     )
     trial_inputs = TrialInputs(
-        data=data_by_branch, family_branch=family_branch,
+        data=sampled or data_by_branch, family_branch=family_branch,
         family_paths={key: import_path(key) for key in params.families},
-        defaults={key: space.default for key, space in spaces.items()}, task=first.schema.task,
+        spaces=spaces, task=first.schema.task,
         metric=metric.name, seed=settings.seed, n_jobs=max(1, int(params.cpus_per_trial)),
         budget=budget, sink=None,
     )
-    trials, wall = run_search(plan, trial_inputs, folder, context.log)
+    trials, wall = run_search(plan, trial_inputs, folder, context.log,
+                              all_rows=data_by_branch if sampled is not None else None)
     for trial in trials:
         trial.trial_seconds = wall.get(trial.trial_id)
     if not any(t.status == "ok" for t in trials):
         trials.append(_fallback_trial(params.families[0], trial_inputs, metric, context, label))
+    first = next(iter(data_by_branch.values()))
     return SearchResult(first.schema, metric.name, {b: d.branch for b, d in data_by_branch.items()},
                         family_branch, trials, first.y_scored, first.validation.describe())
 
@@ -76,7 +90,7 @@ def _fallback_trial(family: str, inputs: TrialInputs, metric, context, label: st
                 "config in this process")
     data = inputs.data[inputs.family_branch[family]]
     left = context.run_budget.share(1.0, keep=context.run_budget.reserve())
-    return fit_trial(f"{family}-fallback", family, inputs.defaults[family], data, metric,
+    return fit_trial(f"{family}-fallback", family, inputs.spaces[family].default, data, metric,
                      seed=inputs.seed, n_jobs=inputs.n_jobs, budget=left)
 
 

@@ -12,8 +12,11 @@ from automl.budget import Budget
 from automl.metrics import get_metric
 from automl.models.registry import family_class, register
 from automl.preprocess.stage import BranchData
+from automl.search.portfolio import entry_for
+from automl.search.sink import send
 from automl.search.trial import fit_trial
 from automl.search.tune_space import family_params
+from automl.space import Space
 
 # A trial starts only with at least this many seconds left, and aims to end this early,
 # so that it reports before Tune's own budget runs out.
@@ -32,13 +35,14 @@ class TrialInputs:
     data: dict[str, BranchData]  # by branch name
     family_branch: dict[str, str]
     family_paths: dict[str, str]  # key -> "module:Class", so workers know plugin families too
-    defaults: dict[str, dict]
+    spaces: dict[str, Space]  # resolved for the table: defaults and portfolios
     task: str
     metric: str
     seed: int
     n_jobs: int
     budget: Budget  # the search's share of the run's budget: every trial ends by its end
     sink: object  # the TrialSink actor handle
+    sink_where: tuple = ("", None)  # the sink's node and models folder (TrialSink.where)
 
 
 def trial_budget(budget: Budget) -> Budget | None:
@@ -52,30 +56,45 @@ def trial_budget(budget: Budget) -> Budget | None:
     return budget.cap(left - SAFETY_SECONDS)
 
 
+def prepare_worker(family: str, inputs: TrialInputs) -> None:
+    """Make a Ray worker ready to fit `family`: registered (plugins too), imported now (a
+    fresh worker's first import of torch must not eat a fit's time), threads limited."""
+    register(family, inputs.family_paths[family])
+    family_class(family)
+    _limit_threads(inputs.n_jobs)
+
+
 def run_trial(config: dict, inputs: TrialInputs) -> None:
     family = config["family"]
-    register(family, inputs.family_paths[family])
-    family_class(family)  # import now: a fresh worker's first import (torch) must not eat the fit's time
     budget = trial_budget(inputs.budget)
     if budget is None:
         return  # the budget is spent: end without a result rather than overrun
-    _limit_threads(inputs.n_jobs)
+    prepare_worker(family, inputs)
     metric = get_metric(inputs.metric, inputs.task)
     data = inputs.data[inputs.family_branch[family]]
 
     def report(score: float) -> None:
         tune.report({"score": score, "final": 0})
 
-    result = fit_trial(tune.get_context().get_trial_id(), family,
-                       family_params(config, family, inputs.defaults[family]), data, metric,
-                       seed=inputs.seed, n_jobs=inputs.n_jobs, budget=budget, report=report)
+    result = fit_trial(tune.get_context().get_trial_id(), family, trial_params(config, inputs.spaces),
+                       data, metric, seed=inputs.seed, n_jobs=inputs.n_jobs, budget=budget,
+                       report=report)
     import ray
 
     result.node = ray.get_runtime_context().get_node_id()[:12]
-    ray.get(inputs.sink.put.remote(result))
+    send(inputs.sink, inputs.sink_where, result)
     if result.status != "ok":
         raise TrialFailed(result.error)
     tune.report({"score": result.score, "fit_seconds": result.fit_seconds, "final": 1})
+
+
+def trial_params(config: dict, spaces: dict[str, Space]) -> dict:
+    """A trial's params: its family's default updated by its portfolio entry, whole, or by
+    the values its searcher sampled."""
+    family = config["family"]
+    default = spaces[family].default
+    entry = entry_for(config, spaces)
+    return {**default, **entry} if entry is not None else family_params(config, family, default)
 
 
 def _limit_threads(n_jobs: int) -> None:

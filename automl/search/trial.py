@@ -38,6 +38,7 @@ class TrialResult:
     model: object | None = None
     trial_seconds: float | None = None  # start to end as the driver saw it (Ray overhead included)
     finished: float | None = None  # time.time() when the fit ended: the report's time axis
+    rows: int | None = None  # training rows it learned from (a sample, on large tables)
 
     def row(self) -> dict:
         """A leaderboard row (no arrays, no model)."""
@@ -46,6 +47,7 @@ class TrialResult:
                 "trial_seconds": None if self.trial_seconds is None else round(self.trial_seconds, 3),
                 "node": self.node,
                 "status": self.status, "error": self.error or "", "finished": self.finished,
+                "rows": self.rows,
                 "params": json.dumps(self.params, sort_keys=True, default=str)}
 
 
@@ -74,7 +76,7 @@ def fit_trial(trial_id: str, family: str, params: dict, data: BranchData, metric
                            finished=time.time())
     return TrialResult(trial_id, family, params, "ok", score=score,
                        fit_seconds=time.monotonic() - started, finished=time.time(),
-                       valid_prediction=prediction, model=model)
+                       valid_prediction=prediction, model=model, rows=len(data.y_train))
 
 
 def _maker(family: str, params: dict, data: BranchData, seed: int, n_jobs: int):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ray import tune
 
-from automl.space import ChoiceParam, NumberParam, Space
+from automl.space import ChoiceParam, Space
 
 SEP = "__"
 
@@ -69,28 +69,3 @@ def _suggest(trial, name: str, param) -> None:
         trial.suggest_int(name, int(param.low), int(param.high), log=param.log)
     else:
         trial.suggest_float(name, param.low, param.high, log=param.log)
-
-
-def starting_points(spaces: dict[str, Space], flat: bool) -> list[dict]:
-    """Each family's cheap default config, evaluated before the searcher's own picks.
-
-    `flat` searchers need a value for every key of the union, so the other families'
-    defaults fill in (they are ignored by the trial).
-    """
-    points = []
-    for family in spaces:
-        point = {"family": family}
-        for other, space in spaces.items():
-            if other == family or flat:
-                point.update({flat_name(other, n): _default_value(space, n, p)
-                              for n, p in space.params.items()})
-        points.append(point)
-    return points
-
-
-def _default_value(space: Space, name: str, param):
-    if name in space.default:
-        return space.default[name]
-    if isinstance(param, ChoiceParam):
-        return param.values[0]
-    return param.low if not isinstance(param, NumberParam) or param.type == "float" else int(param.low)

@@ -8,22 +8,25 @@ from __future__ import annotations
 
 import contextlib
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import ray
 from ray import tune
+from ray.tune.schedulers import ASHAScheduler
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from automl.budget import Budget
 from automl.metrics import get_metric
 from automl.search import runtime
+from automl.search import portfolio
 from automl.search.progress import Progress
+from automl.search.sampled import ALL_ROWS_SUFFIX, fit_on_all_rows
 from automl.search.sink import TrialSink, load_written
 from automl.search.stopping import UntilDeadline
-from automl.search.trainable import TrialInputs, run_trial
+from automl.search.trainable import TrialInputs, run_trial, trial_params
 from automl.search.trial import TrialResult
-from automl.search.tune_space import DefineByRun, family_params, starting_points, tune_space
+from automl.search.tune_space import DefineByRun, tune_space
 from automl.space import Space
 
 TRIALS_PER_FAMILY_WITHOUT_BUDGET = 10
@@ -43,24 +46,32 @@ class SearchPlan:
     concurrency: int | None
     keep_models: int
     seed: int
+    all_rows_share: float = 0.0  # sampled trials: share of the budget to refit on all rows
 
 
-def run_search(plan: SearchPlan, inputs: TrialInputs, folder: Path, log) -> tuple[list[TrialResult], dict]:
-    """All trials (finished and failed) and the driver-side wall seconds per trial."""
+def run_search(plan: SearchPlan, inputs: TrialInputs, folder: Path, log,
+               all_rows: dict | None = None) -> tuple[list[TrialResult], dict]:
+    """All trials (finished and failed) and the driver-side wall seconds per trial. With
+    `all_rows` (the trials learned from a sample), the best are fitted again on those."""
     folder = Path(folder).resolve()  # Tune reads a relative path as a URI with no scheme
     sink = _start_sink(folder, plan.keep_models)
-    inputs.sink, inputs.budget = sink, plan.budget
-    UntilDeadline.budget = plan.budget
+    tuned = plan if all_rows is None else replace(plan, budget=plan.budget.share(1 - plan.all_rows_share))
+    inputs.sink, inputs.sink_where, inputs.budget = sink, ray.get(sink.where.remote()), tuned.budget
+    UntilDeadline.budget = tuned.budget
     trainable = tune.with_resources(tune.with_parameters(run_trial, inputs=inputs),
                                     {"cpu": plan.cpus_per_trial})
     metric = get_metric(inputs.metric, inputs.task)
-    progress = Progress(metric.name, metric.greater_is_better, plan.budget.total)
-    tuner = _tuner(plan, trainable, folder, progress, log)
+    progress = Progress(metric.name, metric.greater_is_better, tuned.budget.total)
+    tuner = _tuner(tuned, trainable, folder, progress, log)
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # Tune prints its own banners there
             grid = tuner.fit()
     finally:
         progress.close()
+    if all_rows is not None:
+        trials = {**load_written(folder), **{r.trial_id: r for r in ray.get(sink.collect.remote())}}
+        fit_on_all_rows([t for t in trials.values() if not t.trial_id.endswith(ALL_ROWS_SUFFIX)],
+                        inputs, all_rows, plan.budget, _concurrency(plan), log)
     results = {**load_written(folder), **{r.trial_id: r for r in ray.get(sink.collect.remote())}}
     _add_unfinished_trials(grid, results, plan.spaces)
     ray.kill(sink)
@@ -79,7 +90,7 @@ def _tuner(plan: SearchPlan, trainable, folder: Path, progress: Progress, log) -
         log(f"search: resuming the interrupted Ray Tune experiment in {experiment}")
         return tune.Tuner.restore(str(experiment), trainable, resume_unfinished=True,
                                   resume_errored=False, param_space=_param_space(plan))
-    concurrency = plan.concurrency or max(1, int(runtime.free_cpus() // plan.cpus_per_trial))
+    concurrency = _concurrency(plan)
     config = tune.TuneConfig(
         metric="score", mode="max", search_alg=_searcher(plan), scheduler=_scheduler(plan),
         num_samples=_num_samples(plan), max_concurrent_trials=concurrency,
@@ -92,6 +103,10 @@ def _tuner(plan: SearchPlan, trainable, folder: Path, progress: Progress, log) -
     log(f"search: {plan.searcher} over {', '.join(plan.spaces)}; {concurrency} trial(s) at once, "
         f"{plan.cpus_per_trial:g} CPU each; budget {plan.budget.describe()}")
     return tune.Tuner(trainable, param_space=_param_space(plan), tune_config=config, run_config=run)
+
+
+def _concurrency(plan: SearchPlan) -> int:
+    return plan.concurrency or max(1, int(runtime.free_cpus() // plan.cpus_per_trial))
 
 
 def _tune_time_budget(budget: Budget) -> float | None:
@@ -116,7 +131,7 @@ def _param_space(plan: SearchPlan) -> dict:
 
 def _searcher(plan: SearchPlan):
     flat = plan.searcher == "pso"
-    points = starting_points(plan.spaces, flat=flat)
+    points = portfolio.points(plan.spaces, flat=flat)
     if plan.searcher == "pso":
         import nevergrad as ng
         from ray.tune.search.nevergrad import NevergradSearch
@@ -141,14 +156,29 @@ def _searcher(plan: SearchPlan):
 def _scheduler(plan: SearchPlan):
     if plan.scheduler != "asha":
         return None
-    from ray.tune.schedulers import ASHAScheduler
 
     # One "iteration" is one interim report: REPORTS_PER_FIT of them in a holdout fit, one
     # per fold but the last in a k-fold trial. One rung, at 60% of a trial, keeping the
     # better half: families learn at different speeds, and a harsher ladder stopped most
     # sound trials on small budgets.
-    return ASHAScheduler(time_attr="training_iteration", max_t=plan.interim_reports + 1,
-                         grace_period=max(1, int(0.6 * plan.interim_reports)), reduction_factor=2)
+    return SparingPortfolio(plan.spaces, time_attr="training_iteration",
+                            max_t=plan.interim_reports + 1,
+                            grace_period=max(1, int(0.6 * plan.interim_reports)), reduction_factor=2)
+
+
+class SparingPortfolio(ASHAScheduler):
+    """ASHA that never stops a portfolio trial (see automl/search/portfolio.py); their
+    scores still fill its rungs, so they set the bar for the searcher's proposals."""
+
+    def __init__(self, spaces: dict[str, Space], **asha):
+        super().__init__(**asha)
+        self.spaces = spaces
+
+    def on_trial_result(self, tune_controller, trial, result: dict) -> str:
+        decision = super().on_trial_result(tune_controller, trial, result)
+        if decision == self.STOP and portfolio.entry_for(trial.config, self.spaces) is not None:
+            return self.CONTINUE
+        return decision
 
 
 def _add_unfinished_trials(grid, results: dict, spaces: dict[str, Space]) -> None:
@@ -160,7 +190,7 @@ def _add_unfinished_trials(grid, results: dict, spaces: dict[str, Space]) -> Non
         config = result.config or {}
         family = config.get("family", "?")
         if family in spaces:
-            config = family_params(config, family, spaces[family].default)
+            config = trial_params(config, spaces)
         if result.error is not None:
             message = str(result.error).strip().splitlines()[-1][:300]
             results[trial_id] = TrialResult(trial_id, family, config, "error",

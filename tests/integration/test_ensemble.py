@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 
+import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,6 +19,7 @@ from automl.graph.load import validate_graph
 from automl.graph.run import fit_run
 from automl.metrics import get_metric
 from automl.models.bagging import BaggedModel
+from automl.runfolder import StoredModel, loaded
 from automl.search import runtime
 from tests.conftest import REPO, make_table
 
@@ -91,9 +93,12 @@ def test_members_are_kept_trials_with_weights(greedy_run):
     assert ensemble.n_candidates == len([t for t in kept.values() if t.status == "ok"])
     assert sum(m.weight for m in ensemble.members) == pytest.approx(1.0)
     for member in ensemble.members:
-        assert member.model is kept[member.name].model  # no refit: the trial's own model
+        # the search keeps a reference to each kept model; the ensemble loads its members'
+        stored = kept[member.name].model
+        assert isinstance(stored, StoredModel) and stored.path.is_file()
         assert member.params == kept[member.name].params
         assert isinstance(member.model, BaggedModel) and len(member.model) == 5  # fold models
+        assert joblib.hash(member.model) == joblib.hash(stored.load())  # no refit: the trial's
 
 
 def test_leaderboard_and_metrics_name_the_ensemble(greedy_run):
@@ -150,11 +155,10 @@ def test_two_searches_stacking_and_refit(tmp_path, frame):
     assert ensemble.method in ("greedy", "stacking")
     assert (ensemble.stacker is not None) == (ensemble.method == "stacking")
     for member in ensemble.members:  # refitted, as long as its trial trained
-        trial = trials[member.name]
-        assert member.model is not trial.model
-        assert member.params == {**trial.params, **trial.model.trained_length()}
+        trial, trial_model = trials[member.name], loaded(trials[member.name].model)
+        assert member.params == {**trial.params, **trial_model.trained_length()}
         if member.family == "xgboost":
-            assert member.model.n_rounds_ == trial.model.model_.best_iteration + 1
+            assert member.model.n_rounds_ == trial_model.model_.best_iteration + 1
     assert json.loads((result.run_dir / "metrics.json").read_text())["valid_in_sample"] is True
     proba = AutoML.load(result.run_dir).predict_proba(frame.drop(columns="y"))
     assert np.isfinite(proba).all() and proba.shape == (len(frame), 2)

@@ -9,7 +9,8 @@ import pytest
 from automl.errors import ConfigError
 from automl.models.registry import family_keys, family_space
 from automl.space import ChoiceParam, NumberParam, RowsBound, Space, load_space
-from automl.search.tune_space import DefineByRun, flat_name, starting_points, tune_space
+from automl.search.portfolio import points
+from automl.search.tune_space import DefineByRun, flat_name, tune_space
 
 FAMILIES = family_keys()
 ROWS = (50, 5_000, 500_000)
@@ -84,12 +85,14 @@ def test_each_shipped_default_lies_inside_its_space(key):
 
 
 @pytest.mark.parametrize("flat", [False, True])
-def test_starting_points_are_each_familys_default(flat):
-    spaces = {key: family_space(key).resolve(1_000) for key in ("xgboost", "linear")}
-    points = starting_points(spaces, flat=flat)
-    assert [p["family"] for p in points] == ["xgboost", "linear"]
-    assert points[0]["xgboost__max_depth"] == spaces["xgboost"].default["max_depth"]
-    assert ("linear__C" in points[0]) == flat  # flat searchers need every key
+def test_a_family_without_a_portfolio_starts_from_its_default(flat):
+    spaces = {key: Space(default=family_space(key).resolve(1_000).default,
+                         params=family_space(key).resolve(1_000).params)
+              for key in ("xgboost", "linear")}
+    first = points(spaces, flat=flat)
+    assert [p["family"] for p in first] == ["xgboost", "linear"]
+    assert first[0]["xgboost__max_depth"] == spaces["xgboost"].default["max_depth"]
+    assert ("linear__C" in first[0]) == flat  # flat searchers need every key
 
 
 def test_a_broken_space_file_is_one_clear_error(tmp_path):

@@ -1,0 +1,100 @@
+"""Large tables: search on a sample of the rows, then fit the best trials on all of them.
+
+A trial's cost grows with the rows it learns from; on a table of 100,000 rows a search
+that fits every config on all of them runs a handful of trials in a minute. So where the
+training part is much larger than `sample_rows`, the trials learn from a stratified
+sample of it (they are still scored on the whole validation part, so their scores
+compare), and at the end the best trials are fitted again on all the rows, early-stopped
+on the validation part, as new trials (`<trial>-all`) beside the sampled ones: the
+ensemble chooses among both, by their validation predictions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import ray
+from sklearn.model_selection import train_test_split
+
+from automl.budget import Budget
+from automl.data.split import HOLDOUT
+from automl.metrics import REGRESSION, get_metric
+from automl.preprocess.stage import BranchData
+from automl.search.sink import send
+from automl.search.trial import TrialResult, fit_trial
+
+ALL_ROWS_SUFFIX = "-all"
+MIN_SAMPLE_SHARE = 0.5  # sample only where the sample is at most this share of the rows
+
+
+def sample_for_trials(data_by_branch: dict[str, BranchData], sample_rows: int | None,
+                      seed: int) -> dict[str, BranchData] | None:
+    """The branches' data on a sample of the training rows (the same rows in each), or None
+    where sampling does not pay: k-fold validation, or a sample not much smaller."""
+    first = next(iter(data_by_branch.values()))
+    n_rows = len(first.y_train)
+    if not sample_rows or first.validation.method != HOLDOUT \
+            or sample_rows > MIN_SAMPLE_SHARE * n_rows:
+        return None
+    rows = _sample(first.y_train, sample_rows, first.schema.task, seed)
+    return {name: replace(data, X_train=data.X_train[rows], y_train=data.y_train[rows])
+            for name, data in data_by_branch.items()}
+
+
+def _sample(y: np.ndarray, size: int, task: str, seed: int) -> np.ndarray:
+    stratify = None
+    if task != REGRESSION and np.bincount(y).min() >= 2:
+        stratify = y
+    rows, _ = train_test_split(np.arange(len(y)), train_size=size, random_state=seed,
+                               stratify=stratify)
+    return np.sort(rows)
+
+
+def fit_on_all_rows(trials: list[TrialResult], inputs, full_data: dict[str, BranchData],
+                    budget: Budget, concurrency: int, log) -> None:
+    """Fit the best sampled trials again on all the rows, in parallel Ray tasks, as many as
+    `budget` allows going by each one's sampled fit time; results go to the sink."""
+    order = _worth_fitting(trials)
+    n_sample = len(next(iter(inputs.data.values())).y_train)
+    scale = len(next(iter(full_data.values())).y_train) / max(n_sample, 1)
+    data_ref = ray.put(full_data)
+    running, started, skipped = [], 0, 0
+    for trial in order:
+        left = budget.remaining()
+        if left is not None and trial.fit_seconds * scale > left:
+            skipped += 1
+            continue
+        while len(running) >= concurrency:
+            _, running = ray.wait(running, num_returns=1)
+        running.append(_fit_all.options(num_cpus=inputs.n_jobs).remote(trial, inputs, data_ref,
+                                                                        budget))
+        started += 1
+    ray.get(running)
+    log(f"search: fitted {started} of the best trials again on all {int(n_sample * scale)} rows"
+        + (f" ({skipped} would not fit in the time left)" if skipped else ""))
+
+
+def _worth_fitting(trials: list[TrialResult]) -> list[TrialResult]:
+    """Finished trials with a kept model: each family's best first, then the rest, best first."""
+    done = sorted((t for t in trials if t.status == "ok" and t.model is not None),
+                  key=lambda t: -t.score)
+    firsts, families = [], set()
+    for trial in done:
+        if trial.family not in families:
+            firsts.append(trial)
+            families.add(trial.family)
+    return firsts + [t for t in done if t not in firsts]
+
+
+@ray.remote
+def _fit_all(trial: TrialResult, inputs, full_data: dict[str, BranchData], budget: Budget) -> None:
+    from automl.search.trainable import prepare_worker
+
+    prepare_worker(trial.family, inputs)
+    data = full_data[inputs.family_branch[trial.family]]
+    metric = get_metric(inputs.metric, inputs.task)
+    result = fit_trial(trial.trial_id + ALL_ROWS_SUFFIX, trial.family, trial.params, data, metric,
+                       seed=inputs.seed, n_jobs=inputs.n_jobs, budget=budget)
+    result.node = ray.get_runtime_context().get_node_id()[:12]
+    send(inputs.sink, inputs.sink_where, result)
