@@ -22,10 +22,15 @@ class Settings:
     seed: int = 0
     time_budget: float | None = None
     address: str | None = None
+    encoding: str | None = None  # of a text table; None: detected
 
     def key_fields(self) -> dict:
-        # Where Ray runs does not change results, so the address stays out of node keys.
-        return {k: v for k, v in vars(self).items() if k != "address"}
+        # Where Ray runs does not change results, so the address stays out of node keys;
+        # a detected encoding (None) neither, so runs from before it existed keep theirs.
+        fields = {k: v for k, v in vars(self).items() if k != "address"}
+        if fields["encoding"] is None:
+            del fields["encoding"]
+        return fields
 
 
 @dataclass
@@ -47,7 +52,8 @@ class RunContext:
         if self._table is None:
             from automl.data.ingest import read_table
 
-            self._table = read_table(self.source)
+            self._table = read_table(self.source, encoding=self.settings.encoding,
+                                     notify=lambda message: self.notice(f"ingest: {message}"))
         return self._table
 
     def upstream_of_kind(self, kind_type: type) -> list:
@@ -66,6 +72,16 @@ class RunContext:
     def log(self, message: str) -> None:
         if self.verbose:
             print(f"[{self.deadline.elapsed():6.1f}s] {message}", file=sys.stderr, flush=True)
+
+    def notice(self, message: str) -> None:
+        """What the data layer decided for the user: a log line, or when quiet, a warning
+        (`automl.data.notices`), so that a quiet API call still hears of it."""
+        if self.verbose:
+            self.log(message)
+        else:
+            from automl.data.notices import warn
+
+            warn(message)
 
     def data_fingerprint(self) -> str:
         """Identifies the input table cheaply: path, size and mtime, or a hash of the frame."""
