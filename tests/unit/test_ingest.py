@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
@@ -290,3 +291,22 @@ def test_notices_are_warnings_without_a_callback(tmp_path, table):
     with pytest.warns(DataNotice, match="fields are separated by ';'"):
         read_table(tmp_path / "t.csv")
 
+
+def _ingest(frame: pd.DataFrame, tmp_path, verbose: bool):
+    from automl.data.stage import run
+    from automl.graph.context import RunContext, Settings
+    from automl.graph.spec import IngestNode
+
+    context = RunContext(source=frame, settings=Settings(target="y"), run_dir=tmp_path,
+                         verbose=verbose)
+    return run(IngestNode(name="data", kind="ingest"), [], context)
+
+
+def test_the_ingest_stage_tells_of_infinite_values(tmp_path, table, capsys):
+    table.loc[table.index[:3], "x1"] = np.inf
+    table.loc[table.index[3], "x2"] = -np.inf
+    told = r"ingest: infinite values \(inf, -inf\) are taken as missing in 'x1' \(3 rows\), 'x2' \(1 row\)"
+    with pytest.warns(DataNotice, match=told):  # quiet: a warning
+        _ingest(table, tmp_path, verbose=False)
+    _ingest(table, tmp_path, verbose=True)  # else a progress line
+    assert re.search(told, capsys.readouterr().err)
