@@ -43,8 +43,8 @@ def read_table(source: str | Path | pd.DataFrame, *, encoding: str | None = None
     """
     notify = notify or notices.warn
     if isinstance(source, pd.DataFrame):
-        _check_columns(list(source.columns), "the DataFrame")
-        frame, where = source, "the DataFrame"
+        frame, where = with_text_column_names(source), "the DataFrame"
+        _check_columns(list(frame.columns), where)
     else:
         data_file = locate(source)
         table = _read_arrow(data_file, check_encoding(encoding), notify)
@@ -53,6 +53,14 @@ def read_table(source: str | Path | pd.DataFrame, *, encoding: str | None = None
     if frame.shape[0] == 0 or frame.shape[1] == 0:
         raise DataError(f"{where} has no rows; give a table with a header and at least 20 rows")
     return frame
+
+
+def with_text_column_names(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its column names as text (0 as '0'), as the schema names them;
+    `pd.DataFrame(array)` numbers its columns."""
+    if all(isinstance(name, str) for name in frame.columns):
+        return frame
+    return frame.rename(columns=str)
 
 
 def _read_arrow(data_file: DataFile, encoding: str | None, notify: notices.Notify) -> pa.Table:

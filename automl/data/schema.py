@@ -70,7 +70,14 @@ class Schema(BaseModel):
     def decode_target(self, codes: np.ndarray) -> np.ndarray:
         if self.task == REGRESSION:
             return np.asarray(codes, dtype=np.float64)
-        return np.asarray(self.classes, dtype=object)[np.asarray(codes, dtype=np.int64)]
+        return self.class_array()[np.asarray(codes, dtype=np.int64)]
+
+    def class_array(self) -> np.ndarray:
+        """The classes in an array of their own type (int, str, bool), as sklearn's
+        classifiers keep `classes_` and return predictions; object where types mix."""
+        if len({type(label) for label in self.classes}) == 1:
+            return np.asarray(self.classes)
+        return np.asarray(self.classes, dtype=object)
 
 
 def infer_schema(frame: pd.DataFrame, target: str, task: str | None = None) -> Schema:

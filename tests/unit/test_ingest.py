@@ -266,24 +266,17 @@ def test_a_zip_of_two_tables(tmp_path):
         read_table(tmp_path / "t.zip")
 
 
-def test_a_file_named_zip_that_is_not_one(tmp_path):
-    (tmp_path / "t.zip").write_text("a,y\n1,2\n")
-    with pytest.raises(DataError, match=r"could not open .*t\.zip as a \.zip archive: File is not "
-                                        r"a zip file; check the file"):
-        read_table(tmp_path / "t.zip")
-
-
-def test_a_broken_gzip(tmp_path):
-    (tmp_path / "t.csv.gz").write_bytes(b"\x1f\x8b\x08\x00not really gzip")
-    with pytest.raises(DataError, match=r"could not read .*t\.csv\.gz as CSV: "):
-        read_table(tmp_path / "t.csv.gz")
-
-
-def test_ragged_rows_name_the_separator(tmp_path):
-    (tmp_path / "t.csv").write_text("a,b,y\n1,2,3\n4,5\n")
-    with pytest.raises(DataError, match=r"could not read .*t\.csv as CSV with fields separated by "
-                                        r"',': CSV parse error: Expected 3 columns, got 2"):
-        read_table(tmp_path / "t.csv")
+@pytest.mark.parametrize("name, content, message", [
+    ("t.zip", b"a,y\n1,2\n",
+     r"could not open .*t\.zip as a \.zip archive: File is not a zip file; check the file"),
+    ("t.csv.gz", b"\x1f\x8b\x08\x00not really gzip", r"could not read .*t\.csv\.gz as CSV: "),
+    ("t.csv", b"a,b,y\n1,2,3\n4,5\n", r"could not read .*t\.csv as CSV with fields separated by "
+                                      r"',': CSV parse error: Expected 3 columns, got 2"),
+])
+def test_malformed_files(tmp_path, name, content, message):
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(DataError, match=message):
+        read_table(tmp_path / name)
 
 
 def test_notices_are_warnings_without_a_callback(tmp_path, table):
@@ -310,3 +303,10 @@ def test_the_ingest_stage_tells_of_infinite_values(tmp_path, table, capsys):
         _ingest(table, tmp_path, verbose=False)
     _ingest(table, tmp_path, verbose=True)  # else a progress line
     assert re.search(told, capsys.readouterr().err)
+
+
+def test_numbered_columns_are_named_by_text():
+    frame = read_table(pd.DataFrame(np.zeros((3, 2))))
+    assert list(frame.columns) == ["0", "1"]
+    with pytest.raises(DataError, match="the DataFrame has duplicate column names: 0; rename them"):
+        read_table(pd.DataFrame([[1, 2]], columns=[0, "0"]))
