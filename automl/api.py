@@ -129,8 +129,7 @@ class _AutoMLBase(BaseEstimator):
         model.run_dir_ = Path(run_dir)
         model._set_predictor(load_bundle(run_dir))
         model._check_task(model.predictor_.schema.task, f"the run folder {run_dir}")
-        settings = read_json(Path(run_dir) / "run.json")["settings"]
-        model.metric_ = settings.get("metric") or default_metric(model.predictor_.schema.task)
+        model.metric_ = _run_metric(Path(run_dir), model.predictor_.schema.task)
         return model
 
     def __sklearn_is_fitted__(self) -> bool:
@@ -306,3 +305,12 @@ def _target_column(source, target: str, encoding: str | None) -> pd.Series | Non
     """The target column of the table to fit on (read first if it is a file), or None."""
     frame = source if isinstance(source, pd.DataFrame) else read_table(source, encoding=encoding)
     return frame[target] if target in frame.columns else None
+
+
+def _run_metric(run_dir: Path, task: str) -> str:
+    """The metric the run optimised, from run.json; a bare model/ folder (the bundle
+    alone, as it may be shipped) does not say, and its task's default is taken."""
+    chosen = None
+    if (run_dir / "run.json").is_file():
+        chosen = read_json(run_dir / "run.json")["settings"].get("metric")
+    return chosen or default_metric(task)
