@@ -2,14 +2,16 @@
 
 from automl.version import __version__
 
+_ESTIMATORS = ("AutoML", "AutoMLClassifier", "AutoMLRegressor")
+
 
 def __getattr__(name: str):
     # `from automl import AutoML` without importing pandas/sklearn for `automl --version`.
-    if name == "AutoML":
-        from automl.api import AutoML
+    if name in _ESTIMATORS:
+        from automl import api
 
-        return AutoML
+        return getattr(api, name)
     raise AttributeError(f"module 'automl' has no attribute {name!r}")
 
 
-__all__ = ["AutoML", "__version__"]
+__all__ = [*_ESTIMATORS, "__version__"]

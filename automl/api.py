@@ -1,23 +1,44 @@
-"""Python facade: `AutoML` follows the sklearn estimator contract over `fit_run`."""
+"""Python facade: `AutoML`, `AutoMLClassifier` and `AutoMLRegressor` follow the sklearn
+estimator contract over `fit_run`.
+
+`AutoML` takes any task (inferred from the target, or `task=`), a table with its target
+column (`fit(frame, target="y")`, also a file path) or sklearn's `fit(X, y)`. The two
+typed estimators take `fit(X, y)` as sklearn's tools hand it (`cross_val_score`,
+`GridSearchCV`, `Pipeline`): they check X and y as sklearn estimators do, carry sklearn's
+classifier / regressor tags, and fix the task.
+"""
 
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_is_fitted
+from pydantic import ValidationError
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d, validate_data
 
 from automl.budget import parse_duration
-from automl.data.ingest import read_table
-from automl.errors import ConfigError
+from automl.data.files import check_encoding
+from automl.data.ingest import read_table, with_text_column_names
+from automl.errors import AutoMLError, ConfigError
 from automl.bundle import load_bundle
 from automl.graph.context import Settings
 from automl.graph.load import load_graph
 from automl.graph.run import fit_run
 from automl.graph.spec import GraphSpec
+from automl.runfolder import read_json
+from automl.metrics import BINARY, MULTICLASS, REGRESSION, default_metric, get_metric
+
+VERBOSITY = {0: "quiet", 1: "progress lines, as the CLI prints them"}
+
+
+class NotFittedError(AutoMLError, SklearnNotFittedError):
+    """predict, score or save before fit: sklearn's NotFittedError, in automl's family."""
 
 
 def with_holdout(spec: GraphSpec, test_fraction: float | None) -> GraphSpec:
@@ -26,98 +47,272 @@ def with_holdout(spec: GraphSpec, test_fraction: float | None) -> GraphSpec:
         return spec
     nodes = [n.model_copy(update={"params": n.params.model_copy(update={"test_fraction": test_fraction})})
              if n.kind == "ingest" else n for n in spec.nodes]
-    return GraphSpec.model_validate({**spec.model_dump(), "nodes": [n.model_dump() for n in nodes]})
+    try:
+        return GraphSpec.model_validate({**spec.model_dump(), "nodes": [n.model_dump() for n in nodes]})
+    except ValidationError as err:
+        reason = err.errors()[0]["msg"][0].lower() + err.errors()[0]["msg"][1:]
+        raise ConfigError(f"holdout {test_fraction!r} is not a share of the rows to hold out: "
+                          f"{reason}; give e.g. 0.2, or 0 for none") from None
 
 
-class AutoML(BaseEstimator):
-    """Fit a pipeline graph on a table; predict with the run's best model.
+class _AutoMLBase(BaseEstimator):
+    """What the three estimators share; each class adds how it fixes the task.
 
-    >>> model = AutoML(time_budget="2m").fit(df, target="income")
-    >>> model.predict(df.head())
+    `score(X, y)` is the metric the run optimised (`metric`, else roc_auc, log_loss or
+    rmse by task), oriented so that higher is better: losses come negated, as sklearn's
+    `neg_*` scorers give them. Not accuracy or R², as sklearn's mixins would: a run that
+    optimised log loss is judged by log loss. `verbosity`: 0 (quiet), 1 (progress lines).
     """
 
     def __init__(self, pipeline: str | Path = "default", time_budget: str | float | None = None,
-                 metric: str | None = None, task: str | None = None, seed: int = 0,
-                 out: str | Path = "runs", address: str | None = None,
-                 holdout: float | None = None, verbose: bool = True, report: bool = True):
+                 metric: str | None = None, seed: int = 0, out: str | Path = "runs",
+                 address: str | None = None, holdout: float | None = None, verbosity: int = 0,
+                 report: bool = True, encoding: str | None = None):
         self.pipeline = pipeline
         self.time_budget = time_budget
         self.metric = metric
-        self.task = task
         self.seed = seed
         self.out = out
         self.address = address
         self.holdout = holdout
-        self.verbose = verbose
+        self.verbosity = verbosity
         self.report = report
+        self.encoding = encoding
 
     def fit(self, X, y=None, *, target: str | None = None):
-        source, target = _table_and_target(X, y, target)
-        budget = None if self.time_budget is None else parse_duration(self.time_budget)
-        settings = Settings(target=target, task=self.task, metric=self.metric, seed=self.seed,
-                            time_budget=budget, address=self.address)
+        """Fit on `X` and `y`, or on a table (a DataFrame or a file path) and its `target` column."""
+        started = time.time()  # the time budget holds for the whole call
+        budget, encoding = self._checked_params()
+        source, target = self._source_and_target(X, y, target)
+        settings = Settings(target=target, task=self._task(source, target), metric=self.metric,
+                            seed=self.seed, time_budget=budget, address=self.address,
+                            encoding=encoding)
         spec = with_holdout(load_graph(self.pipeline), self.holdout)
-        result = fit_run(source, settings, spec, out=self.out, verbose=self.verbose,
-                         report=self.report)
+        result = fit_run(source, settings, spec, out=self.out, verbose=self.verbosity >= 1,
+                         report=self.report, started=started)
         self.run_dir_ = result.run_dir
         self.metrics_ = result.metrics
+        self.metric_ = self.metric or default_metric(result.metrics["task"])
         self._set_predictor(result.predictor)
         return self
 
-    def _set_predictor(self, predictor) -> None:
-        self.predictor_ = predictor
-        if predictor.schema.classes is not None:
-            self.classes_ = np.asarray(predictor.schema.classes, dtype=object)
-
     def predict(self, X) -> np.ndarray:
-        return self.predictor_.predict(_frame(X))
+        """Class labels or values, one per row of X (a DataFrame, an array or a file path)."""
+        return self._fitted().predict(self._features(X, reset=False))
 
-    def predict_proba(self, X) -> np.ndarray:
-        return self.predictor_.predict_proba(_frame(X)).to_numpy()
+    def score(self, X, y) -> float:
+        """The run's metric (`metric_`) on X and y, higher is better (losses negated)."""
+        predictor = self._fitted()
+        raw = predictor.predict_raw(self._features(X, reset=False))
+        schema = predictor.schema
+        y_codes = schema.encode_target(pd.Series(column_or_1d(y, warn=True)))
+        return get_metric(self.metric_, schema.task).score(y_codes, raw)
 
     def write_report(self, importance: bool = True) -> Path:
         """Write report.html in the run folder (again) and return its path."""
         from automl.report.write import report_run_dir
 
-        check_is_fitted(self, "run_dir_")
+        self._fitted()
         return report_run_dir(self.run_dir_, importance=importance)
 
     def save(self, path: str | Path) -> Path:
         """Copy the run folder (model, schema, metrics, leaderboard) to `path`."""
+        self._fitted()
         path = Path(path)
         if path.resolve() != Path(self.run_dir_).resolve():
             shutil.copytree(self.run_dir_, path, dirs_exist_ok=True)
         return path
 
     @classmethod
-    def load(cls, run_dir: str | Path) -> "AutoML":
+    def load(cls, run_dir: str | Path):
+        """The fitted model of a run folder. It unpickles model/predictor.joblib: load
+        only run folders you trust."""
         model = cls()
         model.run_dir_ = Path(run_dir)
         model._set_predictor(load_bundle(run_dir))
+        model._check_task(model.predictor_.schema.task, f"the run folder {run_dir}")
+        model.metric_ = _run_metric(Path(run_dir), model.predictor_.schema.task)
         return model
 
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "predictor_")
 
-def _table_and_target(X, y, target):
-    if y is None:
-        if target is None:
-            raise ConfigError("give the target: fit(X, y) or fit(frame, target='column')")
-        return (X if isinstance(X, pd.DataFrame) else str(X)), target
-    if target is not None:
-        raise ConfigError("give either y or target=, not both")
-    frame = _frame(X).copy()
-    name = getattr(y, "name", None) or "target"
-    if name in frame.columns:
-        raise ConfigError(f"y is named {name!r}, which is also a column of X; rename one")
-    frame[name] = np.asarray(y)
-    return frame, name
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # a missing value is a value to the models
+        tags.input_tags.string = True  # text columns are categories
+        tags.input_tags.categorical = True
+        tags.non_deterministic = True  # a time budget: what finishes in time varies
+        tags.target_tags.required = True
+        return tags
+
+    # ---- what each estimator decides ------------------------------------------------
+
+    def _task(self, source, target: str) -> str | None:
+        raise NotImplementedError
+
+    def _check_task(self, task: str, where: str) -> None:
+        raise NotImplementedError
+
+    def _checked_target(self, y) -> np.ndarray:
+        raise NotImplementedError
+
+    # ---- helpers ------------------------------------------------------------------------
+
+    def _checked_params(self) -> tuple[float | None, str | None]:
+        if self.verbosity not in VERBOSITY:
+            allowed = ", ".join(f"{level} ({meaning})" for level, meaning in VERBOSITY.items())
+            raise ConfigError(f"verbosity must be one of {allowed}; got {self.verbosity!r}")
+        budget = None if self.time_budget is None else parse_duration(self.time_budget)
+        return budget, check_encoding(self.encoding)
+
+    def _source_and_target(self, X, y, target):
+        """The table to fit on (a frame, or a file path the run reads) and its target."""
+        if y is None:
+            if target is None:
+                raise ConfigError(f"{type(self).__name__} requires y to be passed, but the target "
+                                  "y is None: give fit(X, y), or fit(frame, target='column')")
+            self._forget_features()
+            return (X if isinstance(X, pd.DataFrame) else str(X)), target
+        if target is not None:
+            raise ConfigError("give either y or target=, not both")
+        frame = self._features(X, reset=True).copy()
+        name = getattr(y, "name", None) or "target"
+        y = self._checked_target(y)
+        check_consistent_length(frame, y)
+        if name in frame.columns:
+            raise ConfigError(f"y is named {name!r}, which is also a column of X; rename one")
+        frame[name] = np.asarray(y)
+        return frame, name
+
+    def _features(self, X, reset: bool) -> pd.DataFrame:
+        """X as a DataFrame. Arrays get sklearn's checks (2-D, not empty, not complex), and
+        after fit(X, y) the number and names of columns are checked against fit's."""
+        if isinstance(X, (str, Path)):
+            return read_table(X, encoding=self.encoding)
+        array = None if isinstance(X, pd.DataFrame) else check_array(X, dtype=None,
+                                                                       ensure_all_finite=False)
+        if reset or hasattr(self, "n_features_in_"):
+            validate_data(self, X if array is None else array, reset=reset, skip_check_array=True)
+        if array is None:
+            return with_text_column_names(X)
+        return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
+
+    def _forget_features(self) -> None:
+        """A table with its target: no column count to hold predict's input to."""
+        for name in ("n_features_in_", "feature_names_in_"):
+            if hasattr(self, name):
+                delattr(self, name)
+
+    def _fitted(self):
+        """The predictor, or NotFittedError before fit."""
+        if not hasattr(self, "predictor_"):
+            name = type(self).__name__
+            raise NotFittedError(f"this {name} is not fitted yet; call fit(X, y) first, or "
+                                 f"{name}.load(RUN_DIR) for a finished run")
+        return self.predictor_
+
+    def _set_predictor(self, predictor) -> None:
+        self.predictor_ = predictor
+        if predictor.schema.classes is not None:
+            self.classes_ = predictor.schema.class_array()
 
 
-def _frame(X) -> pd.DataFrame:
-    if isinstance(X, pd.DataFrame):
-        return X
-    if isinstance(X, (str, Path)):
-        return read_table(X)
-    array = np.asarray(X)
-    if array.ndim != 2:
-        raise ConfigError(f"X must be a 2-D table, got an array of shape {array.shape}")
-    return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
+class _Probabilities:
+    """predict_proba, for the estimators that may classify (a regressor has none, as
+    sklearn's tools tell a regressor by that)."""
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, one column per class of `classes_`."""
+        return self._fitted().predict_proba(self._features(X, reset=False)).to_numpy()
+
+
+class AutoML(_Probabilities, _AutoMLBase):
+    """Fit a pipeline graph on a table; predict with the run's best model. Any task:
+    inferred from the target, or given as `task`.
+
+    >>> model = AutoML(time_budget="2m").fit(df, target="income")
+    >>> model.predict(df.head()); model.score(df, df["income"])
+    """
+
+    def __init__(self, pipeline: str | Path = "default", time_budget: str | float | None = None,
+                 metric: str | None = None, task: str | None = None, seed: int = 0,
+                 out: str | Path = "runs", address: str | None = None,
+                 holdout: float | None = None, verbosity: int = 0, report: bool = True,
+                 encoding: str | None = None):
+        super().__init__(pipeline=pipeline, time_budget=time_budget, metric=metric, seed=seed,
+                         out=out, address=address, holdout=holdout, verbosity=verbosity,
+                         report=report, encoding=encoding)
+        self.task = task
+
+    def _task(self, source, target: str) -> str | None:
+        return self.task
+
+    def _check_task(self, task: str, where: str) -> None:
+        pass  # any task will do
+
+    def _checked_target(self, y) -> np.ndarray:
+        return y  # rows with a missing target are dropped, as in `automl fit`
+
+
+class AutoMLClassifier(ClassifierMixin, _Probabilities, _AutoMLBase):
+    """Classification, with sklearn's classifier tags: `cross_val_score(...,
+    scoring="roc_auc")` and `"neg_log_loss"` read its `predict_proba` and `classes_`.
+    Binary or multiclass follows the number of classes in y."""
+
+    score = _AutoMLBase.score  # the run's metric, not ClassifierMixin's accuracy
+
+    def _task(self, source, target: str) -> str | None:
+        labels = _target_column(source, target, self.encoding)
+        if labels is None:
+            return None  # the run names the missing column
+        return BINARY if len(pd.unique(self._checked_target(labels))) == 2 else MULTICLASS
+
+    def _check_task(self, task: str, where: str) -> None:
+        if task == REGRESSION:
+            raise ConfigError(f"{where} holds a regression model; load it with AutoMLRegressor "
+                              "or AutoML")
+
+    def _checked_target(self, y) -> np.ndarray:
+        # sklearn's messages for a missing label, a 2-D y, continuous values
+        y = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=True, input_name="y")
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        return y
+
+
+class AutoMLRegressor(RegressorMixin, _AutoMLBase):
+    """Regression, with sklearn's regressor tags."""
+
+    score = _AutoMLBase.score  # the run's metric, not RegressorMixin's R²
+
+    def _task(self, source, target: str) -> str:
+        labels = _target_column(source, target, self.encoding)
+        if labels is not None:
+            self._checked_target(labels)
+        return REGRESSION
+
+    def _check_task(self, task: str, where: str) -> None:
+        if task != REGRESSION:
+            raise ConfigError(f"{where} holds a {task} classification model; load it with "
+                              "AutoMLClassifier or AutoML")
+
+    def _checked_target(self, y) -> np.ndarray:
+        # sklearn's messages for a missing, infinite or non-numeric target, or a 2-D y
+        y = check_array(y, ensure_2d=False, dtype="numeric", ensure_all_finite=True, input_name="y")
+        return column_or_1d(y, warn=True)
+
+
+def _target_column(source, target: str, encoding: str | None) -> pd.Series | None:
+    """The target column of the table to fit on (read first if it is a file), or None."""
+    frame = source if isinstance(source, pd.DataFrame) else read_table(source, encoding=encoding)
+    return frame[target] if target in frame.columns else None
+
+
+def _run_metric(run_dir: Path, task: str) -> str:
+    """The metric the run optimised, from run.json; a bare model/ folder (the bundle
+    alone, as it may be shipped) does not say, and its task's default is taken."""
+    chosen = None
+    if (run_dir / "run.json").is_file():
+        chosen = read_json(run_dir / "run.json")["settings"].get("metric")
+    return chosen or default_metric(task)

@@ -13,6 +13,7 @@ import warnings
 from pathlib import Path
 
 from automl.version import __version__
+from automl.data.notices import DataNotice
 from automl.errors import AutoMLError
 
 EXIT_USAGE = 2
@@ -75,7 +76,10 @@ def _add_fit(commands) -> None:
                      help="join this Ray cluster instead of starting one (default: $RAY_ADDRESS)")
     fit.add_argument("--resume", default=None, metavar="RUN_DIR",
                      help="continue an interrupted run; finished nodes are reused")
-    fit.add_argument("--quiet", action="store_true", help="no progress lines")
+    fit.add_argument("--encoding", default=None,
+                     help="the text encoding of a CSV/TSV, e.g. utf-8, cp1252, latin-1 "
+                          "(default: detected: UTF-8, else cp1252, else latin-1)")
+    fit.add_argument("--quiet", action="store_true", help="no progress lines or notes")
     fit.add_argument("--no-report", action="store_true",
                      help="skip report.html at the end (make it later with 'automl report')")
     fit.set_defaults(handler=_fit)
@@ -90,6 +94,9 @@ def _add_predict(commands) -> None:
     predict.add_argument("--out", default=None, help="CSV file to write (default: standard output)")
     predict.add_argument("--proba", action="store_true",
                          help="also write class probabilities, one column per class")
+    predict.add_argument("--encoding", default=None,
+                         help="the text encoding of DATA, e.g. utf-8, cp1252, latin-1 "
+                              "(default: detected)")
     predict.set_defaults(handler=_predict)
 
 
@@ -148,29 +155,47 @@ def _add_bench(commands) -> None:
 
 
 def _fit(args) -> int:
+    budget, encoding = _check_fit_args(args)
+    # only now the libraries that take seconds to load (pandas, sklearn, torch, ray)
     from automl.api import with_holdout
-    from automl.budget import parse_duration
-    from automl.errors import ConfigError
     from automl.graph.context import Settings
     from automl.graph.load import load_graph
     from automl.graph.run import fit_run
 
-    if args.resume is None and (args.data is None or args.target is None):
-        raise ConfigError("fit needs DATA and --target COLUMN (or --resume RUN_DIR)")
     settings = None
     if args.target is not None:
-        budget = None if args.time_budget is None else parse_duration(args.time_budget)
         settings = Settings(target=args.target, task=args.task, metric=args.metric,
-                            seed=args.seed, time_budget=budget, address=args.address)
+                            seed=args.seed, time_budget=budget, address=args.address,
+                            encoding=encoding)
     pipeline = args.pipeline if args.pipeline or args.resume else "default"
     spec = None if pipeline is None else with_holdout(load_graph(pipeline), args.holdout)
-    result = fit_run(args.data, settings, spec, out=args.out, resume=args.resume,
-                     verbose=not args.quiet, report=not args.no_report, started=args.started)
+    with warnings.catch_warnings():
+        if args.quiet:  # a quiet run's data notices come as warnings (RunContext.notice)
+            warnings.simplefilter("ignore", DataNotice)
+        result = fit_run(args.data, settings, spec, out=args.out, resume=args.resume,
+                         verbose=not args.quiet, report=not args.no_report,
+                         started=args.started)
     print(f"run folder: {result.run_dir}")
     scores = result.metrics["test"] or result.metrics["valid"]
     part = "test" if result.metrics["test"] else "validation"
     print(f"{part} score: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()))
     return 0
+
+
+def _check_fit_args(args) -> tuple[float | None, str | None]:
+    """The budget in seconds and the encoding's name, once the arguments and the data
+    path are found good: with the standard library alone, so a typo fails at once."""
+    from automl.budget import parse_duration
+    from automl.data.files import check_encoding, locate
+    from automl.errors import ConfigError
+
+    if args.resume is None and (args.data is None or args.target is None):
+        raise ConfigError("fit needs DATA and --target COLUMN (or --resume RUN_DIR)")
+    budget = None if args.time_budget is None else parse_duration(args.time_budget)
+    encoding = check_encoding(args.encoding)
+    if args.data is not None:
+        locate(args.data)
+    return budget, encoding
 
 
 def _report(args) -> int:
@@ -183,13 +208,18 @@ def _report(args) -> int:
 
 
 def _predict(args) -> int:
-    from automl.data.ingest import read_table
+    from automl.data.files import check_encoding, locate
+
+    encoding = check_encoding(args.encoding)
+    locate(args.data)  # a wrong path fails before the model and its libraries load
     from automl.bundle import load_bundle
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        predictor = load_bundle(Path(args.run_dir))
-        frame = read_table(args.data)
+        predictor = load_bundle(Path(args.run_dir))  # a wrong folder fails before unpickling
+        from automl.data.ingest import read_table
+
+        frame = read_table(args.data, encoding=encoding)
         raw = predictor.predict_raw(frame)
     _show_notices(caught)
     out = frame[[]].copy()

@@ -1,7 +1,8 @@
 """One error family. Every message says what was wrong, what was received, and how to fix it.
 
 The CLI prints an `AutoMLError` as one line and exits with code 2; anything else is a bug
-and keeps its traceback.
+and keeps its traceback. Errors about a bad value (data, option, predict input) are also
+ValueErrors, as Python and sklearn's tools expect of an estimator given bad input.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ class AutoMLError(Exception):
     """Base of every error this package raises on purpose."""
 
 
-class DataError(AutoMLError):
+class DataError(AutoMLError, ValueError):
     """The table or the target cannot be used as given."""
 
 
@@ -22,11 +23,11 @@ class GraphError(AutoMLError):
     """The pipeline graph (YAML) is malformed or inconsistent."""
 
 
-class ConfigError(AutoMLError):
+class ConfigError(AutoMLError, ValueError):
     """An option (CLI flag, API argument, param) has a bad value."""
 
 
-class PredictError(AutoMLError):
+class PredictError(AutoMLError, ValueError):
     """Input handed to `predict` does not match what the model was fitted on."""
 
 

@@ -1,8 +1,17 @@
-"""Read a table (CSV, TSV, Parquet or a DataFrame) into pandas, with one-line errors."""
+"""Read a table (CSV, TSV, Parquet; plain, .gz, .bz2 or in a .zip; or a DataFrame) into
+pandas, with one-line errors.
+
+Text is read as analysts have it: the encoding (UTF-8, else Windows-1252, else Latin-1),
+the separator (, ; tab |) and decimal commas come from the file's first 64 KiB, and each
+choice that departs from the default is told through `notify` (see notices.py).
+"""
 
 from __future__ import annotations
 
+import zipfile
 from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -10,64 +19,153 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from automl.data import notices, sniff
+from automl.data.files import ENCODING_HINT, DataFile, check_encoding, locate
 from automl.errors import DataError, first_line
 
-_READERS = {".csv": ",", ".tsv": "\t", ".txt": ",", ".parquet": None, ".pq": None}
+# What pyarrow and the decompressors raise on a malformed file.
+_READ_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, OSError, EOFError, zipfile.BadZipFile)
 
 
-def read_table(source: str | Path | pd.DataFrame) -> pd.DataFrame:
-    """The table at `source` (or the DataFrame itself) with unique column names and rows."""
+@dataclass(frozen=True)
+class _TextLayout:
+    separator: str
+    decimal_point: str
+    decimal_columns: list[str]  # columns seen with decimal commas in the sample
+
+
+def read_table(source: str | Path | pd.DataFrame, *, encoding: str | None = None,
+               notify: notices.Notify | None = None) -> pd.DataFrame:
+    """The table at `source` (or the DataFrame itself) with unique column names and rows.
+
+    `encoding` forces the text's encoding (default: detected); `notify` receives each
+    notice (default: a `DataNotice` warning).
+    """
+    notify = notify or notices.warn
     if isinstance(source, pd.DataFrame):
-        _check_columns(list(source.columns), "the DataFrame")
-        frame = source
-        where = "the DataFrame"
+        frame, where = with_text_column_names(source), "the DataFrame"
+        _check_columns(list(frame.columns), where)
     else:
-        path = _check_path(Path(source))
-        frame = _to_pandas(_read_arrow(path), path)
-        where = str(path)
+        data_file = locate(source)
+        table = _read_arrow(data_file, check_encoding(encoding), notify)
+        _check_columns(table.column_names, data_file.label)
+        frame, where = table.to_pandas(), data_file.label
     if frame.shape[0] == 0 or frame.shape[1] == 0:
         raise DataError(f"{where} has no rows; give a table with a header and at least 20 rows")
     return frame
 
 
-def _check_path(path: Path) -> Path:
-    if not path.exists():
-        raise DataError(f"file not found: {path}; check the path (relative to {Path.cwd()})")
-    if path.is_dir():
-        raise DataError(f"{path} is a folder; give the path of one .csv or .parquet file")
-    if _suffix(path) not in _READERS:
-        raise DataError(
-            f"unsupported file type {path.suffix or '(none)'!r} for {path}; "
-            "automl reads .csv, .tsv (optionally .gz) and .parquet files"
-        )
-    if path.stat().st_size == 0:
-        raise DataError(f"{path} is empty (0 bytes); give a table with a header and rows")
-    return path
+def with_text_column_names(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its column names as text (0 as '0'), as the schema names them;
+    `pd.DataFrame(array)` numbers its columns."""
+    if all(isinstance(name, str) for name in frame.columns):
+        return frame
+    return frame.rename(columns=str)
 
 
-def _suffix(path: Path) -> str:
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] in (".gz", ".bz2"):
-        suffixes = suffixes[:-1]
-    return suffixes[-1] if suffixes else ""
-
-
-def _read_arrow(path: Path) -> pa.Table:
-    delimiter = _READERS[_suffix(path)]
+def _read_arrow(data_file: DataFile, encoding: str | None, notify: notices.Notify) -> pa.Table:
+    kind = "Parquet" if data_file.delimiter is None else "CSV"
     try:
-        if delimiter is None:
-            return pq.read_table(path)
-        return pacsv.read_csv(path, parse_options=pacsv.ParseOptions(delimiter=delimiter),
-                              convert_options=pacsv.ConvertOptions(strings_can_be_null=True))
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as err:
-        kind = "Parquet" if delimiter is None else "CSV"
-        reason = first_line(err)
-        raise DataError(f"could not read {path} as {kind}: {reason}; check the file's format") from None
+        if data_file.delimiter is None:
+            if encoding is not None:
+                notify(f"{data_file.label}: the encoding {encoding!r} is not used: Parquet "
+                       "stores its text as UTF-8")
+            return _read_parquet(data_file)
+        return _read_text(data_file, encoding, notify)
+    except _READ_ERRORS as err:
+        raise DataError(f"could not read {data_file.label} as {kind}: {first_line(err)}; "
+                        "check the file's format") from None
 
 
-def _to_pandas(table: pa.Table, path: Path) -> pd.DataFrame:
-    _check_columns(table.column_names, str(path))
-    return table.to_pandas()
+@contextmanager
+def _opened(data_file: DataFile):
+    """The file's decompressed bytes as a stream."""
+    if data_file.compression == ".zip":
+        with zipfile.ZipFile(data_file.path) as archive, archive.open(data_file.member) as stream:
+            yield stream
+    else:  # pyarrow decompresses .gz and .bz2, told by the name
+        with pa.input_stream(str(data_file.path), compression="detect") as stream:
+            yield stream
+
+
+def _read_parquet(data_file: DataFile) -> pa.Table:
+    if data_file.compression is None:
+        return pq.read_table(data_file.path)
+    with _opened(data_file) as stream:  # Parquet needs to seek: read it whole
+        return pq.read_table(pa.BufferReader(stream.read()))
+
+
+def _read_text(data_file: DataFile, forced: str | None, notify: notices.Notify) -> pa.Table:
+    with _opened(data_file) as stream:
+        sample = stream.read(sniff.SAMPLE_BYTES)
+    candidates = [forced] if forced else sniff.encodings_to_try(sample)
+    if forced and (where := sniff.undecodable(sample, forced)):
+        raise DataError(f"{data_file.label} is not {forced} ({where} is not); {ENCODING_HINT}, "
+                        "e.g. utf-8, cp1252 or latin-1, or leave it out to detect it")
+    layout = _layout(sniff.decode(sample, candidates[0]), data_file, notify)
+    table, encoding = _read_in_first_fitting(data_file, candidates, layout)
+    if not forced and encoding != "utf-8":
+        _tell_encoding(encoding, sample, data_file, notify)
+    _tell_decimal_commas(table, layout, data_file, notify)
+    return table
+
+
+def _read_in_first_fitting(data_file: DataFile, candidates: list[str],
+                           layout: _TextLayout) -> tuple[pa.Table, str]:
+    for encoding in candidates:
+        table = _read_csv(data_file, encoding, layout)
+        if table is not None:
+            return table, encoding
+    raise DataError(f"{data_file.label} is not {' nor '.join(candidates)} throughout (a byte "
+                    f"after its first 64 KiB is not); {ENCODING_HINT}, e.g. cp1252 or latin-1")
+
+
+def _layout(text: str, data_file: DataFile, notify: notices.Notify) -> _TextLayout:
+    default = data_file.delimiter
+    # a .tsv says its separator; .csv and .txt come with any of , ; tab |
+    separator = default if data_file.format == ".tsv" else sniff.sniff_separator(text, default)
+    if separator != default:
+        notify(f"{data_file.label}: fields are separated by {separator!r}, not {default!r}")
+    decimal_columns = sniff.decimal_comma_columns(text, separator)
+    return _TextLayout(separator, "," if decimal_columns else ".", decimal_columns)
+
+
+def _read_csv(data_file: DataFile, encoding: str, layout: _TextLayout) -> pa.Table | None:
+    """The table, or None where the file proves not to be in `encoding` past the sample."""
+    read = pacsv.ReadOptions(encoding=encoding)  # pyarrow decodes other encodings than UTF-8 by Python's codecs
+    parse = pacsv.ParseOptions(delimiter=layout.separator)
+    convert = pacsv.ConvertOptions(strings_can_be_null=True, decimal_point=layout.decimal_point)
+    try:
+        with _opened(data_file) as stream:
+            table = pacsv.read_csv(stream, read_options=read, parse_options=parse,
+                                   convert_options=convert)
+    except UnicodeDecodeError:
+        return None
+    except pa.ArrowInvalid as err:
+        raise DataError(f"could not read {data_file.label} as CSV with fields separated by "
+                        f"{layout.separator!r}: {first_line(err)}; check the file's format") from None
+    # pyarrow reads text that is not UTF-8 as bytes, column by column, without an error
+    if any(pa.types.is_binary(field.type) for field in table.schema):
+        return None
+    return table
+
+
+def _tell_encoding(encoding: str, sample: bytes, data_file: DataFile,
+                   notify: notices.Notify) -> None:
+    if encoding == "utf-16":
+        why = "it starts with a UTF-16 byte-order mark"
+    else:
+        why = f"not UTF-8: {sniff.undecodable(sample, 'utf-8') or 'a byte after its first 64 KiB'} is not"
+    notify(f"{data_file.label}: read as {encoding} ({why}); if its text looks wrong, {ENCODING_HINT}")
+
+
+def _tell_decimal_commas(table: pa.Table, layout: _TextLayout, data_file: DataFile,
+                         notify: notices.Notify) -> None:
+    numeric = [field.name for field in table.schema
+               if field.name in layout.decimal_columns and pa.types.is_floating(field.type)]
+    if numeric:
+        notify(f"{data_file.label}: read decimal commas (1,5 as 1.5) in {', '.join(map(repr, numeric))}, "
+               f"as fields are separated by {layout.separator!r}")
 
 
 def _check_columns(names: list, where: str) -> None:

@@ -70,7 +70,14 @@ class Schema(BaseModel):
     def decode_target(self, codes: np.ndarray) -> np.ndarray:
         if self.task == REGRESSION:
             return np.asarray(codes, dtype=np.float64)
-        return np.asarray(self.classes, dtype=object)[np.asarray(codes, dtype=np.int64)]
+        return self.class_array()[np.asarray(codes, dtype=np.int64)]
+
+    def class_array(self) -> np.ndarray:
+        """The classes in an array of their own type (int, str, bool), as sklearn's
+        classifiers keep `classes_` and return predictions; object where types mix."""
+        if len({type(label) for label in self.classes}) == 1:
+            return np.asarray(self.classes)
+        return np.asarray(self.classes, dtype=object)
 
 
 def infer_schema(frame: pd.DataFrame, target: str, task: str | None = None) -> Schema:
@@ -82,6 +89,7 @@ def infer_schema(frame: pd.DataFrame, target: str, task: str | None = None) -> S
             f"columns are: {shown}"
         )
     y = frame[target]
+    _check_finite_target(y, target)
     n_missing = int(y.isna().sum())
     if n_missing == len(y):
         raise DataError(f"target column {target!r} has no values (all {len(y)} rows are missing)")
@@ -92,7 +100,7 @@ def infer_schema(frame: pd.DataFrame, target: str, task: str | None = None) -> S
         )
     task = _check_task(present[target], target, task)
     classes = None if task == REGRESSION else sorted_labels(present[target])
-    columns, dropped = _infer_columns(present.drop(columns=[target]))
+    columns, dropped = _infer_columns(_without_infinities(present.drop(columns=[target])))
     if not columns:
         raise DataError(
             "no usable feature columns remain after dropping: "
@@ -102,6 +110,46 @@ def infer_schema(frame: pd.DataFrame, target: str, task: str | None = None) -> S
         target=target, task=task, classes=classes, columns=columns, dropped=dropped,
         n_rows=len(present), n_missing_target=n_missing,
     )
+
+
+def _check_finite_target(y: pd.Series, target: str) -> None:
+    """Refuse an infinite target rather than drop its rows as missing: inf in a target is
+    a fault upstream (a division by zero, a log of 0) that the user should see and fix;
+    dropping it would hide it and bias the model towards the rows that came out finite."""
+    if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
+        return
+    infinite = np.isinf(y.to_numpy(dtype=np.float64, na_value=np.nan))
+    if infinite.any():
+        first = y.index[infinite][0]
+        raise DataError(
+            f"target column {target!r} holds {int(infinite.sum())} infinite value(s) (inf or -inf), "
+            f"the first in row {first!r}; a target must be finite: fix those rows, or leave "
+            "their target empty to have them dropped"
+        )
+
+
+def infinite_counts(frame: pd.DataFrame, schema: Schema) -> dict[str, int]:
+    """Rows with inf or -inf, per numeric feature; `prepare_features` makes them missing."""
+    counts = {}
+    for col in schema.columns:
+        if col.kind == "numeric" and col.name in frame.columns:
+            values = _text_missing(frame[col.name])
+            n_infinite = int(np.isinf(pd.to_numeric(values, errors="coerce").astype("float64")).sum())
+            if n_infinite:
+                counts[col.name] = n_infinite
+    return counts
+
+
+def _without_infinities(features: pd.DataFrame) -> pd.DataFrame:
+    """The features with inf and -inf as missing, as the models will see them."""
+    infinite = [name for name in features.columns
+                if pd.api.types.is_float_dtype(features[name]) and np.isinf(features[name]).any()]
+    if not infinite:
+        return features
+    features = features.copy()
+    for name in infinite:
+        features[name] = features[name].mask(np.isinf(features[name]))
+    return features
 
 
 def _check_task(y: pd.Series, target: str, task: str | None) -> str:
@@ -265,6 +313,7 @@ def _as_numbers(values: pd.Series, name: str) -> pd.Series:
     values = _text_missing(values)
     numbers = pd.to_numeric(values, errors="coerce").astype("float64")
     bad = numbers.isna() & values.notna()
+    numbers = numbers.mask(np.isinf(numbers))  # a model reads inf as missing (ingest says so)
     if bad.any():
         example = values[bad].iloc[0]
         raise PredictError(

@@ -7,7 +7,7 @@ text, dates in parts); every later stage starts from them, none prepares them ag
 from __future__ import annotations
 
 from automl.data.facts import write_facts
-from automl.data.schema import prepare_features
+from automl.data.schema import infinite_counts, prepare_features
 from automl.data.split import HOLDOUT, KFOLD, Dataset, split_dataset
 
 
@@ -20,6 +20,7 @@ def run(node, inputs, context) -> Dataset:
         frame = frame.sample(params.max_rows, random_state=0)
         context.log(f"ingest: sampled {params.max_rows} of {schema.n_rows} rows (max_rows)")
     _log_schema(schema, frame.shape[1] - 1, context)
+    _tell_infinite(frame, schema, context)
     X = prepare_features(frame, schema)  # fails early on a column that cannot be read as inferred
     y = schema.encode_target(frame[settings.target])
     method, reason = validation_method(params, len(X))
@@ -52,3 +53,10 @@ def _log_schema(schema, n_columns: int, context) -> None:
         context.log(f"ingest: dropped {schema.n_missing_target} rows with a missing target")
     for name, reason in schema.dropped.items():
         context.log(f"ingest: dropped column {name!r}: {reason}")
+
+
+def _tell_infinite(frame, schema, context) -> None:
+    infinite = infinite_counts(frame, schema)
+    if infinite:
+        counts = [f"{name!r} ({n} row{'s' * (n != 1)})" for name, n in infinite.items()]
+        context.notice(f"ingest: infinite values (inf, -inf) are taken as missing in {', '.join(counts)}")

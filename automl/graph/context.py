@@ -30,11 +30,15 @@ class Settings:
     seed: int = 0
     time_budget: float | None = None
     address: str | None = None
+    encoding: str | None = None  # of a text table; None: detected
 
     def key_fields(self, budgeted: bool = True) -> dict:
         # Where Ray runs does not change results, so the address stays out of node keys;
-        # nor do the budget and metric for kinds whose output ignores them.
+        # nor do the budget and metric for kinds whose output ignores them; a detected
+        # encoding (None) neither, so runs from before it existed keep theirs.
         left_out = {"address"} if budgeted else {"address", "time_budget", "metric"}
+        if self.encoding is None:
+            left_out.add("encoding")
         return {k: v for k, v in vars(self).items() if k not in left_out}
 
 
@@ -80,7 +84,8 @@ class RunContext:
         if self._table is None:
             from automl.data.ingest import read_table
 
-            self._table = read_table(self.source)
+            self._table = read_table(self.source, encoding=self.settings.encoding,
+                                     notify=lambda message: self.notice(f"ingest: {message}"))
         return self._table
 
     def schema(self):
@@ -108,6 +113,16 @@ class RunContext:
     def log(self, message: str) -> None:
         if self.verbose:
             print(f"[{self.run_budget.elapsed():6.1f}s] {message}", file=sys.stderr, flush=True)
+
+    def notice(self, message: str) -> None:
+        """What the data layer decided for the user: a log line, or when quiet, a warning
+        (`automl.data.notices`), so that a quiet API call still hears of it."""
+        if self.verbose:
+            self.log(message)
+        else:
+            from automl.data.notices import warn
+
+            warn(message)
 
     def data_fingerprint(self) -> str:
         """Identifies the input table cheaply: path, size and mtime, or a hash of the frame."""

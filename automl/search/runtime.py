@@ -43,7 +43,8 @@ def connect(address: str | None = None) -> str:
     for name, value in WORKER_ENV.items():
         os.environ.setdefault(name, value)
     started = time.monotonic()
-    ray.init(num_cpus=os.cpu_count(), include_dashboard=False, **common)
+    # address "local": always a Ray of this run's own, never one another process started
+    ray.init(address="local", num_cpus=os.cpu_count(), include_dashboard=False, **common)
     return f"started a local Ray ({cluster_cpus():g} CPUs) in {time.monotonic() - started:.1f}s"
 
 

@@ -118,6 +118,11 @@ def _bad_inputs(tmp_path, small_csv):
         (["fit", str(tmp_path / "data.json"), "--target", "y"], "unsupported file type '.json'"),
         (["fit", str(small_csv), "--target", "y", "--time-budget", "soon"], "not a duration"),
         (["fit", str(small_csv), "--target", "y", "--metric", "auc"], "unknown metric 'auc'"),
+        (["fit", str(small_csv), "--target", "y", "--encoding", "utf9"], "unknown encoding 'utf9'"),
+        (["fit", str(small_csv), "--target", "y", "--holdout", "1.5"],
+         "holdout 1.5 is not a share of the rows to hold out: input should be less than 0.9"),
+        (["predict", str(tmp_path), str(small_csv), "--encoding", "utf9"], "unknown encoding 'utf9'"),
+        (["predict", str(tmp_path), str(tmp_path / "nope.csv")], "file not found"),
         (["validate", str(tmp_path / "broken.yaml")], "unknown kind 'serch'"),
         (["predict", str(tmp_path), str(small_csv)], "holds no finished model"),
     ]
@@ -131,3 +136,68 @@ def test_each_bad_input_is_one_line_and_exit_2(tmp_path, small_csv):
         assert message in result.stderr, (args, result.stderr)
         assert "Traceback" not in result.stderr, (args, result.stderr)
         assert result.stderr.startswith("automl: error: "), (args, result.stderr)
+
+
+HEAVY = ("pandas", "sklearn", "torch", "ray", "xgboost", "pyarrow")
+
+
+@pytest.mark.parametrize("args", [["fit", "missing.csv", "--target", "y"],
+                                  ["fit", "missing.csv", "--target", "y", "--time-budget", "soon"],
+                                  ["predict", "runs/x", "missing.csv"]])
+def test_argument_and_file_errors_come_before_the_heavy_imports(tmp_path, args):
+    """The error line, and none of the libraries that take seconds to import loaded."""
+    script = ("import sys; from automl.cli import main; code = main(sys.argv[1:]); "
+              f"print(code, sorted(m for m in {HEAVY!r} if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True,
+                            cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=60)
+    assert result.stderr.startswith("automl: error: ") and result.stderr.count("\n") == 1
+    assert result.stdout == "2 []\n", result.stdout
+
+
+def test_fit_missing_file_in_a_subprocess(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "automl.cli", "fit", "missing.csv", "--target", "y"],
+                            capture_output=True, text=True, cwd=tmp_path,
+                            env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr == (f"automl: error: file not found: missing.csv; check the path "
+                             f"(relative to {tmp_path})\n")
+
+
+def _as_excel_in_europe(frame: pd.DataFrame, path) -> None:
+    """The table as a German Excel saves it: Windows-1252, ';' between fields, decimal commas."""
+    frame.to_csv(path, index=False, sep=";", decimal=",", encoding="cp1252")
+
+
+def test_fit_reads_a_european_excel_csv_and_says_how(tmp_path, capsys):
+    frame = make_table(n=300, task="regression")
+    frame["colour"] = frame["colour"].replace({"red": "rötlich"})
+    _as_excel_in_europe(frame, tmp_path / "table.csv")
+    code = main(["fit", str(tmp_path / "table.csv"), "--target", "y", "--pipeline", "fast",
+                 "--time-budget", "15s", "--out", str(tmp_path / "runs"), "--no-report"])
+    assert code == 0
+    log = capsys.readouterr().err
+    for note in ("ingest: " + str(tmp_path / "table.csv") + ": fields are separated by ';', not ','",
+                 "read as cp1252 (not UTF-8: byte 0xf6 in line ",
+                 "read decimal commas (1,5 as 1.5) in 'x1', 'x2', 'y', as fields are separated by ';'"):
+        assert note in log, log
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    schema = json.loads((run_dir / "schema.json").read_text())
+    assert {c["name"]: c["kind"] for c in schema["columns"]}["x1"] == "numeric"
+    assert json.loads((run_dir / "run.json").read_text())["settings"]["encoding"] is None
+
+
+def test_predict_with_a_given_encoding_and_its_notes(fitted_run, tmp_path):
+    sample = pd.read_csv(SAMPLE)
+    sample.loc[0, "native_country"] = "Côte-d'Ivoire"
+    _as_excel_in_europe(sample, tmp_path / "in.csv")
+    out = tmp_path / "pred.csv"
+    result = automl("predict", str(fitted_run), str(tmp_path / "in.csv"), "--out", str(out),
+                    "--encoding", "cp1252")
+    assert result.returncode == 0, result.stderr
+    assert f"automl: note: {tmp_path / 'in.csv'}: fields are separated by ';', not ','" in result.stderr
+    assert "read as" not in result.stderr  # the encoding was given, not guessed
+    assert len(pd.read_csv(out)) == len(sample)
+    wrong = automl("predict", str(fitted_run), str(tmp_path / "in.csv"), "--encoding", "utf-8")
+    assert wrong.returncode == 2
+    assert wrong.stderr.startswith(f"automl: error: {tmp_path / 'in.csv'} is not utf-8 (byte 0xf4 "
+                                   "in line 2 is not); give the file's encoding with --encoding")

@@ -51,7 +51,7 @@ def run_dir(tmp_path_factory) -> Path:
     table = home / "table.csv"
     make_table(n=600).to_csv(table, index=False)  # a file, so that the run can be resumed
     model = AutoML(pipeline=_pipeline(home / "pipeline.yaml", _nodes()), out=home / "runs",
-                   verbose=False).fit(str(table), target="y")
+                   verbosity=0).fit(str(table), target="y")
     return Path(model.run_dir_)
 
 

@@ -51,7 +51,7 @@ def leaderboard(model: AutoML) -> pd.DataFrame:
 @pytest.mark.parametrize("searcher", ["tpe", "nsga2", "pso", "random"])
 def test_each_searcher_runs_a_short_search(tmp_path, searcher):
     pipeline = write_pipeline(tmp_path, ["xgboost", "linear"], searcher=searcher)
-    model = AutoML(pipeline=pipeline, out=tmp_path, verbose=False).fit(make_table(n=400), target="y")
+    model = AutoML(pipeline=pipeline, out=tmp_path, verbosity=0).fit(make_table(n=400), target="y")
     board = leaderboard(model)
     assert len(board) == 6
     assert set(board["family"]) == {"xgboost", "linear"}
@@ -77,7 +77,7 @@ def test_crashed_trials_are_recorded_and_the_search_goes_on(tmp_path):
     register("crashy", CRASHY)
     pipeline = write_pipeline(tmp_path, ["xgboost", "crashy"], searcher="random", max_trials=8,
                               scheduler="fifo")  # every trial runs to its end or its crash
-    model = AutoML(pipeline=pipeline, out=tmp_path, verbose=False).fit(make_table(n=400), target="y")
+    model = AutoML(pipeline=pipeline, out=tmp_path, verbosity=0).fit(make_table(n=400), target="y")
     board = leaderboard(model)
     assert len(board) == 8
     failed = board[board["status"] == "error"]
@@ -90,7 +90,7 @@ def test_crashed_trials_are_recorded_and_the_search_goes_on(tmp_path):
 def test_time_budget_is_honoured(tmp_path):
     pipeline = write_pipeline(tmp_path, ["xgboost", "linear"], max_trials=None)
     started = time.monotonic()
-    model = AutoML(pipeline=pipeline, time_budget="20s", out=tmp_path, verbose=False)
+    model = AutoML(pipeline=pipeline, time_budget="20s", out=tmp_path, verbosity=0)
     model.fit(make_table(n=400), target="y")
     elapsed = time.monotonic() - started
     assert elapsed < 20 + 3, elapsed  # a small stated margin: the run ends on time

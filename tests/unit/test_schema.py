@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from automl.data import infer_schema, prepare_features
-from automl.data.schema import Schema
+from automl.data.schema import Schema, infinite_counts
 from automl.errors import DataError, PredictError
 from tests.conftest import make_table
 
@@ -80,3 +80,34 @@ def test_integer_label_target_is_multiclass():
     frame = pd.DataFrame({"a": np.arange(50) % 7, "y": y})
     schema = infer_schema(frame, "y")
     assert schema.task == "multiclass" and schema.classes == [1, 2, 3, 5, 7]
+
+
+@pytest.mark.parametrize("value", [np.inf, -np.inf])
+def test_an_infinite_target_is_refused(value):
+    frame = make_table(task="regression")
+    frame.loc[frame.index[[4, 9]], "y"] = value
+    with pytest.raises(DataError, match=r"target column 'y' holds 2 infinite value\(s\) \(inf or "
+                                        r"-inf\), the first in row 4; a target must be finite: fix "
+                                        r"those rows, or leave their target empty"):
+        infer_schema(frame, "y")
+
+
+def test_infinite_features_are_missing(table):
+    table.loc[table.index[:3], "x1"] = np.inf
+    table.loc[table.index[3], "x2"] = -np.inf
+    table["all_inf"] = np.inf
+    schema = infer_schema(table, "y")
+    assert {c.name: c.kind for c in schema.columns}["x1"] == "numeric"
+    assert schema.dropped["all_inf"] == "all values missing"
+    assert infinite_counts(table, schema) == {"x1": 3, "x2": 1}
+    features = prepare_features(table, schema)
+    assert features.loc[features.index[:3], "x1"].isna().all()
+    assert np.isfinite(features[["x1", "x2"]].dropna()).all().all()
+
+
+def test_infinite_text_in_a_numeric_column_is_missing_at_predict_time(table):
+    schema = infer_schema(table, "y")
+    given = table.astype({"x1": object})
+    given.loc[given.index[0], "x1"] = "-inf"
+    assert infinite_counts(given, schema) == {"x1": 1}
+    assert np.isnan(prepare_features(given, schema)["x1"].iloc[0])

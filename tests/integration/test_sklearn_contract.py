@@ -1,0 +1,173 @@
+"""AutoMLClassifier and AutoMLRegressor in sklearn's own tools, on a real local Ray:
+cross_val_score with the scorers analysts use, clone, Pipeline, score, NotFittedError,
+and sklearn's estimator checks."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import roc_auc_score, root_mean_squared_error
+from sklearn.model_selection import cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from automl import AutoML, AutoMLClassifier, AutoMLRegressor
+from automl.errors import AutoMLError, ConfigError
+from tests.conftest import make_table
+
+# The smallest real run: xgboost alone, random search, a few seconds of budget.
+FAST = {"pipeline": "fast", "time_budget": "10s", "report": False}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    return tmp_path_factory.mktemp("runs")
+
+
+def _xy(task: str, n: int = 150):
+    frame = make_table(n=n, task=task)
+    return frame.drop(columns="y"), frame["y"]
+
+
+@pytest.mark.parametrize("scoring", ["roc_auc", "neg_log_loss"])
+def test_cross_val_score_of_the_classifier(runs, scoring):
+    X, y = _xy("binary")
+    scores = cross_val_score(AutoMLClassifier(**FAST, out=runs), X, y, scoring=scoring, cv=3)
+    assert scores.shape == (3,) and np.isfinite(scores).all()
+    if scoring == "roc_auc":
+        assert scores.min() > 0.8  # the table is learnable: a real model in every fold
+    else:
+        assert -0.6 < scores.max() < 0
+
+
+def test_cross_val_score_of_the_regressor(runs):
+    X, y = _xy("regression")
+    scores = cross_val_score(AutoMLRegressor(**FAST, out=runs), X, y,
+                             scoring="neg_root_mean_squared_error", cv=3)
+    assert (scores < 0).all() and -scores.max() < y.std()  # better than the mean alone
+
+
+@pytest.fixture(scope="module")
+def classifier(runs):
+    X, y = _xy("binary")
+    return AutoMLClassifier(**FAST, out=runs).fit(X, y)
+
+
+def test_score_is_the_metric_the_run_optimised(classifier):
+    X, y = _xy("binary", n=200)
+    proba = classifier.predict_proba(X)
+    assert list(classifier.classes_) == ["no", "yes"] and classifier.metric_ == "roc_auc"
+    assert classifier.score(X, y) == pytest.approx(roc_auc_score(y == "yes", proba[:, 1]))
+    assert classifier.predict(X).dtype == classifier.classes_.dtype  # labels as given, not objects
+
+
+def test_predict_checks_the_number_of_features(classifier):
+    X, _ = _xy("binary")
+    with pytest.warns(UserWarning, match="X does not have valid feature names"), \
+            pytest.raises(ValueError, match="X has 3 features, but AutoMLClassifier is expecting 4"):
+        classifier.predict(X.iloc[:, :3].to_numpy())
+    with pytest.raises(ValueError, match="Feature names seen at fit time, yet now missing"):
+        classifier.predict(X.iloc[:, :3])
+
+
+def test_load_keeps_the_task_apart(classifier):
+    loaded = AutoMLClassifier.load(classifier.run_dir_)
+    X, y = _xy("binary")
+    np.testing.assert_array_equal(loaded.predict(X), classifier.predict(X))
+    assert loaded.score(X, y) == pytest.approx(classifier.score(X, y))
+    with pytest.raises(ConfigError, match=r"holds a binary classification model; load it with "
+                                          r"AutoMLClassifier or AutoML"):
+        AutoMLRegressor.load(classifier.run_dir_)
+
+
+def test_pipeline_score_is_the_regressors_score(runs):
+    X, y = _xy("regression")
+    numbers = X[["x1", "x2"]]
+    pipeline = make_pipeline(FunctionTransformer(lambda frame: frame * 2.0),
+                             AutoMLRegressor(**FAST, out=runs)).fit(numbers, y)
+    predictions = pipeline.predict(numbers)
+    assert pipeline.score(numbers, y) == pytest.approx(-root_mean_squared_error(y, predictions))
+    assert pipeline[-1].metric_ == "rmse"
+    with pytest.raises(ConfigError, match=r"holds a regression model; load it with "
+                                          r"AutoMLRegressor or AutoML"):
+        AutoMLClassifier.load(pipeline[-1].run_dir_)
+
+
+@pytest.mark.parametrize("estimator", [AutoML(), AutoMLClassifier(), AutoMLRegressor()])
+def test_predict_and_score_before_fit(estimator):
+    X, y = _xy("binary", n=30)
+    name = type(estimator).__name__
+    message = rf"this {name} is not fitted yet; call fit\(X, y\) first, or {name}.load\(RUN_DIR\)"
+    for call in (lambda: estimator.predict(X), lambda: estimator.score(X, y),
+                 lambda: estimator.save("anywhere")):
+        with pytest.raises(NotFittedError, match=message) as caught:
+            call()
+        assert isinstance(caught.value, AutoMLError)  # and one line from the CLI's handler
+
+
+def test_clone_keeps_the_parameters_and_leaves_the_fit(classifier):
+    copy = clone(classifier)
+    assert copy.get_params() == classifier.get_params()
+    assert not hasattr(copy, "predictor_") and "task" not in copy.get_params()
+
+
+def test_the_classifier_refuses_continuous_targets():
+    X, y = _xy("regression", n=40)
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):
+        AutoMLClassifier(**FAST).fit(X, y)
+
+
+def test_the_regressor_refuses_text_targets():
+    X, y = _xy("binary", n=40)
+    with pytest.raises(ValueError, match="could not convert string to float: 'no'"):
+        AutoMLRegressor(**FAST).fit(X, y)
+
+
+# ---- sklearn's estimator checks --------------------------------------------------------
+
+# Checks that cannot apply to a time-budgeted AutoML, by name, each with the reason (found
+# by running all of them, legacy ones too, on sklearn 1.9).
+FEW_ROWS = ("automl needs at least 20 rows with a target (a validation split and a search "
+            "need them) and says so in a DataError; the check fits on {}")
+TWO_FITS_DIFFER = ("two fits on the same rows may differ: the time budget decides which "
+                   "trials finish (the estimator's non_deterministic tag)")
+EXPECTED_FAILURES = {
+    "check_n_features_in_after_fitting": FEW_ROWS.format("15 rows"),
+    "check_fit2d_1sample": FEW_ROWS.format("1 row and wants the word 'sample' in the error"),
+    "check_fit2d_1feature": FEW_ROWS.format("10 rows"),
+    "check_fit_idempotent": TWO_FITS_DIFFER,
+}
+CLASSIFIER_FAILURES = {
+    "check_classifier_data_not_an_array": FEW_ROWS.format("12 rows"),
+    "check_classifiers_one_label": FEW_ROWS.format("10 rows (one class is refused as well: "
+                                                  "there is nothing to predict)"),
+}
+REGRESSOR_FAILURES = {
+    "check_regressors_train": "score() is the run's metric, -RMSE by default, where the "
+                              "check wants R² > 0.5",
+    "check_regressor_data_not_an_array": TWO_FITS_DIFFER,
+    "check_regressors_no_decision_function": FEW_ROWS.format("10 rows"),
+}
+# The API checks run in CI (30, about 2 minutes on 2 cores); the legacy ones (about 90 a
+# estimator, each fit a Ray Tune search of seconds: 5 to 10 minutes each) when this is set.
+LEGACY = os.environ.get("AUTOML_SKLEARN_LEGACY_CHECKS") == "1"
+
+
+def _expected_failures(estimator) -> dict[str, str]:
+    own = CLASSIFIER_FAILURES if isinstance(estimator, AutoMLClassifier) else REGRESSOR_FAILURES
+    return {**EXPECTED_FAILURES, **own}
+
+
+@pytest.mark.slow
+@parametrize_with_checks([AutoMLClassifier(pipeline="fast", time_budget="5s", report=False),
+                          AutoMLRegressor(pipeline="fast", time_budget="5s", report=False)],
+                         legacy=LEGACY, expected_failed_checks=_expected_failures,
+                         xfail_strict=False)  # those that may differ pass at times
+def test_sklearn_estimator_checks(estimator, check, tmp_path):
+    estimator.set_params(out=tmp_path)
+    check(estimator)
