@@ -27,59 +27,11 @@ from torch import nn
 
 from automl.budget import Budget
 from automl.metrics import REGRESSION
-from automl.models.mlp import torch_threads
+from automl.models.dense_code import DenseCode
+from automl.models.nets import Schedule, build_network, torch_threads, train_network
 
-MAX_LEVELS = 32  # one-hot columns per category at most: the most frequent codes
 LOW_RANK_ENERGY = 0.95  # share of the squared singular values a factored matrix keeps
 PRUNE_KEEP = 0.5  # share of hidden units pruning keeps
-
-
-@dataclass
-class DenseCode:
-    """Missing filled, numbers standardised, NaN indicators, categories one-hot."""
-
-    fill: np.ndarray  # (d,) per input column: median for numbers, -1 for categories
-    numeric: np.ndarray  # input column indices of the numbers
-    mean: np.ndarray
-    std: np.ndarray
-    indicators: np.ndarray  # input columns that had missing values in training
-    onehot_source: np.ndarray  # for each one-hot output, its input column
-    onehot_code: np.ndarray  # ... and the ordinal code it matches
-
-    @classmethod
-    def fit(cls, Z: np.ndarray, categorical: tuple[int, ...]) -> "DenseCode":
-        nan = np.isnan(Z)
-        numeric = np.array([j for j in range(Z.shape[1]) if j not in set(categorical)], dtype=np.int64)
-        fill = np.full(Z.shape[1], -1.0, dtype=np.float32)
-        for j in numeric:
-            observed = Z[~nan[:, j], j]
-            fill[j] = np.median(observed) if observed.size else 0.0
-        filled = np.where(nan, fill, Z).astype(np.float32)
-        mean = filled[:, numeric].mean(axis=0) if numeric.size else np.zeros(0)
-        std = filled[:, numeric].std(axis=0) if numeric.size else np.zeros(0)
-        sources, codes = [], []
-        for j in categorical:
-            values, counts = np.unique(Z[~nan[:, j], j], return_counts=True)
-            top = values[np.argsort(-counts, kind="stable")[:MAX_LEVELS]]
-            sources += [j] * len(top)
-            codes += sorted(top.tolist())
-        return cls(fill, numeric, mean.astype(np.float32), np.where(std > 0, std, 1.0).astype(np.float32),
-                   np.flatnonzero(nan.any(axis=0)).astype(np.int64),
-                   np.array(sources, dtype=np.int64), np.array(codes, dtype=np.float32))
-
-    @property
-    def width(self) -> int:
-        return len(self.numeric) + len(self.indicators) + len(self.onehot_source)
-
-    def encode(self, Z: np.ndarray) -> np.ndarray:
-        """float32 throughout, as the ONNX graph computes it."""
-        Z = np.asarray(Z, dtype=np.float32)
-        nan = np.isnan(Z)
-        filled = np.where(nan, self.fill, Z).astype(np.float32)
-        parts = [(filled[:, self.numeric] - self.mean) / self.std,
-                 nan[:, self.indicators].astype(np.float32),
-                 (filled[:, self.onehot_source] == self.onehot_code).astype(np.float32)]
-        return np.concatenate(parts, axis=1).astype(np.float32)
 
 
 @dataclass
@@ -191,45 +143,18 @@ def fit_dense_student(data: Training, hidden: list[int], budget: Budget, seed: i
                       n_jobs: int | None = None, max_epochs: int = 200,
                       learning_rate: float = 3e-3) -> DenseNet:
     """A network with `hidden` widths (none: a linear model) fitted to the teacher."""
-    widths = [data.code.width, *hidden, data.T.shape[1]]
+    arch = {"n_inputs": data.code.width, "n_outputs": data.T.shape[1], "hidden": list(hidden)}
     with torch_threads(n_jobs or os.cpu_count() or 1), torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        layers = []
-        for a, b in zip(widths[:-1], widths[1:]):
-            layers += [nn.Linear(a, b), nn.ReLU()]
-        net = nn.Sequential(*layers[:-1])
-        _train(net, data, budget, max_epochs, seed, learning_rate)
+        net = build_network(arch)
+        _train(net, data, budget, Schedule(learning_rate, 0.0, 512, max_epochs, 8), seed)
     return _from_torch(net, data)
 
 
-def _train(net: nn.Sequential, data: Training, budget: Budget, max_epochs: int, seed: int,
-           learning_rate: float = 3e-3, batch_size: int = 512, patience: int = 8) -> None:
-    """Adam on mini-batches; the epoch with the best validation loss (to the teacher) wins."""
-    optimizer = torch.optim.Adam(net.parameters(), lr=learning_rate)
+def _train(net: nn.Sequential, data: Training, budget: Budget, schedule: Schedule, seed: int) -> None:
+    """The package's one trainer, to the teacher's outputs; the best validation epoch wins."""
     loss_fn = nn.MSELoss() if data.task == REGRESSION else nn.CrossEntropyLoss()
-    order_rng = torch.Generator().manual_seed(seed)
-    best, best_state, waited = float("inf"), None, 0
-    for _ in range(max_epochs):
-        net.train()
-        order = torch.randperm(len(data.H), generator=order_rng)
-        for start in range(0, len(order), batch_size):
-            rows = order[start:start + batch_size]
-            optimizer.zero_grad()
-            loss_fn(net(data.H[rows]), data.T[rows]).backward()
-            optimizer.step()
-            if budget.expired():
-                break
-        net.eval()
-        with torch.no_grad():
-            loss = float(loss_fn(net(data.H_valid), data.T_valid))
-        if loss < best:
-            best, best_state, waited = loss, {k: v.clone() for k, v in net.state_dict().items()}, 0
-        else:
-            waited += 1
-        if waited >= patience or budget.expired():
-            break
-    if best_state is not None:
-        net.load_state_dict(best_state)
+    train_network(net, data.H, data.T, data.H_valid, data.T_valid, loss_fn, schedule, budget, seed)
 
 
 def _from_torch(net: nn.Sequential, data: Training) -> DenseNet:
@@ -274,7 +199,7 @@ def prune_units(student: DenseNet, data: Training, budget: Budget, seed: int = 0
     net = _to_torch(pruned, data)
     with torch_threads(os.cpu_count() or 1), torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        _train(net, data, budget, max_epochs=30, seed=seed, learning_rate=1e-3)
+        _train(net, data, budget, Schedule(1e-3, 0.0, 512, 30, 8), seed)
     return _from_torch(net, data)
 
 

@@ -24,7 +24,7 @@ import pandas as pd
 
 from automl.budget import Budget
 from automl.compress import families  # noqa: F401 - registers the student families
-from automl.compress.dense_student import DenseCode, DenseNet, Training, fit_dense_student
+from automl.compress.dense_student import DenseNet, Training, fit_dense_student
 from automl.compress.onnx_dense import export_dense_model
 from automl.compress.onnx_export import OnnxModel, check_parity, export_trees_model, feeds
 from automl.compress.rules import RuleSet, tree_rules
@@ -35,6 +35,7 @@ from automl.data.schema import Schema
 from automl.data.split import HOLDOUT, Validation
 from automl.errors import first_line
 from automl.metrics import REGRESSION, get_metric
+from automl.models.dense_code import DenseCode
 from automl.preprocess.branches import Branch
 from automl.preprocess.stage import BranchData
 from automl.runfolder import loaded

@@ -19,7 +19,8 @@ import pandas as pd
 import xgboost as xgb
 
 from automl.budget import Budget
-from automl.compress.dense_student import DenseCode, Training, fit_dense_student
+from automl.compress.dense_student import Training, fit_dense_student
+from automl.models.dense_code import DenseCode
 from automl.compress.onnx_dense import export_dense_model
 from automl.compress.onnx_export import export_trees_model
 from automl.compress.students import soft_rows

@@ -8,12 +8,13 @@ import pandas as pd
 import pytest
 
 from automl.budget import Budget
-from automl.compress.dense_student import (DenseCode, Training, fit_dense_student, int8, low_rank,
+from automl.compress.dense_student import (Training, fit_dense_student, int8, low_rank,
                                            prune_units)
 from automl.compress.onnx_dense import export_dense_model
 from automl.compress.onnx_export import ParityError, check_parity, run_onnx
 from automl.data import infer_schema, prepare_features
 from automl.config import PreprocessParams
+from automl.models.dense_code import DenseCode
 from automl.preprocess.branches import build_branch
 from tests.conftest import make_table
 

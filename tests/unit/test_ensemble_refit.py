@@ -65,7 +65,7 @@ def test_xgboost_refits_with_the_rounds_early_stopping_kept(branch_data):
 
 
 def test_mlp_refits_for_the_epoch_it_kept(branch_data):
-    data = branch_data["dense"]
+    data = branch_data["trees"]  # the mlp reads the trees branch through its own encoding
     member = trial_member("mlp", {"max_epochs": 60, "patience": 3, "width": 16}, data)
     assert member.model.trained_length() == {"max_epochs": member.model.best_epoch_}
     refitted = refit_member(member, data, seed=0)
