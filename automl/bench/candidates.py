@@ -2,11 +2,12 @@
 
 Three kinds, each with its source: the family's own `default`; published defaults and
 zero-shot configurations of other libraries, mapped onto our parameters (read from
-xgboost's and scikit-learn's documented defaults, AutoGluon's `zeroshot_portfolio_2023`
-and NN_TORCH/XGB/RF/XT defaults, FLAML's `flaml/default/<estimator>/<task>.json`); and
-seeded random draws from the family's search space. Every candidate is clipped into the
-space's widest bounds, so the search could have proposed it; a mapping that loses a
-parameter ours lacks (max_leaf_nodes, colsample_bylevel, batch norm) says so in `source`.
+xgboost's, LightGBM's, CatBoost's and scikit-learn's documented defaults, AutoGluon's
+`zeroshot_portfolio_2023` and its model defaults, FLAML's
+`flaml/default/<estimator>/<task>.json`); and seeded random draws from the family's
+search space. Every candidate is clipped into the space's widest bounds, so the search
+could have proposed it; a parameter our space lacks (max_leaf_nodes, colsample_bylevel,
+batch norm) is dropped and `source` says so; a config that then repeats another goes.
 """
 
 from __future__ import annotations
@@ -31,20 +32,55 @@ class Candidate:
     source: str
 
 
-def _published(family: str) -> list[tuple[str, dict, str]]:
-    return PUBLISHED.get(family, [])
+# Other libraries' names for one parameter: a published config is written in its own
+# library's words, and a family's space may use either (LightGBM's sklearn or native names).
+ALIASES = {
+    "feature_fraction": "colsample_bytree", "colsample_bytree": "feature_fraction",
+    "min_data_in_leaf": "min_child_samples", "min_child_samples": "min_data_in_leaf",
+    "bagging_fraction": "subsample", "subsample": "bagging_fraction",
+    "lambda_l2": "reg_lambda", "reg_lambda": "lambda_l2",
+    "lambda_l1": "reg_alpha", "reg_alpha": "lambda_l1",
+    "num_boost_round": "n_estimators", "n_estimators": "iterations", "iterations": "n_estimators",
+}
 
 
 def candidates(family: str, space: Space, seed: int = 0) -> list[Candidate]:
-    """The family's default, then its published configs, then random draws (seeded)."""
+    """The family's default, then its published configs, then random draws (seeded);
+    a config that, mapped onto our space, repeats an earlier one is left out."""
     widest = space.resolve(WIDEST_ROWS)
     found = [Candidate("default", dict(space.default), "our default (search/%s.yaml)" % family)]
-    for name, params, source in _published(family):
-        found.append(Candidate(name, clip(params, widest), source))
+    for name, params, source in PUBLISHED.get(family, []):
+        mapped, lost = onto_space(params, space)
+        if lost:
+            source += f" (not in our space: {', '.join(lost)})"
+        found.append(Candidate(name, clip(mapped, widest), source))
     rng = random.Random(f"{family}-{seed}")
     for i in range(RANDOM_DRAWS.get(family, DEFAULT_DRAWS)):
         found.append(Candidate(f"random{i:02d}", draw(widest, rng), f"random draw {i} from the space"))
-    return found
+    return _distinct(found, space.default)
+
+
+def onto_space(params: dict, space: Space) -> tuple[dict, list[str]]:
+    """`params` in the space's own names (through ALIASES), and the names it has no place for."""
+    known = set(space.params) | set(space.default)
+    mapped, lost = {}, []
+    for name, value in params.items():
+        target = name if name in known else ALIASES.get(name)
+        if target in known:
+            mapped[target] = value
+        else:
+            lost.append(name)
+    return mapped, lost
+
+
+def _distinct(found: list[Candidate], default: dict) -> list[Candidate]:
+    seen, kept = [], []
+    for candidate in found:
+        full = {**default, **candidate.params}
+        if full not in seen:
+            seen.append(full)
+            kept.append(candidate)
+    return kept
 
 
 def clip(params: dict, space: Space) -> dict:
@@ -177,6 +213,58 @@ PUBLISHED: dict[str, list[tuple[str, dict, str]]] = {
           for penalty in ("l2", "l1") for c in (0.01, 0.1, 10.0, 100.0)],
         *[(f"elasticnet_C{c:g}", {"C": c, "penalty": "elasticnet", "l1_ratio": 0.5},
            f"grid: elasticnet 0.5, C={c:g}") for c in (0.1, 1.0, 10.0)],
+    ],
+    "lightgbm": [
+        ("lgbm_lib", {"n_estimators": 100, "learning_rate": 0.1, "num_leaves": 31, "min_child_samples": 20,
+                      "subsample": 1.0, "colsample_bytree": 1.0, "reg_alpha": 0.0, "reg_lambda": 0.0},
+         "LightGBM's own defaults"),
+        ("ag_default", {"num_boost_round": 10000, "learning_rate": 0.05},
+         "AutoGluon GBM default (early stopping)"),
+        ("ag_xt", {"num_boost_round": 10000, "learning_rate": 0.05, "extra_trees": True},
+         "AutoGluon GBM XT"),
+        ("ag_large", {"num_boost_round": 10000, "learning_rate": 0.03, "num_leaves": 128,
+                      "feature_fraction": 0.9, "min_data_in_leaf": 3}, "AutoGluon GBMLarge"),
+        ("ag_r131", {"num_boost_round": 10000, "extra_trees": False, "feature_fraction": 0.70,
+                     "learning_rate": 0.012, "min_data_in_leaf": 14, "num_leaves": 53}, _AG_ZS + "GBM_r131"),
+        ("ag_r191", {"num_boost_round": 10000, "extra_trees": True, "feature_fraction": 0.90,
+                     "learning_rate": 0.051, "min_data_in_leaf": 18, "num_leaves": 167}, _AG_ZS + "GBM_r191"),
+        ("ag_r15", {"num_boost_round": 10000, "extra_trees": False, "feature_fraction": 0.74,
+                    "learning_rate": 0.0186, "min_data_in_leaf": 6, "num_leaves": 22}, _AG_ZS + "GBM_r15"),
+        ("ag_r94", {"num_boost_round": 10000, "extra_trees": True, "feature_fraction": 0.43,
+                    "learning_rate": 0.040, "min_data_in_leaf": 33, "num_leaves": 16}, _AG_ZS + "GBM_r94"),
+        ("flaml_bin2", {"n_estimators": 141, "num_leaves": 139, "min_child_samples": 8, "learning_rate": 0.048,
+                        "colsample_bytree": 0.53, "reg_alpha": 0.0029, "reg_lambda": 0.0245},
+         _FLAML + "lgbm binary #2 (log_max_bin dropped)"),
+        ("flaml_multi3", {"n_estimators": 573, "num_leaves": 16, "min_child_samples": 52, "learning_rate": 0.242,
+                          "colsample_bytree": 1.0, "reg_alpha": 0.034, "reg_lambda": 0.039},
+         _FLAML + "lgbm multiclass #3 (log_max_bin dropped)"),
+        ("flaml_reg2", {"n_estimators": 1009, "num_leaves": 42, "min_child_samples": 12, "learning_rate": 0.0217,
+                        "colsample_bytree": 0.74, "reg_alpha": 0.0036, "reg_lambda": 12.1},
+         _FLAML + "lgbm regression #2 (log_max_bin dropped)"),
+    ],
+    "catboost": [
+        ("cat_lib", {"iterations": 1000, "depth": 6, "l2_leaf_reg": 3.0},
+         "CatBoost's own defaults (learning rate: ours, CatBoost picks its own)"),
+        ("ag_default", {"iterations": 10000, "learning_rate": 0.05, "depth": 6},
+         "AutoGluon CAT default (early stopping)"),
+        ("ag_r177", {"iterations": 10000, "depth": 6, "grow_policy": "SymmetricTree", "l2_leaf_reg": 2.15,
+                     "learning_rate": 0.0686, "max_ctr_complexity": 4, "one_hot_max_size": 10},
+         _AG_ZS + "CAT_r177"),
+        ("ag_r9", {"iterations": 10000, "depth": 8, "grow_policy": "Depthwise", "l2_leaf_reg": 2.80,
+                   "learning_rate": 0.0314, "max_ctr_complexity": 2, "one_hot_max_size": 3},
+         _AG_ZS + "CAT_r9"),
+        ("ag_r137", {"iterations": 10000, "depth": 4, "grow_policy": "SymmetricTree", "l2_leaf_reg": 4.56,
+                     "learning_rate": 0.0494, "max_ctr_complexity": 3, "one_hot_max_size": 3},
+         _AG_ZS + "CAT_r137"),
+        ("ag_r13", {"iterations": 10000, "depth": 8, "grow_policy": "SymmetricTree", "l2_leaf_reg": 3.33,
+                    "learning_rate": 0.0173, "max_ctr_complexity": 5, "one_hot_max_size": 10},
+         _AG_ZS + "CAT_r13"),
+        ("ag_r50", {"iterations": 10000, "depth": 4, "grow_policy": "Depthwise", "l2_leaf_reg": 2.70,
+                    "learning_rate": 0.0709, "max_ctr_complexity": 1, "one_hot_max_size": 2},
+         _AG_ZS + "CAT_r50"),
+        ("ag_r69", {"iterations": 10000, "depth": 5, "grow_policy": "SymmetricTree", "l2_leaf_reg": 1.05,
+                    "learning_rate": 0.0503, "max_ctr_complexity": 5, "one_hot_max_size": 2},
+         _AG_ZS + "CAT_r69"),
     ],
     "mlp": [
         ("sklearn", {"n_layers": 1, "width": 100, "activation": "relu", "dropout": 0.0,

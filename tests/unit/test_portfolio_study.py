@@ -73,6 +73,17 @@ def test_candidates_start_with_the_default_and_stay_inside_the_space():
                 assert widest.params[name].low <= value <= widest.params[name].high
 
 
+def test_published_configs_are_mapped_onto_the_space_names_and_losses_are_named():
+    space = Space.model_validate({"default": {"n_estimators": 300, "learning_rate": 0.1,
+                                              "colsample_bytree": 1.0, "min_child_samples": 20}})
+    found = {c.name: c for c in candidates("lightgbm", space)}
+    large = found["ag_large"]  # written in LightGBM's native names
+    assert large.params == {"n_estimators": 10000, "learning_rate": 0.03, "colsample_bytree": 0.9,
+                            "min_child_samples": 3}
+    assert large.source.endswith("(not in our space: num_leaves)")
+    assert "ag_xt" not in found  # without extra_trees it is ag_default again
+
+
 def test_scores_are_normalised_between_the_median_and_the_best_config():
     scores = pd.DataFrame({"default": [0.80, -2.0], "a": [0.90, -1.0], "b": [0.70, -3.0],
                            "c": [None, -1.5]}, index=["t1", "t2"])
