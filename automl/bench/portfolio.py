@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"study: {time.monotonic() - started:.0f}s wall", file=sys.stderr)
     from automl.bench.portfolio_select import write_report
 
-    write_report(out / RESULTS_CSV, out, families)
+    write_report(out / RESULTS_CSV, out, families, f"study {time.strftime('%Y-%m-%d')}")
     print((out / "portfolio.md").read_text())
     return 0
 

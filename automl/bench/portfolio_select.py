@@ -175,8 +175,16 @@ def markdown(report: dict) -> str:
               f"- default + random configs, same size: mean {loto['random_same_size'].mean():.3f}",
               f"- portfolio at least as good as the default alone on {(loto['portfolio'] >= loto['default']).sum()}"
               f"/{len(loto)} tables; within 0.1 of the best config on "
-              f"{(loto['portfolio'] >= 0.9).sum()}/{len(loto)}", ""]
-    return "\n".join(lines)
+              f"{(loto['portfolio'] >= 0.9).sum()}/{len(loto)}", "",
+              "| table | metric | default | portfolio built without it | portfolio | best config "
+              "| normalised: default -> without it |", "|---|---|---:|---:|---:|---:|---|"]
+    loto_rows = {row["table"]: row for row in report["leave_one_table_out"]}
+    for raw in report["raw"]:
+        row = loto_rows[raw["table"]]
+        lines.append(f"| {raw['table']} | {raw['metric']} | {raw['default']} | {raw['loto_portfolio']} | "
+                     f"{raw['portfolio']} | {raw['best_config']} | "
+                     f"{row['default']:.2f} -> {row['portfolio']:.2f} |")
+    return "\n".join(lines + [""])
 
 
 def yaml_block(report: dict, study: str) -> str:
@@ -201,11 +209,12 @@ def _yaml_value(value) -> str:
     return mantissa + (f"e{exponent}" if exponent else "")
 
 
-def write_report(results_csv: Path, out: Path, families: list[str]) -> None:
+def write_report(results_csv: Path, out: Path, families: list[str], study: str = "study") -> None:
+    """out/portfolio.json and out/portfolio.md; `study` names the study in the YAML sources."""
     results = pd.read_csv(results_csv)
     reports = [family_report(results, f) for f in families if (results["family"] == f).any()]
     (out / "portfolio.json").write_text(json.dumps(reports, indent=1, default=str))
     body = ["# Portfolio study", "", f"{len(results)} (family, config, table) results from {results_csv}", ""]
     for report in reports:
-        body += [markdown(report), "```yaml", yaml_block(report, "study"), "```", ""]
+        body += [markdown(report), "```yaml", yaml_block(report, study), "```", ""]
     (out / "portfolio.md").write_text("\n".join(body))
