@@ -14,6 +14,8 @@ from automl.space import Space, load_space
 
 _BUILTIN = {
     "xgboost": "automl.models.xgboost_family:XGBoostFamily",
+    "lightgbm": "automl.models.lightgbm_family:LightGBMFamily",
+    "catboost": "automl.models.catboost_family:CatBoostFamily",
     "random_forest": "automl.models.random_forest:RandomForestFamily",
     "extra_trees": "automl.models.extra_trees:ExtraTreesFamily",
     "linear": "automl.models.linear:LinearFamily",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
 import xgboost as xgb
 
-from automl.models.base import Family, ReportFn, Stopwatch
+from automl.models.base import ReportFn, Stopwatch
+from automl.models.boosting import BoostingFamily
 from automl.models.reporting import ProgressReports
 
 
@@ -27,10 +27,8 @@ class _Progress(xgb.callback.TrainingCallback):
         return self.stopwatch.expired()
 
 
-class XGBoostFamily(Family):
+class XGBoostFamily(BoostingFamily):
     key = "xgboost"
-    branch = "trees"
-    iterative = True
     allowed_params = (
         "n_estimators", "learning_rate", "max_depth", "min_child_weight", "subsample",
         "colsample_bytree", "reg_lambda", "reg_alpha", "gamma", "max_bin", "max_leaves",
@@ -42,10 +40,7 @@ class XGBoostFamily(Family):
         native = params.pop("native_categorical", False)
         stop_after = params.pop("early_stopping_rounds", 50 if X_valid is not None else None)
         n_rounds = int(params.get("n_estimators", 100))
-        y = np.asarray(y)
-        if self.is_classifier:
-            self.classes_seen_ = np.unique(y)
-            y = np.searchsorted(self.classes_seen_, y)
+        y = self._label_codes(y)
         reports = ProgressReports(n_rounds, report if X_valid is not None else None)
         progress = _Progress(Stopwatch(time_limit), self, X_valid, reports)
         estimator_cls = xgb.XGBClassifier if self.is_classifier else xgb.XGBRegressor
@@ -57,11 +52,8 @@ class XGBoostFamily(Family):
         )
         eval_set = None
         if X_valid is not None:
-            y_valid = np.asarray(y_valid)
-            if self.is_classifier:  # classes unseen in training cannot be scored by xgboost
-                keep = np.isin(y_valid, self.classes_seen_)
-                X_valid, y_valid = X_valid[keep], np.searchsorted(self.classes_seen_, y_valid[keep])
-            eval_set = [(X_valid, y_valid)]
+            seen, y_seen = self._seen_class_rows(y_valid)
+            eval_set = [(X_valid[seen], y_seen)]
         self.model_.fit(X, y, eval_set=eval_set, verbose=False)
         self.model_.set_params(callbacks=None)  # the callback holds data; keep it out of pickles
         return self
@@ -69,12 +61,6 @@ class XGBoostFamily(Family):
     def _feature_types(self, X) -> list[str]:
         cats = set(self.categorical)
         return ["c" if i in cats else "q" for i in range(X.shape[1])]
-
-    def _shape_output(self, raw: np.ndarray) -> np.ndarray:
-        if not self.is_classifier:
-            return raw
-        proba = np.column_stack([1 - raw, raw]) if raw.ndim == 1 else raw
-        return self._full_proba(proba, self.classes_seen_)
 
     @property
     def n_rounds_(self) -> int:

@@ -22,6 +22,8 @@ from .helpers import FAMILIES, check_output, synthetic
 # Small configs: a fit takes well under a second on the synthetic tables.
 SMALL = {
     "xgboost": {"n_estimators": 20, "max_depth": 3},
+    "lightgbm": {"n_estimators": 20, "num_leaves": 8},
+    "catboost": {"iterations": 20, "depth": 3},
     "random_forest": {"n_estimators": 10},
     "extra_trees": {"n_estimators": 10},
     "linear": {"C": 1.0},
@@ -33,6 +35,10 @@ SMALL = {
 SLOW = {
     "xgboost": {"n_estimators": 1_000_000, "learning_rate": 0.0001, "max_depth": 8,
                 "early_stopping_rounds": 1_000_000},
+    "lightgbm": {"n_estimators": 100_000_000, "learning_rate": 0.0001, "num_leaves": 64,
+                 "min_child_samples": 2, "early_stopping_rounds": 100_000_000},
+    "catboost": {"iterations": 100_000_000, "learning_rate": 0.0001, "depth": 8,
+                 "early_stopping_rounds": 100_000_000},
     "random_forest": {"n_estimators": 1_000_000, "min_samples_leaf": 1},
     "extra_trees": {"n_estimators": 1_000_000, "min_samples_leaf": 1},
     "linear": {"penalty": "l1", "C": 1000.0, "tol": 0.0, "max_iter": 10**9},
@@ -45,6 +51,8 @@ SLOW = {
 # schedule keeps within REPORTS_PER_FIT reports.
 AWKWARD_ROUNDS = {
     "xgboost": {"n_estimators": 19, "max_depth": 2, "early_stopping_rounds": 1000},
+    "lightgbm": {"n_estimators": 19, "num_leaves": 4, "early_stopping_rounds": 1000},
+    "catboost": {"iterations": 19, "depth": 2, "early_stopping_rounds": 1000},
     "random_forest": {"n_estimators": 19},
     "extra_trees": {"n_estimators": 19},
     "linear": {"max_iter": 19},
