@@ -1,7 +1,7 @@
 """The portfolio study: every candidate config of every family, 5-fold CV on the study tables.
 
     python -m automl.bench.portfolio --out DIR [--families a,b] [--tables x,y]
-        [--max-rows 2500] [--folds 5] [--fit-limit 10] [--workers 2]
+        [--max-rows 1000] [--folds 5] [--fit-limit 10] [--workers 2]
 
 Each (family, candidate, table) is one task: k folds, each through the path a trial takes
 (schema -> the family's preprocess branch fitted on the fold's training part -> `fit_trial`
@@ -12,7 +12,8 @@ resumes. Then DIR/portfolio.md and DIR/portfolio.json: the chosen portfolios and
 leave-one-table-out check (automl.bench.portfolio_select).
 
 Tables larger than --max-rows are sampled (seed 0): the study's compute is ~2 hours on two
-shared cores, so it favours many tables over large ones.
+shared cores, so it favours many tables over large ones. The fit limit is wall time: on a
+loaded machine a slow config is cut shorter (folds_capped counts the fits it cut).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ from automl.preprocess import build_branch  # noqa: E402
 from automl.preprocess.stage import BranchData  # noqa: E402
 from automl.search.trial import fit_trial  # noqa: E402
 
-FAMILIES = ("xgboost", "random_forest", "extra_trees", "linear", "mlp")
+FAMILIES = ("xgboost", "lightgbm", "catboost", "random_forest", "extra_trees", "linear", "mlp")
 RESULTS_CSV = "results.csv"
 COLUMNS = ("family", "config", "table", "task", "metric", "score", "score_std", "fit_seconds",
            "folds_ok", "folds_capped", "n_rows", "error", "params", "source")
@@ -56,7 +57,7 @@ COLUMNS = ("family", "config", "table", "task", "metric", "score", "score_std", 
 
 @dataclass(frozen=True)
 class StudySettings:
-    max_rows: int = 2500
+    max_rows: int = 1000
     folds: int = 5
     fit_limit: float = 10.0
     seed: int = 0
