@@ -31,8 +31,11 @@ RANDOM_PORTFOLIOS = 200  # draws for the "random configs of the same size" basel
 
 def family_matrices(results: pd.DataFrame, family: str) -> tuple[pd.DataFrame, pd.Series]:
     """Scores (tables x configs, NaN where a config failed) and each config's mean fit
-    seconds over the tables (all folds of one table summed)."""
+    seconds over the tables (all folds of one table summed). Only configs run on every
+    table take part: a study stopped early must not count its unfinished ones as failures."""
     rows = results.loc[results["family"] == family]
+    tables_run = rows.groupby("config")["table"].nunique()
+    rows = rows.loc[rows["config"].isin(tables_run.index[tables_run == tables_run.max()])]
     scores = rows.pivot_table(index="table", columns="config", values="score", aggfunc="first",
                               dropna=False)
     seconds = rows.groupby("config")["fit_seconds"].mean()
@@ -133,7 +136,9 @@ def family_report(results: pd.DataFrame, family: str) -> dict:
             "portfolio_value": round(portfolio_value(norm, chosen[:position + 1]), 4),
             "wins": int((norm[config] >= 1.0).sum()),
         })
+    started = results.loc[results["family"] == family, "config"].nunique()
     return {"family": family, "tables": len(norm), "configs": len(norm.columns),
+            "unfinished": started - len(norm.columns),
             "entries": entries, "leave_one_table_out": loto.round(4).reset_index().to_dict("records"),
             "ranking": [{"config": c, "mean_normalised": round(float(v), 4),
                          "fit_seconds": round(float(seconds[c]), 2)} for c, v in mean_norm.items()],
@@ -160,6 +165,8 @@ def _raw_figures(results: pd.DataFrame, family: str, chosen: list[str], loto: pd
 def markdown(report: dict) -> str:
     lines = [f"## {report['family']}: {len(report['entries'])} of {report['configs']} configs "
              f"on {report['tables']} tables", "",
+             f"({report['unfinished']} more config(s) not run on every table, left out)"
+             if report["unfinished"] else "", "",
              "| # | config | study rank | mean normalised | fit s (5 folds, mean) | portfolio value | source |",
              "|---|---|---:|---:|---:|---:|---|"]
     for i, e in enumerate(report["entries"], 1):

@@ -11,7 +11,7 @@ import yaml
 from automl.bench import portfolio, portfolio_select
 from automl.bench.candidates import Candidate, candidates
 from automl.bench.portfolio import StudySettings, Task, run_study
-from automl.bench.portfolio_select import (greedy, normalise, portfolio_value, write_report,
+from automl.bench.portfolio_select import (family_matrices, greedy, normalise, portfolio_value, write_report,
                                            yaml_block)
 from automl.bench.study_tables import StudyTable
 from automl.models.registry import family_space
@@ -82,6 +82,13 @@ def test_published_configs_are_mapped_onto_the_space_names_and_losses_are_named(
                             "min_child_samples": 3}
     assert large.source.endswith("(not in our space: num_leaves)")
     assert "ag_xt" not in found  # without extra_trees it is ag_default again
+
+
+def test_configs_not_run_on_every_table_are_left_out():
+    rows = [{"family": "f", "config": c, "table": t, "score": 1.0, "fit_seconds": 1.0}
+            for c, tables in (("a", "xy"), ("b", "xy"), ("late", "x")) for t in tables]
+    scores, seconds = family_matrices(pd.DataFrame(rows), "f")
+    assert list(scores.columns) == ["a", "b"] and list(seconds.index) == ["a", "b"]
 
 
 def test_scores_are_normalised_between_the_median_and_the_best_config():
