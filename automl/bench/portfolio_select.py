@@ -164,11 +164,12 @@ def _raw_figures(results: pd.DataFrame, family: str, chosen: list[str], loto: pd
 
 def markdown(report: dict) -> str:
     lines = [f"## {report['family']}: {len(report['entries'])} of {report['configs']} configs "
-             f"on {report['tables']} tables", "",
-             f"({report['unfinished']} more config(s) not run on every table, left out)"
-             if report["unfinished"] else "", "",
-             "| # | config | study rank | mean normalised | fit s (5 folds, mean) | portfolio value | source |",
-             "|---|---|---:|---:|---:|---:|---|"]
+             f"on {report['tables']} tables", ""]
+    if report["unfinished"]:
+        lines += [f"({report['unfinished']} more config(s) not run on every table: left out)", ""]
+    lines += [
+              "| # | config | study rank | mean normalised | fit s (5 folds, mean) | portfolio value | source |",
+              "|---|---|---:|---:|---:|---:|---|"]
     for i, e in enumerate(report["entries"], 1):
         lines.append(f"| {i} | {e['config']} | {e['rank']}/{e['of']} | {e['mean_normalised']:.3f} | "
                      f"{e['fit_seconds']:.2f} | {e['portfolio_value']:.3f} | {e['source']} |")
