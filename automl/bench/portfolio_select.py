@@ -167,9 +167,8 @@ def markdown(report: dict) -> str:
              f"on {report['tables']} tables", ""]
     if report["unfinished"]:
         lines += [f"({report['unfinished']} more config(s) not run on every table: left out)", ""]
-    lines += [
-              "| # | config | study rank | mean normalised | fit s (5 folds, mean) | portfolio value | source |",
-              "|---|---|---:|---:|---:|---:|---|"]
+    lines += ["| # | config | study rank | mean normalised | fit s (5 folds, mean) | portfolio value "
+              "| source |", "|---|---|---:|---:|---:|---:|---|"]
     for i, e in enumerate(report["entries"], 1):
         lines.append(f"| {i} | {e['config']} | {e['rank']}/{e['of']} | {e['mean_normalised']:.3f} | "
                      f"{e['fit_seconds']:.2f} | {e['portfolio_value']:.3f} | {e['source']} |")
