@@ -2,6 +2,9 @@
 
     default:   the cheap starting config; every trial is this dict updated by the sampled values
     params:    name -> {type: float|int, low, high, log} | {type: choice, values: [...]}
+    portfolio: (optional) strong configs to run first, cheap and strong first: a list of
+               {params: {...}, source: "where it came from"}; each entry's keys must be the
+               space's own (in `params` or `default`), and like a trial it updates `default`
 
 Bounds are inclusive. A bound may depend on the number of training rows:
 `{rows: 0.01, min: 1, max: 100}` means clip(round(0.01 * rows), 1, 100).
@@ -17,7 +20,7 @@ from typing import Annotated, Any, Literal, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from automl.errors import ConfigError
+from automl.errors import ConfigError, did_you_mean, listing
 from automl.resources import resource_dir
 
 
@@ -75,9 +78,15 @@ class ChoiceParam(_Strict):
 Param = Annotated[Union[NumberParam, ChoiceParam], Field(discriminator="type")]
 
 
+class PortfolioEntry(_Strict):
+    params: dict[str, Any]
+    source: str = Field(min_length=1)  # why this config: the study that chose it, its origin
+
+
 class Space(_Strict):
     default: dict[str, Any] = {}
     params: dict[str, Param] = {}
+    portfolio: list[PortfolioEntry] = []
 
     @model_validator(mode="after")
     def _check_bounds(self):
@@ -87,6 +96,19 @@ class Space(_Strict):
                 raise ValueError(f"{name}: low ({param.low}) is above high ({param.high})")
         return self
 
+    @model_validator(mode="after")
+    def _check_portfolio(self):
+        known = set(self.params) | set(self.default)
+        for i, entry in enumerate(self.portfolio, 1):
+            unknown = sorted(set(entry.params) - known)
+            if unknown:
+                name = unknown[0]
+                raise ValueError(
+                    f"portfolio entry {i} sets {', '.join(map(repr, unknown))}, which the space "
+                    f"does not have{did_you_mean(name, known)}; an entry may set only the "
+                    f"space's own parameters: {listing(known)}")
+        return self
+
     def resolve(self, n_rows: int) -> "Space":
         """Concrete bounds for a training set of `n_rows`; the default clipped into them."""
         params = {name: p.resolve(n_rows) for name, p in self.params.items()}
@@ -94,7 +116,7 @@ class Space(_Strict):
         for name, param in params.items():
             if name in default:
                 default[name] = param.clip(default[name])
-        return Space(default=default, params=params)
+        return Space(default=default, params=params, portfolio=self.portfolio)
 
 
 def load_space(key: str, folder: Path | None = None) -> Space:
