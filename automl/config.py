@@ -52,11 +52,11 @@ class SearchParams(Strict):
     concurrency: int | None = Field(None, ge=1, description="trials at once (default: free CPUs)")
     keep_models: int = Field(20, ge=1, le=1000, description="best trials whose fitted models are kept")
     sample_rows: int | None = Field(
-        25_000, ge=100, le=10_000_000,
+        20_000, ge=100, le=10_000_000,
         description="on a table with a validation part and over twice this many training "
                     "rows, trials learn from a sample of this many, and the best are then "
                     "fitted on all rows (null: always all rows)")
-    all_rows_share: float = Field(0.3, gt=0, lt=1, description="share of the search's budget "
+    all_rows_share: float = Field(0.4, gt=0, lt=1, description="share of the search's budget "
                                   "for fitting the best sampled trials on all rows")
 
 

@@ -36,13 +36,12 @@ from functools import lru_cache  # noqa: E402
 from multiprocessing import get_context  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import numpy as np  # noqa: E402
-from sklearn.model_selection import KFold, StratifiedKFold  # noqa: E402
-
 from automl.bench.candidates import Candidate, candidates  # noqa: E402
 from automl.bench.study_tables import STUDY_TABLES, load_rows, study_tables  # noqa: E402
+from automl.budget import Budget  # noqa: E402
+from automl.config import PreprocessParams  # noqa: E402
 from automl.data import infer_schema, prepare_features  # noqa: E402
-from automl.graph.spec import PreprocessParams  # noqa: E402
+from automl.data.split import KFOLD, Validation, assign_folds  # noqa: E402
 from automl.metrics import default_metric, get_metric  # noqa: E402
 from automl.models.registry import family_class, family_space  # noqa: E402
 from automl.preprocess import build_branch  # noqa: E402
@@ -73,26 +72,21 @@ class Task:
 # ---- folds: each table through each branch, once per process -------------------------------
 
 @lru_cache(maxsize=None)
-def table_folds(table_name: str, branch: str, settings: StudySettings) -> tuple[BranchData, ...]:
-    """The table's k folds through `branch`, the branch fitted on each fold's training part."""
+def table_data(table_name: str, branch: str, settings: StudySettings) -> BranchData:
+    """The table through `branch`, its rows in k folds: a trial fits one model per fold
+    and is scored out of fold, as the search's own k-fold validation does."""
     table = STUDY_TABLES[table_name]
     frame = load_rows(table, settings.max_rows, settings.seed)
     schema = infer_schema(frame, table.target, table.task)
     y = schema.encode_target(frame[table.target])
     X = prepare_features(frame[[c.name for c in schema.columns]], schema)
-    splitter = (KFold if table.task == "regression" else StratifiedKFold)(
-        n_splits=settings.folds, shuffle=True, random_state=settings.seed)
-    folds = []
-    for train_rows, valid_rows in splitter.split(X, y):
-        fitted, X_train = build_branch(PreprocessParams(branch=branch), schema,
-                                       X.iloc[train_rows], y[train_rows])
-        folds.append(BranchData(fitted, schema, X_train, y[train_rows],
-                                fitted.transform(X.iloc[valid_rows]), y[valid_rows], None, None))
-    return tuple(folds)
+    validation = Validation(KFOLD, assign_folds(y, table.task, settings.folds, settings.seed))
+    fitted, X_train = build_branch(PreprocessParams(branch=branch), schema, X, y)
+    return BranchData(fitted, schema, X_train, y, None, None, validation)
 
 
 def run_task(task: Task, settings: StudySettings) -> dict:
-    """One candidate on one table: mean CV score (higher is better) and summed fit seconds."""
+    """One candidate on one table: its out-of-fold score (higher is better) and fit seconds."""
     warnings.simplefilter("ignore")
     table = STUDY_TABLES[task.table]
     metric = get_metric(default_metric(table.task), table.task)
@@ -102,24 +96,17 @@ def run_task(task: Task, settings: StudySettings) -> dict:
            "task": table.task, "metric": metric.name, "params": json.dumps(params, sort_keys=True),
            "source": task.candidate.source}
     try:
-        folds = table_folds(task.table, family_class(task.family).branch, settings)
+        data = table_data(task.table, family_class(task.family).branch, settings)
     except Exception as err:  # a table that cannot be prepared is recorded, not fatal
         return {**row, "folds_ok": 0, "error": f"{type(err).__name__}: {err}"[:300]}
-    scores, seconds, capped, errors = [], 0.0, 0, []
-    for i, fold in enumerate(folds):
-        result = fit_trial(f"{task.family}-{task.candidate.name}-{i}", task.family, params, fold,
-                           metric, seed=settings.seed, n_jobs=1, time_limit=settings.fit_limit)
-        seconds += result.fit_seconds
-        capped += result.fit_seconds >= 0.95 * settings.fit_limit
-        if result.status == "ok":
-            scores.append(result.score)
-        else:
-            errors.append(result.error)
-    n_rows = sum(len(f.y_train) + len(f.y_valid) for f in folds) // len(folds)
-    return {**row, "score": float(np.mean(scores)) if len(scores) == len(folds) else None,
-            "score_std": float(np.std(scores)) if scores else None,
-            "fit_seconds": round(seconds, 3), "folds_ok": len(scores), "folds_capped": int(capped),
-            "n_rows": n_rows, "error": errors[0] if errors else ""}
+    limit = settings.fit_limit * settings.folds  # a fold gets its share of what is left
+    result = fit_trial(f"{task.family}-{task.candidate.name}", task.family, params, data, metric,
+                       seed=settings.seed, n_jobs=1, budget=Budget(limit))
+    ok = result.status == "ok"
+    return {**row, "score": result.score if ok else None, "score_std": None,
+            "fit_seconds": round(result.fit_seconds, 3), "folds_ok": settings.folds if ok else 0,
+            "folds_capped": int(result.fit_seconds >= 0.95 * limit), "n_rows": len(data.y_train),
+            "error": "" if ok else result.error}
 
 
 def _run_packed(packed: tuple[Task, StudySettings]) -> dict:

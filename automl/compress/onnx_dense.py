@@ -1,7 +1,7 @@
 """ONNX for the dense students: the `trees` branch, then `DenseCode` and the layers.
 
 The branch converts as skl2onnx converts it for the tree students; the head is written
-with plain ONNX operators (IsNaN/Where for the fill, Gather/Sub/Div for the numbers,
+with plain ONNX operators (IsNaN/Where for the fill, Gather/Max/Min/Sub/Div for the numbers,
 Equal/Cast for the one-hot, MatMul/Add/Relu for the layers), so no custom converter is
 needed, and the two graphs are joined with `onnx.compose`. The outputs follow the tree
 students': label and probabilities for classes, one value column for regression.
@@ -100,7 +100,8 @@ def _encode(g: _Graph, student: DenseNet) -> str:
     parts = []
     if code.numeric.size:
         numbers = g.op("Gather", [filled, g.const(code.numeric)], axis=1)
-        parts.append(g.op("Div", [g.op("Sub", [numbers, g.const(code.mean)]), g.const(code.std)]))
+        clipped = g.op("Min", [g.op("Max", [numbers, g.const(code.low)]), g.const(code.high)])
+        parts.append(g.op("Div", [g.op("Sub", [clipped, g.const(code.mean)]), g.const(code.std)]))
     if code.indicators.size:
         flags = g.op("Gather", [missing, g.const(code.indicators)], axis=1)
         parts.append(g.op("Cast", [flags], to=TensorProto.FLOAT))

@@ -20,10 +20,17 @@ MAX_LEVELS = 32  # one-hot columns per category at most: the most frequent codes
 
 @dataclass
 class DenseCode:
-    """Missing filled, numbers standardised, NaN indicators, categories one-hot."""
+    """Missing filled, numbers clipped to their training range and standardised, NaN
+    indicators, categories one-hot.
+
+    The clipping is for networks' sake: a tree's output stays within what it saw, but a
+    network extrapolates, and one house of record size (a value far beyond the training
+    rows') can put its prediction off by a multiple of the target's range."""
 
     fill: np.ndarray  # (d,) per input column: median for numbers, -1 for categories
     numeric: np.ndarray  # input column indices of the numbers
+    low: np.ndarray  # the numbers' training range, per numeric column
+    high: np.ndarray
     mean: np.ndarray
     std: np.ndarray
     indicators: np.ndarray  # input columns that had missing values in training
@@ -39,15 +46,18 @@ class DenseCode:
             observed = Z[~nan[:, j], j]
             fill[j] = np.median(observed) if observed.size else 0.0
         filled = np.where(nan, fill, Z).astype(np.float32)
-        mean = filled[:, numeric].mean(axis=0) if numeric.size else np.zeros(0)
-        std = filled[:, numeric].std(axis=0) if numeric.size else np.zeros(0)
+        numbers = filled[:, numeric]
+        low, high = (numbers.min(axis=0), numbers.max(axis=0)) if len(Z) else (fill[numeric],) * 2
+        mean = numbers.mean(axis=0) if numeric.size else np.zeros(0)
+        std = numbers.std(axis=0) if numeric.size else np.zeros(0)
         sources, codes = [], []
         for j in categorical:
             values, counts = np.unique(Z[~nan[:, j], j], return_counts=True)
             top = values[np.argsort(-counts, kind="stable")[:MAX_LEVELS]]
             sources += [j] * len(top)
             codes += sorted(top.tolist())
-        return cls(fill, numeric, mean.astype(np.float32), np.where(std > 0, std, 1.0).astype(np.float32),
+        return cls(fill, numeric, low.astype(np.float32), high.astype(np.float32),
+                   mean.astype(np.float32), np.where(std > 0, std, 1.0).astype(np.float32),
                    np.flatnonzero(nan.any(axis=0)).astype(np.int64),
                    np.array(sources, dtype=np.int64), np.array(codes, dtype=np.float32))
 
@@ -60,7 +70,8 @@ class DenseCode:
         Z = np.asarray(Z, dtype=np.float32)
         nan = np.isnan(Z)
         filled = np.where(nan, self.fill, Z).astype(np.float32)
-        parts = [(filled[:, self.numeric] - self.mean) / self.std,
+        numbers = np.minimum(np.maximum(filled[:, self.numeric], self.low), self.high)
+        parts = [(numbers - self.mean) / self.std,
                  nan[:, self.indicators].astype(np.float32),
                  (filled[:, self.onehot_source] == self.onehot_code).astype(np.float32)]
         return np.concatenate(parts, axis=1).astype(np.float32)

@@ -166,8 +166,9 @@ def _one_search(name: str, board: pd.DataFrame, facts: RunFacts) -> str:
     failed = trials[trials["status"] == "error"]
     stopped = trials[~trials["status"].isin(["ok", "error"])]
     body = heading(f"Search node '{name}'") if len(facts.searches) > 1 else ""
-    body += para(f"{len(trials)} trials: {len(ok)} finished, {len(stopped)} stopped early by "
-                 f"the scheduler, {len(failed)} failed. Families: "
+    body += para(f"{len(trials)} trials: {len(ok)} finished, {len(stopped)} stopped before "
+                 f"their end (by the scheduler, or when the search ran out of time), "
+                 f"{len(failed)} failed. Families: "
                  + ", ".join(sorted(trials["family"].unique())) + ".")
     if len(ok):
         body += _search_figures(ok, metric, trials.attrs["timed"]) + _leaderboard(ok)

@@ -26,6 +26,7 @@ from automl.search.trial import TrialResult, fit_trial
 
 ALL_ROWS_SUFFIX = "-all"
 MIN_SAMPLE_SHARE = 0.5  # sample only where the sample is at most this share of the rows
+MIN_FIT_SECONDS = 3.0  # an all-rows fit starts only with this much of the budget left
 
 
 def sample_for_trials(data_by_branch: dict[str, BranchData], sample_rows: int | None,
@@ -53,26 +54,28 @@ def _sample(y: np.ndarray, size: int, task: str, seed: int) -> np.ndarray:
 
 def fit_on_all_rows(trials: list[TrialResult], inputs, full_data: dict[str, BranchData],
                     budget: Budget, concurrency: int, log) -> None:
-    """Fit the best sampled trials again on all the rows, in parallel Ray tasks, as many as
-    `budget` allows going by each one's sampled fit time; results go to the sink."""
+    """Fit the best sampled trials again on all the rows, in parallel Ray tasks, each
+    family's best first, while the budget lasts; results go to the sink.
+
+    Every family stops its fit when the budget ends and keeps what it has learned (the
+    best round so far, the trees grown), and an all-rows trial joins the ensemble's
+    candidates only on its validation score, so one that the budget cut short costs
+    nothing but its time."""
     order = _worth_fitting(trials)
-    n_sample = len(next(iter(inputs.data.values())).y_train)
-    scale = len(next(iter(full_data.values())).y_train) / max(n_sample, 1)
     data_ref = ray.put(full_data)
-    running, started, skipped = [], 0, 0
+    running, started = [], 0
     for trial in order:
-        left = budget.remaining()
-        if left is not None and trial.fit_seconds * scale > left:
-            skipped += 1
-            continue
         while len(running) >= concurrency:
             _, running = ray.wait(running, num_returns=1)
+        left = budget.remaining()
+        if left is not None and left < MIN_FIT_SECONDS:
+            break
         running.append(_fit_all.options(num_cpus=inputs.n_jobs).remote(trial, inputs, data_ref,
                                                                         budget))
         started += 1
     ray.get(running)
-    log(f"search: fitted {started} of the best trials again on all {int(n_sample * scale)} rows"
-        + (f" ({skipped} would not fit in the time left)" if skipped else ""))
+    rows = len(next(iter(full_data.values())).y_train)
+    log(f"search: fitted {started} of the {len(order)} best sampled trials again on all {rows} rows")
 
 
 def _worth_fitting(trials: list[TrialResult]) -> list[TrialResult]:

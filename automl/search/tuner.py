@@ -30,6 +30,7 @@ from automl.search.tune_space import DefineByRun, tune_space
 from automl.space import Space
 
 TRIALS_PER_FAMILY_WITHOUT_BUDGET = 10
+STOPPED = "stopped before its end: by the scheduler (ASHA), or at the end of the search's time"
 
 
 @dataclass
@@ -182,7 +183,7 @@ class SparingPortfolio(ASHAScheduler):
 
 
 def _add_unfinished_trials(grid, results: dict, spaces: dict[str, Space]) -> None:
-    """Trials that never reached the sink: a worker that died, or one ASHA stopped early."""
+    """Trials that never reached the sink: a worker that died, or one that was stopped."""
     for result in grid:
         trial_id = (result.metrics or {}).get("trial_id") or Path(result.path).name
         if trial_id in results:
@@ -196,5 +197,5 @@ def _add_unfinished_trials(grid, results: dict, spaces: dict[str, Space]) -> Non
             results[trial_id] = TrialResult(trial_id, family, config, "error",
                                             error=f"worker failed: {message}")
         elif result.metrics and "score" in result.metrics:
-            results[trial_id] = TrialResult(trial_id, family, config, "stopped",
-                                            score=None, error="stopped early by ASHA")
+            results[trial_id] = TrialResult(trial_id, family, config, "stopped", score=None,
+                                            error=STOPPED)

@@ -86,7 +86,7 @@ def test_mlp_stops_early_when_validation_stops_improving():
 
 def test_mlp_pickle_holds_numpy_weights_and_no_torch_object():
     model, _ = _fit("mlp", "binary", {"n_layers": 1, "width": 8, "max_epochs": 2})
-    model.predict_raw(synthetic("binary", "dense").X_valid[:2])  # builds the cached network
+    model.predict_raw(synthetic("binary", "trees").X_valid[:2])  # builds the cached network
     assert b"torch" not in pickle.dumps(model)
 
 

@@ -170,7 +170,8 @@ def test_a_run_without_compact_model_gets_every_section(tmp_path):
     assert path.name == "report.html" and _sections(html) == list(SECTIONS)
     assert "could not be drawn" not in html
     assert "ValueError: &lt;b&gt;boom&lt;/b&gt;" in html  # the failed trial, escaped
-    assert "1 stopped early by the scheduler, 1 failed" in html
+    assert "1 stopped before their end (by the scheduler, or when the search ran out of " \
+        "time), 1 failed" in html
     assert "No compact model in this run" in html
     assert "ensemble: roc_auc lost" in html  # importance of the ensemble, not of a compact model
     assert "compact model: roc_auc lost" not in html
