@@ -53,27 +53,30 @@ def export_dense_model(branch: Branch, student: DenseNet, features: pd.DataFrame
     return model.SerializeToString()
 
 
-class _Graph:
-    """Nodes and constants of the head, with fresh names."""
+class OpGraph:
+    """Nodes and constants being written, with fresh names (after `prefix`, which keeps
+    them apart from the names of a graph they join)."""
 
-    def __init__(self):
-        self.nodes, self.constants, self.count = [], [], 0
+    def __init__(self, prefix: str = ""):
+        self.nodes, self.constants, self.count, self.prefix = [], [], 0, prefix
 
     def const(self, array: np.ndarray) -> str:
-        name = f"c{len(self.constants)}"
+        name = f"{self.prefix}c{len(self.constants)}"
         self.constants.append(numpy_helper.from_array(np.asarray(array), name))
         return name
 
-    def op(self, op_type: str, inputs: list[str], output: str | None = None, **attrs) -> str:
+    def op(self, op_type: str, inputs: list[str], output: str | list[str] | None = None,
+           **attrs) -> str | list[str]:
+        """The node's output name (or names, when `output` is a list)."""
         self.count += 1
-        output = output or f"t{self.count}"
-        self.nodes.append(helper.make_node(op_type, inputs, [output], **attrs))
-        return output
+        outputs = output if isinstance(output, list) else [output or f"{self.prefix}t{self.count}"]
+        self.nodes.append(helper.make_node(op_type, inputs, outputs, **attrs))
+        return outputs if isinstance(output, list) else outputs[0]
 
 
 def _head(student: DenseNet, ir_version: int, opset: int) -> onnx.ModelProto:
     """The encoding and the layers, at the branch's opset (merging needs one per domain)."""
-    g = _Graph()
+    g = OpGraph()
     h = _encode(g, student)
     for i, layer in enumerate(student.layers):
         for matrix, scale in zip(layer.matrices, layer.scales or [None] * len(layer.matrices)):
@@ -93,7 +96,7 @@ def _head(student: DenseNet, ir_version: int, opset: int) -> onnx.ModelProto:
     return model
 
 
-def _encode(g: _Graph, student: DenseNet) -> str:
+def _encode(g: OpGraph, student: DenseNet) -> str:
     code = student.code
     missing = g.op("IsNaN", ["dense_in"])
     filled = g.op("Where", [missing, g.const(code.fill.reshape(1, -1)), "dense_in"])
@@ -112,7 +115,7 @@ def _encode(g: _Graph, student: DenseNet) -> str:
     return parts[0] if len(parts) == 1 else g.op("Concat", parts, axis=1)
 
 
-def _outputs(g: _Graph, logits: str, task: str) -> list:
+def _outputs(g: OpGraph, logits: str, task: str) -> list:
     if task == REGRESSION:
         g.op("Identity", [logits], "variable")
         return [helper.make_tensor_value_info("variable", TensorProto.FLOAT, [None, 1])]

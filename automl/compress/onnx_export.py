@@ -1,9 +1,11 @@
 """ONNX export with the preprocessing inside, and the parity check that proves it.
 
-The graph takes one input per model-ready column (`automl.data.prepare_features`):
+A student's graph takes one input per model-ready column (`automl.data.prepare_features`):
 a float tensor per number, a string tensor per category (a missing category is fed as
 the empty string, which the encoder treats as unseen, i.e. missing). Datetime columns
-arrive as their parts (`<col>__year`, ...), as the schema names them.
+arrive as their parts (`<col>__year`, ...), as the schema names them. The exported
+compact.onnx puts the rest of `prepare_features` in front (`onnx_raw`), so it takes the
+table's own columns.
 
 So far: the `trees` branch followed by an xgboost model or an sklearn decision tree
 (skl2onnx converts the branch's ColumnTransformer and the tree, onnxmltools the
@@ -14,13 +16,15 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sklearn.pipeline import Pipeline
 
 from automl.errors import AutoMLError
-from automl.preprocess.branches import Branch
+
+if TYPE_CHECKING:  # sklearn loads in a second: serving compact.onnx needs none of it
+    from automl.preprocess.branches import Branch
 
 OPSETS = {"": 17, "ai.onnx.ml": 3}
 
@@ -32,6 +36,7 @@ class ParityError(AutoMLError):
 def export_trees_model(branch: Branch, estimator, features: pd.DataFrame) -> bytes:
     """The serialized ONNX model of `branch` + a fitted xgboost model or sklearn tree."""
     from skl2onnx import convert_sklearn
+    from sklearn.pipeline import Pipeline
 
     _register_xgboost()
     pipeline = Pipeline([("preprocess", branch.transformer), ("model", estimator)])
@@ -126,7 +131,7 @@ class OnnxModel:
         return np.asarray(outputs[0], dtype=np.float64).reshape(-1)
 
     def predict_features(self, features: pd.DataFrame) -> np.ndarray:
-        """From model-ready columns (`prepare_features`)."""
+        """From model-ready columns (`prepare_features`), for a student's graph."""
         return self.run(feeds(features))
 
     def predict_raw(self, X: pd.DataFrame, schema) -> np.ndarray:
@@ -141,16 +146,18 @@ def run_onnx(onnx_bytes: bytes, features: pd.DataFrame) -> np.ndarray:
     return OnnxModel(onnx_bytes, threads=None).predict_features(features)
 
 
-def check_parity(onnx_bytes: bytes, python_output: np.ndarray, features: pd.DataFrame,
-                 tolerance: float = 1e-4) -> float:
-    """The largest ONNX-vs-Python difference; ParityError past `tolerance` (and, for
-    classes, on any differing label).
+def check_parity(onnx_bytes: bytes, python_output: np.ndarray,
+                 rows: pd.DataFrame | dict[str, np.ndarray], tolerance: float = 1e-4) -> float:
+    """The largest ONNX-vs-Python difference on `rows`; ParityError past `tolerance` (and,
+    for classes, on any differing label). `rows`: model-ready columns for a student's
+    graph, or the graph's feed as it is (compact.onnx: `raw_inputs.frame_feeds`).
 
     Probabilities are compared as they are. Regression values are compared relative to
     their scale (the largest |value|, at least 0.001): both sides compute in float32, whose
     rounding grows with the values (a house price of 180,000 has a step of 0.016).
     """
-    got = run_onnx(onnx_bytes, features)
+    feed = rows if isinstance(rows, dict) else feeds(rows)
+    got = OnnxModel(onnx_bytes, threads=None).run(feed)
     expected = np.asarray(python_output, dtype=np.float64)
     if got.shape != expected.shape:
         raise ParityError(f"ONNX output has shape {got.shape}, Python {expected.shape}")

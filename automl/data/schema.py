@@ -268,20 +268,21 @@ def prepare_features(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     Values of another type are coerced where nothing is lost (numeric text or ints for a
     number, numbers for a category); anything else is a PredictError naming the column.
     """
-    _check_columns(frame, schema)
+    check_columns(frame, schema)
     parts: dict[str, pd.Series] = {}
     for col in schema.columns:
         values = frame[col.name]
         if col.kind == "numeric":
-            parts[col.name] = _as_numbers(values, col.name)
+            parts[col.name] = as_numbers(values, col.name)
         elif col.kind == "categorical":
-            parts[col.name] = _as_categories(values)
+            parts[col.name] = as_categories(values)
         else:
-            parts.update(_date_parts(values, col.name))
+            parts.update(_date_parts(as_dates(values, col.name), col.name))
     return pd.DataFrame(parts, index=frame.index)
 
 
-def _check_columns(frame: pd.DataFrame, schema: Schema) -> None:
+def check_columns(frame: pd.DataFrame, schema: Schema) -> None:
+    """A PredictError for a feature missing from `frame`, or one named twice."""
     missing = [c.name for c in schema.columns if c.name not in frame.columns]
     if missing:
         raise PredictError(
@@ -304,7 +305,9 @@ def _text_missing(values: pd.Series) -> pd.Series:
     return as_objects.mask(blank.astype(bool))
 
 
-def _as_numbers(values: pd.Series, name: str) -> pd.Series:
+def as_numbers(values: pd.Series, name: str) -> pd.Series:
+    """A numeric feature as float64: numeric text and booleans read as numbers, missing-value
+    text and inf as NaN; anything else is a PredictError naming the column."""
     if pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_timedelta64_dtype(values):
         raise PredictError(f"column {name!r} should be numeric but holds {values.dtype} values; "
                            "give numbers")
@@ -323,7 +326,8 @@ def _as_numbers(values: pd.Series, name: str) -> pd.Series:
     return numbers
 
 
-def _as_categories(values: pd.Series) -> pd.Series:
+def as_categories(values: pd.Series) -> pd.Series:
+    """A categorical feature as text objects (True as 'True', 3.0 as '3'), NaN where missing."""
     objects = values.astype(object)
     present = values.notna()
     # one text per distinct value, then a vectorised lookup: per-row Python is slow on large tables
@@ -331,7 +335,9 @@ def _as_categories(values: pd.Series) -> pd.Series:
     return objects.map(texts).where(present, np.nan).astype(object)
 
 
-def _date_parts(values: pd.Series, name: str) -> dict[str, pd.Series]:
+def as_dates(values: pd.Series, name: str) -> pd.Series:
+    """A datetime feature as datetime64 (text read as ISO 8601), NaT where missing; numbers,
+    or text of which nothing reads as a date, are a PredictError naming the column."""
     present = values.notna()
     if (pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
             and present.any()):
@@ -342,6 +348,22 @@ def _date_parts(values: pd.Series, name: str) -> dict[str, pd.Series]:
         example = values[present].iloc[0]
         raise PredictError(f"column {name!r} should hold dates but none of its values reads as one "
                            f"(e.g. {example!r}); give dates as datetimes or as text like 2024-01-31")
+    return stamps
+
+
+def wall_clock_seconds(stamps: pd.Series) -> pd.Series:
+    """Seconds since 1970-01-01T00:00:00 of each stamp's wall-clock time, NaN where missing.
+
+    A time-zone-aware stamp counts as its local time, as its parts (`.dt.hour`, ...) are
+    read: the parts are what a model sees, so the seconds must give the same parts back.
+    """
+    if getattr(stamps.dt, "tz", None) is not None:
+        stamps = stamps.dt.tz_localize(None)
+    epoch = pd.Timestamp(0).as_unit("s")  # in seconds, so that stamps past 2262 keep their unit
+    return (stamps - epoch).dt.total_seconds().astype("float64")
+
+
+def _date_parts(stamps: pd.Series, name: str) -> dict[str, pd.Series]:
     return {f"{name}__{part}": getattr(stamps.dt, _DT_ATTRIBUTE.get(part, part)).astype("float64")
             for part in DATETIME_PARTS}
 
