@@ -18,3 +18,42 @@ from automl.config import CompressParams
 def test_the_allowed_drop(params, teacher_value, expected):
     got = allowed_drop(CompressParams(**params), teacher_value)
     assert got == pytest.approx(expected) if expected is not None else got is None
+
+
+def _student(name: str, score: float, size_kb: float, latency_ms: float = 0.05):
+    from automl.compress.distill import Student
+
+    return Student(name, "gbdt", {}, score, 0.9, int(size_kb * 1024), latency_ms, 0.0, b"")
+
+
+TEACHER = 0.93
+STUDENTS = [_student("small", 0.90, 10), _student("middle", 0.925, 50), _student("big", 0.928, 200)]
+
+
+def _choose(**params):
+    from automl.compress.choose import allowed_drop, choose
+    from automl.metrics import get_metric
+
+    params = CompressParams(**params)
+    return choose(STUDENTS, TEACHER, allowed_drop(params, TEACHER), params,
+                  get_metric("roc_auc", "binary"))
+
+
+def test_the_smallest_student_within_every_constraint_is_chosen():
+    choice = _choose(max_score_drop=0.01, max_relative_drop=None)
+    assert (choice.chosen.name, choice.meets_score, choice.shortfall) == ("middle", True, 0.0)
+
+
+def test_with_none_close_enough_the_best_within_the_caps_is_chosen_and_marked():
+    choice = _choose(max_score_drop=0.001, max_relative_drop=None, max_size_kb=100)
+    assert choice.chosen.name == "middle" and not choice.meets_score
+    assert choice.shortfall == pytest.approx(0.93 - 0.925 - 0.001)
+    assert "misses the score constraint by 0.004 roc_auc" in choice.reason
+    assert "exported anyway" in choice.reason and "--model compact" in choice.reason
+
+
+def test_when_the_caps_rule_out_every_student_none_is_chosen():
+    choice = _choose(max_size_kb=1)
+    assert choice.chosen is None
+    assert "no student meets the constraints (closest, big:" in choice.reason
+    assert "over max_size_kb 1" in choice.reason
