@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,9 @@ from automl.runfolder import read_json
 from automl.metrics import BINARY, MULTICLASS, REGRESSION, default_metric, get_metric
 
 VERBOSITY = {0: "quiet", 1: "progress lines, as the CLI prints them"}
+# what `load` can answer with: the run's final model, or its compact.onnx
+MODELS = {"ensemble": "the run's final model (model/, a pickle)",
+          "compact": "compact/compact.onnx in onnxruntime (no pickle)"}
 
 
 class NotFittedError(AutoMLError, SklearnNotFittedError):
@@ -97,7 +101,8 @@ class _AutoMLBase(BaseEstimator):
         return self
 
     def predict(self, X) -> np.ndarray:
-        """Class labels or values, one per row of X (a DataFrame, an array or a file path)."""
+        """Class labels or values, one per row of X (a DataFrame, an array, a file path, or
+        one row as a dict of column -> value)."""
         return self._fitted().predict(self._features(X, reset=False))
 
     def score(self, X, y) -> float:
@@ -124,15 +129,25 @@ class _AutoMLBase(BaseEstimator):
         return path
 
     @classmethod
-    def load(cls, run_dir: str | Path):
-        """The fitted model of a run folder. It unpickles model/predictor.joblib: load
-        only run folders you trust."""
-        model = cls()
-        model.run_dir_ = Path(run_dir)
-        model._set_predictor(load_bundle(run_dir))
-        model._check_task(model.predictor_.schema.task, f"the run folder {run_dir}")
-        model.metric_ = _run_metric(Path(run_dir), model.predictor_.schema.task)
-        return model
+    def load(cls, run_dir: str | Path, model: str = "ensemble"):
+        """The fitted model of a run folder: `model="ensemble"` (the default) is the run's
+        final model, which unpickles model/predictor.joblib: load only run folders you
+        trust. `model="compact"` is its compact/compact.onnx in onnxruntime, no pickle; one
+        row (a dict or a one-row DataFrame) is predicted without pandas on the way."""
+        if model not in MODELS:
+            allowed = ", ".join(f"{name!r} ({what})" for name, what in MODELS.items())
+            raise ConfigError(f"model must be one of {allowed}; got {model!r}")
+        fitted = cls()
+        fitted.run_dir_ = Path(run_dir)
+        if model == "compact":
+            from automl.compress.compact_model import CompactPredictor
+
+            fitted._set_predictor(CompactPredictor.from_run(run_dir))
+        else:
+            fitted._set_predictor(load_bundle(run_dir))
+        fitted._check_task(fitted.predictor_.schema.task, f"the run folder {run_dir}")
+        fitted.metric_ = _run_metric(Path(run_dir), fitted.predictor_.schema.task)
+        return fitted
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "predictor_")
@@ -190,6 +205,8 @@ class _AutoMLBase(BaseEstimator):
         after fit(X, y) the number and names of columns are checked against fit's."""
         if isinstance(X, (str, Path)):
             return read_table(X, encoding=self.encoding)
+        if isinstance(X, Mapping):  # one row: column -> value, as the model reads it
+            return X
         array = None if isinstance(X, pd.DataFrame) else check_array(X, dtype=None,
                                                                        ensure_all_finite=False)
         if reset or hasattr(self, "n_features_in_"):
@@ -224,7 +241,9 @@ class _Probabilities:
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, one column per class of `classes_`."""
-        return self._fitted().predict_proba(self._features(X, reset=False)).to_numpy()
+        predictor = self._fitted()
+        predictor.check_classifier()
+        return predictor.predict_raw(self._features(X, reset=False))
 
 
 class AutoML(_Probabilities, _AutoMLBase):

@@ -94,6 +94,9 @@ def _add_predict(commands) -> None:
     predict.add_argument("--out", default=None, help="CSV file to write (default: standard output)")
     predict.add_argument("--proba", action="store_true",
                          help="also write class probabilities, one column per class")
+    predict.add_argument("--model", choices=["ensemble", "compact"], default="ensemble",
+                         help="the run's final model (ensemble, the default: model/, a pickle) "
+                              "or its compact/compact.onnx (compact: onnxruntime, no pickle)")
     predict.add_argument("--encoding", default=None,
                          help="the text encoding of DATA, e.g. utf-8, cp1252, latin-1 "
                               "(default: detected)")
@@ -216,7 +219,12 @@ def _predict(args) -> int:
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        predictor = load_bundle(Path(args.run_dir))  # a wrong folder fails before unpickling
+        if args.model == "compact":
+            from automl.compress.compact_model import CompactPredictor
+
+            predictor = CompactPredictor.from_run(Path(args.run_dir))
+        else:  # a wrong folder fails before unpickling
+            predictor = load_bundle(Path(args.run_dir))
         from automl.data.ingest import read_table
 
         frame = read_table(args.data, encoding=encoding)

@@ -7,6 +7,7 @@ many, averaged by weight; a stacked one hands the members' outputs to its meta-m
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,11 +36,9 @@ class Predictor:
     members: list[Member]
     stacker: object | None = None  # a meta-model over the members' outputs (stacking)
 
-    def member_outputs(self, frame: pd.DataFrame) -> list[np.ndarray]:
+    def member_outputs(self, frame: pd.DataFrame | Mapping) -> list[np.ndarray]:
         """Each member's probabilities (n, k) or values (n,), in member order."""
-        if not isinstance(frame, pd.DataFrame):
-            raise PredictError(f"predict takes a pandas DataFrame with the model's columns, "
-                               f"got {type(frame).__name__}")
+        frame = _as_frame(frame)
         ignored = unused_columns(frame, self.schema)
         if ignored:
             warnings.warn(f"ignoring {len(ignored)} input column(s) the model does not use: "
@@ -75,14 +74,15 @@ class Predictor:
 
     def proba_frame(self, raw: np.ndarray, index=None) -> pd.DataFrame:
         """`predict_raw`'s probabilities with one column per class, named by the class."""
-        self._check_classifier()
+        self.check_classifier()
         return pd.DataFrame(raw, columns=[str(c) for c in self.schema.classes], index=index)
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         return self.labels(self.predict_raw(frame))
 
-    def predict_proba(self, frame: pd.DataFrame) -> pd.DataFrame:
-        self._check_classifier()
+    def predict_proba(self, frame: pd.DataFrame | Mapping) -> pd.DataFrame:
+        self.check_classifier()
+        frame = _as_frame(frame)
         return self.proba_frame(self.predict_raw(frame), frame.index)
 
     def describe(self) -> dict:
@@ -95,7 +95,17 @@ class Predictor:
                 "combine": "weighted mean" if self.stacker is None else type(self.stacker).__name__,
                 "branches": sorted(self.branches), "members": members}
 
-    def _check_classifier(self) -> None:
+    def check_classifier(self) -> None:
         if self.schema.task == REGRESSION:
             raise PredictError("predict_proba is for classification; this model does regression "
                                f"(target {self.schema.target!r}): use predict")
+
+
+def _as_frame(rows: pd.DataFrame | Mapping) -> pd.DataFrame:
+    """A DataFrame as it is; one row given as a dict (column -> value) as a one-row frame."""
+    if isinstance(rows, Mapping):
+        return pd.DataFrame([rows])
+    if not isinstance(rows, pd.DataFrame):
+        raise PredictError(f"predict takes a pandas DataFrame with the model's columns, or one "
+                           f"row as a dict, got {type(rows).__name__}")
+    return rows

@@ -49,12 +49,12 @@ def fit_automl(job: FitJob) -> list[Fitted]:
 
 
 def _predict_onnx(path: Path, schema, train):
-    from automl.compress.onnx_export import OnnxModel
+    from automl.compress.compact_model import CompactPredictor
 
-    model = OnnxModel(path)  # one thread, as the other systems' one-row latency is taken
+    model = CompactPredictor(path)  # one thread, as the other systems' one-row latency is taken
 
     def predict(X: pd.DataFrame) -> np.ndarray:
-        output = model.predict_raw(X, schema)
+        output = model.predict_raw(X)
         return output if train.classes is None else align_proba(output, schema.classes, train.classes)
 
     return predict

@@ -134,12 +134,6 @@ class OnnxModel:
         """From model-ready columns (`prepare_features`), for a student's graph."""
         return self.run(feeds(features))
 
-    def predict_raw(self, X: pd.DataFrame, schema) -> np.ndarray:
-        """From raw columns, checked and coerced as `predict` does."""
-        from automl.data.schema import prepare_features
-
-        return self.predict_features(prepare_features(X, schema))
-
 
 def run_onnx(onnx_bytes: bytes, features: pd.DataFrame) -> np.ndarray:
     """What the graph returns for model-ready rows, as `predict_raw` would."""

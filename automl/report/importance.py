@@ -91,6 +91,11 @@ def _timed_score(predict: Predict, X: pd.DataFrame, y: np.ndarray, metric: Metri
 
 def onnx_predict(path: Path) -> Predict:
     """compact.onnx as a function of model-ready columns, as `predict_raw` would answer."""
+    from automl.compress.compact_model import CompactPredictor
     from automl.compress.onnx_export import OnnxModel
+    from automl.errors import RunError
 
-    return OnnxModel(path).predict_features
+    try:
+        return CompactPredictor(path).predict_features
+    except RunError:  # a run from before compact.onnx took raw columns: it reads these
+        return OnnxModel(path).predict_features

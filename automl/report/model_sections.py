@@ -79,6 +79,11 @@ def compact(facts: RunFacts) -> Section:
     chosen = card.get("chosen")
     body = para((f"Chosen: {chosen['name']} ({card.get('reason', '')})." if chosen else
                  f"No compact model was chosen: {card.get('reason', 'no reason recorded')}."))
+    if chosen and chosen.get("meets_score_constraint") is False:
+        body += note(f"This compact model does not meet the score constraint: it misses it by "
+                     f"{number(chosen.get('score_shortfall'))} {card.get('metric', '')}. The "
+                     "ensemble stays the run's model; this one is used when asked for "
+                     "(automl predict --model compact).")
     if found.front is not None:
         body += _front(found.front, card.get("metric") or facts.metric.name, facts)
     if chosen:
@@ -128,13 +133,15 @@ def _card(chosen: dict, card: dict, facts: RunFacts) -> str:
             ("size", f"{number(chosen.get('size_bytes', 0) / 1024, 1)} KB"),
             ("one-row latency (onnxruntime, 1 thread)",
              f"{number(chosen.get('latency_ms_one_row'), 3)} ms"),
+            ("one-row latency from Python (AutoML.load(run, model='compact').predict)",
+             f"{number(chosen.get('python_ms_one_row'), 3)} ms"),
             ("batch throughput", f"{number(chosen.get('rows_per_second'))} rows/s"),
             ("ONNX vs Python, max difference (regression: relative)",
              number(chosen.get("parity_max_diff"))),
             ("inputs", ", ".join(chosen.get("inputs", []))),
             ("hyperparameters", params_text(chosen.get("params") or {}))]
     return pairs(rows) + para("The same card is in compact/compact.md; the model is "
-                              "compact/compact.onnx (raw model-ready columns in, predictions out).")
+                              "compact/compact.onnx (the table's own columns in, predictions out).")
 
 
 # ---- feature importance ---------------------------------------------------------------

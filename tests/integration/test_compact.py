@@ -10,8 +10,7 @@ import pandas as pd
 import pytest
 
 from automl import AutoML
-from automl.compress.onnx_export import run_onnx
-from automl.data import prepare_features
+from automl.compress.compact_model import CompactPredictor
 from automl.search import runtime
 from tests.conftest import make_table
 
@@ -39,10 +38,13 @@ def _pipeline(folder: Path, compress: dict) -> Path:
     return path
 
 
-@pytest.mark.parametrize("task", ["binary", "regression"])
-def test_compact_model_is_exported_and_agrees_with_python(tmp_path, task):
+# regression: no allowed drop at all, which a student rarely meets; it is exported anyway
+@pytest.mark.parametrize("task, compress", [
+    ("binary", {"max_score_drop": 1.0, "max_relative_drop": None}),
+    ("regression", {"max_score_drop": 0.0, "max_relative_drop": None})])
+def test_compact_model_is_exported_and_agrees_with_python(tmp_path, task, compress):
     frame = make_table(n=600, task=task)
-    model = AutoML(pipeline=_pipeline(tmp_path, {"max_score_drop": 1.0, "max_relative_drop": None}), out=tmp_path,
+    model = AutoML(pipeline=_pipeline(tmp_path, compress), out=tmp_path,
                    verbosity=0).fit(frame, target="y")
     folder = Path(model.run_dir_) / "compact"
     for name in ("compact.onnx", "compact.json", "compact.md", "pareto.csv",
@@ -52,21 +54,32 @@ def test_compact_model_is_exported_and_agrees_with_python(tmp_path, task):
     chosen = card["chosen"]
     assert chosen is not None and chosen["parity_max_diff"] <= 1e-4
     assert chosen["size_bytes"] == (folder / "compact.onnx").stat().st_size
+    assert chosen["latency_ms_one_row"] > 0 and chosen["python_ms_one_row"] > 0
+    assert [i["name"] for i in card["serving"]["inputs"]] == ["x1", "x2", "colour", "when"]
     front = pd.read_csv(folder / "pareto.csv")
     assert front["chosen"].sum() == 1 and front["on_front"].any()
+    picked = front[front["chosen"].eq(True)].iloc[0]
+    assert bool(picked["meets_score"]) == chosen["meets_score_constraint"]
+    assert picked["score_shortfall"] == pytest.approx(chosen["score_shortfall"])
+    assert chosen["meets_score_constraint"] == (chosen["score_drop"] <= compress["max_score_drop"])
+    if not chosen["meets_score_constraint"]:
+        assert "does not meet the score constraint" in (folder / "compact.md").read_text()
     # every kind of student was tried: the ladder, the Ray Tune search's best, the shrunk MLP
     students = set(front["student"])
     assert {"gbdt-20x3", "rules-depth3", "linear", "mlp-32", "gbdt-tuned", "mlp-tuned"} <= students
     assert any("+int8" in name for name in students)
     tuned = list(Path(model.run_dir_).glob("nodes/distill/*/students/trials/*"))
     assert len(tuned) >= 2, "the student search writes its trials like the search stage"
-    # the file serves raw rows' model-ready columns, also a category it never saw
+    # the file serves the table's own rows, also a category it never saw
     rows = frame.drop(columns="y").head(50).copy()
     rows.loc[rows.index[0], "colour"] = "ultraviolet"
-    output = run_onnx((folder / "compact.onnx").read_bytes(),
-                      prepare_features(rows, model.predictor_.schema))
+    output = CompactPredictor(folder / "compact.onnx").predict_raw(rows)
     assert output.shape == ((50,) if task == "regression" else (50, 2))
     assert np.isfinite(output).all()
+    # the ensemble stays the default model; the compact one is there when asked for
+    assert AutoML.load(model.run_dir_).predictor_.members
+    compact = AutoML.load(model.run_dir_, model="compact")
+    np.testing.assert_array_equal(compact.predict(rows.iloc[3].to_dict()), compact.predict(rows)[[3]])
 
 
 def test_unmet_constraints_keep_the_ensemble_with_a_clear_reason(tmp_path):

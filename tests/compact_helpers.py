@@ -1,0 +1,50 @@
+"""A compact model in seconds: a small xgboost student fitted straight on a table's labels
+(no search, no Ray), exported as the export stage exports one, into <run>/compact/."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from automl.compress.export import write_compact_model
+from automl.compress.onnx_export import export_trees_model
+from automl.compress.students import fit_gbdt_student, student_output
+from automl.config import PreprocessParams
+from automl.data import infer_schema, prepare_features
+from automl.data.schema import Schema
+from automl.preprocess import build_branch
+from automl.preprocess.branches import Branch
+
+
+@dataclass
+class CompactRun:
+    run_dir: Path
+    schema: Schema
+    branch: Branch
+    model: object
+    card: dict  # the figures write_compact_model returns
+
+    def python_output(self, rows: pd.DataFrame) -> np.ndarray:
+        """The Python student on raw rows: probabilities (n, k) or values (n,)."""
+        Z = self.branch.transform(prepare_features(rows, self.schema))
+        return student_output(self.model, Z, self.schema.task)
+
+
+def compact_run(frame: pd.DataFrame, target: str, run_dir: Path, task: str | None = None,
+                n_estimators: int = 20, max_depth: int = 3) -> CompactRun:
+    schema = infer_schema(frame, target, task=task)
+    frame = frame[frame[target].notna()]
+    features = prepare_features(frame, schema)
+    y = schema.encode_target(frame[target])
+    branch, Z = build_branch(PreprocessParams(branch="trees"), schema, features, y)
+    teacher = y if schema.task == "regression" else np.eye(len(schema.classes))[y]
+    model = fit_gbdt_student(Z, teacher, schema.task, n_estimators=n_estimators,
+                             max_depth=max_depth)
+    sample = features.head(200)
+    card = write_compact_model(Path(run_dir) / "compact" / "compact.onnx",
+                               export_trees_model(branch, model, sample), schema, sample,
+                               student_output(model, branch.transform(sample), schema.task), 1e-4)
+    return CompactRun(Path(run_dir), schema, branch, model, card)
