@@ -54,15 +54,30 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_fit(commands) -> None:
+    from automl.resources import preset_summaries
+
+    presets = preset_summaries()
+    width = max(map(len, presets))
     fit = commands.add_parser(
         "fit", help="fit a pipeline on a table",
         description="Fit a pipeline graph on a table (CSV or Parquet) and write a run folder.",
-        epilog="example: automl fit data.csv --target y --time-budget 5m")
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="presets (--pipeline NAME; the graphs are in pipelines/NAME.yaml):\n"
+               + "".join(f"  {name:<{width}}  {summary}\n" for name, summary in presets.items())
+               + "\nexamples:\n  automl fit data.csv --target y --time-budget 5m\n"
+                 "  automl fit data.csv --target y --time-budget 5m --compact\n"
+                 "    (also writes compact/compact.onnx and its model card)")
     fit.add_argument("data", nargs="?", help="table to learn from (.csv, .tsv, .parquet); "
                      "optional with --resume")
     fit.add_argument("--target", help="the column to predict")
     fit.add_argument("--pipeline", default=None,
-                     help="preset name (default, fast) or a .yaml file (default: default)")
+                     help=f"a preset ({', '.join(presets)}; below) or a .yaml file "
+                          "(default: default)")
+    fit.add_argument("--compact", action="store_true",
+                     help="also distil the final model into compact/compact.onnx (raw columns "
+                          "in, onnxruntime anywhere) with its model card: adds the compact "
+                          "preset's distill, compress and export nodes to the pipeline, which "
+                          "get 30%% of the time budget")
     fit.add_argument("--time-budget", default=None, help="e.g. 90s, 5m, 1h (default: no limit)")
     fit.add_argument("--metric", default=None,
                      help="metric to optimise (default: roc_auc, log_loss or rmse by task)")
@@ -161,6 +176,7 @@ def _fit(args) -> int:
     budget, encoding = _check_fit_args(args)
     # only now the libraries that take seconds to load (pandas, sklearn, torch, ray)
     from automl.api import with_holdout
+    from automl.graph.compose import with_compact
     from automl.graph.context import Settings
     from automl.graph.load import load_graph
     from automl.graph.run import fit_run
@@ -172,6 +188,8 @@ def _fit(args) -> int:
                             encoding=encoding)
     pipeline = args.pipeline if args.pipeline or args.resume else "default"
     spec = None if pipeline is None else with_holdout(load_graph(pipeline), args.holdout)
+    if args.compact:
+        spec = with_compact(spec)
     with warnings.catch_warnings():
         if args.quiet:  # a quiet run's data notices come as warnings (RunContext.notice)
             warnings.simplefilter("ignore", DataNotice)
@@ -194,6 +212,10 @@ def _check_fit_args(args) -> tuple[float | None, str | None]:
 
     if args.resume is None and (args.data is None or args.target is None):
         raise ConfigError("fit needs DATA and --target COLUMN (or --resume RUN_DIR)")
+    if args.resume is not None and args.compact:
+        raise ConfigError("--compact changes the graph, and a resumed run keeps its own; fit "
+                          "anew with --compact (the finished nodes of a run are reused only "
+                          "within its run folder)")
     budget = None if args.time_budget is None else parse_duration(args.time_budget)
     encoding = check_encoding(args.encoding)
     if args.data is not None:

@@ -17,3 +17,15 @@ def resource_dir(kind: str) -> Path:
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(f"shipped folder {kind!r} not found beside the automl package")
+
+
+def preset_summaries() -> dict[str, str]:
+    """Each shipped pipeline preset's one-line `summary`, by name, read without validating
+    the graph (pydantic takes a second to load; `automl fit --help` should not wait)."""
+    import yaml
+
+    summaries = {}
+    for path in sorted(resource_dir("pipelines").glob("*.yaml")):
+        raw = yaml.safe_load(path.read_text())
+        summaries[path.stem] = raw.get("summary", "") if isinstance(raw, dict) else ""
+    return summaries

@@ -56,7 +56,7 @@ def parse_graph(text: str, origin: str = "<graph>") -> GraphSpec:
 def validate_graph(raw, origin: str = "<graph>") -> GraphSpec:
     if not isinstance(raw, dict) or not isinstance(raw.get("nodes"), list) or not raw["nodes"]:
         raise GraphError(f"{origin}: a pipeline is a mapping with a non-empty 'nodes' list")
-    problems = [f"unknown top-level key {k!r} (allowed: name, description, nodes)"
+    problems = [f"unknown top-level key {k!r} (allowed: {', '.join(GraphSpec.model_fields)})"
                 for k in raw if k not in GraphSpec.model_fields]
     nodes = []
     for index, raw_node in enumerate(raw["nodes"]):
@@ -67,8 +67,8 @@ def validate_graph(raw, origin: str = "<graph>") -> GraphSpec:
     problems += _check_edges([_Shape.of(n) for n in raw["nodes"] if isinstance(n, dict)])
     if problems:
         raise GraphError(_summary(origin, problems))
-    spec = GraphSpec(name=raw.get("name", "pipeline"), description=raw.get("description", ""),
-                     nodes=nodes)
+    spec = GraphSpec(name=raw.get("name", "pipeline"), summary=raw.get("summary", ""),
+                     description=raw.get("description", ""), nodes=nodes)
     execution_order(spec)  # raises on a cycle; edges are known to be sound here
     _check_families(spec)
     return spec

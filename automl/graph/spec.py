@@ -116,6 +116,7 @@ UNBUDGETED = ("ingest", "preprocess")
 
 class GraphSpec(Strict):
     name: str = "pipeline"
+    summary: str = ""  # one line, for `automl fit --help`
     description: str = ""
     nodes: list[Node] = Field(min_length=1)
 

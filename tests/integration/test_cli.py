@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from automl.cli import main
+from automl.resources import preset_summaries
 from tests.conftest import REPO, SAMPLE, make_table
 
 
@@ -84,6 +85,10 @@ def test_version_and_help():
     assert result.returncode == 0 and result.stdout.startswith("automl ")
     for command in ("fit", "predict", "validate"):
         assert "usage: automl " + command in automl(command, "--help").stdout
+    fit_help = automl("fit", "--help").stdout
+    for name, summary in preset_summaries().items():  # every preset, with its one line
+        assert f"  {name}" in fit_help and summary in fit_help and summary
+    assert "--compact" in fit_help and "--model {ensemble,compact}" in automl("predict", "--help").stdout
 
 
 @pytest.fixture
@@ -143,7 +148,8 @@ HEAVY = ("pandas", "sklearn", "torch", "ray", "xgboost", "pyarrow")
 
 @pytest.mark.parametrize("args", [["fit", "missing.csv", "--target", "y"],
                                   ["fit", "missing.csv", "--target", "y", "--time-budget", "soon"],
-                                  ["predict", "runs/x", "missing.csv"]])
+                                  ["predict", "runs/x", "missing.csv"],
+                                  ["fit", "--resume", "runs/x", "--compact"]])
 def test_argument_and_file_errors_come_before_the_heavy_imports(tmp_path, args):
     """The error line, and none of the libraries that take seconds to import loaded."""
     script = ("import sys; from automl.cli import main; code = main(sys.argv[1:]); "

@@ -180,3 +180,36 @@ def test_validate_on_the_command_line_names_the_input_to_add(tmp_path, capsys):
     path.write_text(COMPACT.replace("inputs: [ensemble, data, trees]", "inputs: [ensemble, trees]"))
     assert main(["validate", str(path)]) == 2
     assert "add 'data' to its inputs" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("preset", ["default", "fast", "best"])
+def test_compact_adds_the_compact_presets_nodes_and_leaves_them_their_share(preset):
+    from automl.graph.compose import with_compact
+
+    spec = with_compact(load_graph(preset))
+    compact = load_graph("compact")
+    assert [n.kind for n in spec.nodes[-3:]] == ["distill", "compress", "export"]
+    distill = spec.by_kind("distill")[0]
+    assert distill.inputs == [spec.by_kind("ensemble")[0].name, "data", "trees"]
+    assert distill.params == compact.by_kind("distill")[0].params
+    before = sum(getattr(n.params, "budget_share", 0) or 0 for n in spec.nodes[:-3])
+    assert before == pytest.approx(1 - distill.params.budget_share, abs=1e-3)
+
+
+def test_compact_adds_a_trees_branch_where_there_is_none_and_keeps_a_compact_graph():
+    from automl.graph.compose import with_compact
+
+    dense_only = parse_graph("""
+name: d
+nodes:
+  - {name: data, kind: ingest}
+  - {name: dense, kind: preprocess, inputs: [data], params: {branch: dense}}
+  - {name: search, kind: search, inputs: [dense], params: {families: [linear], budget_share: 0.5}}
+""")
+    spec = with_compact(dense_only)
+    assert spec.node("trees").params.branch == "trees"
+    assert spec.by_kind("distill")[0].inputs == ["search", "data", "trees"]
+    assert spec.node("search").params.budget_share == 0.5  # room enough: left as it is
+    assert with_compact(load_graph("compact")) == load_graph("compact")
+    with pytest.raises(GraphError, match="--compact distils an ensemble or a search"):
+        with_compact(parse_graph("nodes:\n  - {name: data, kind: ingest}\n"))

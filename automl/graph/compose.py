@@ -1,0 +1,79 @@
+"""Graphs made from other graphs: `with_compact` (what `automl fit --compact` runs).
+
+`--compact` adds the compact preset's distill, compress and export nodes to the chosen
+graph rather than standing for the compact preset: the preset chooses the search
+(`fast`, `best`, a file), `--compact` asks for a compact model of what it finds, and the
+nodes and their params stay in one place, pipelines/compact.yaml.
+"""
+
+from __future__ import annotations
+
+from automl.errors import GraphError
+from automl.graph.load import load_graph, validate_graph
+from automl.graph.spec import GraphSpec
+
+COMPACT_PRESET = "compact"
+COMPACT_KINDS = ("distill", "compress", "export")
+
+
+def with_compact(spec: GraphSpec) -> GraphSpec:
+    """`spec` with the compact preset's distill → compress → export after its teacher (its
+    last ensemble, else its last search), reading its trees branch (added if missing).
+
+    The distillation gets the share of the time budget it has in the preset: the other
+    stages' shares are scaled down to leave it, so a run keeps its budget. A graph that
+    already exports a compact model is returned as it is.
+    """
+    if spec.by_kind("export"):
+        return spec
+    teacher = (spec.by_kind("ensemble") or spec.by_kind("search") or [None])[-1]
+    if teacher is None:
+        raise GraphError(f"--compact distils an ensemble or a search, and graph {spec.name!r} "
+                         "has neither; add a search node")
+    nodes = [node.model_dump(mode="json") for node in spec.nodes]
+    names = {node["name"] for node in nodes}
+    ingest = spec.by_kind("ingest")[0].name
+    trees = next((n.name for n in spec.by_kind("preprocess") if n.params.branch == "trees"), None)
+    if trees is None:
+        trees = _fresh("trees", names)
+        nodes.append({"name": trees, "kind": "preprocess", "inputs": [ingest],
+                      "params": {"branch": "trees"}})
+    added = _compact_nodes(names, {"distill": [teacher.name, ingest, trees]})
+    _leave_share(nodes, added[0]["params"]["budget_share"])
+    return validate_graph({"name": f"{spec.name}+compact", "summary": spec.summary,
+                           "description": spec.description, "nodes": nodes + added},
+                          f"{spec.name} with --compact")
+
+
+def _compact_nodes(taken: set[str], inputs: dict[str, list[str]]) -> list[dict]:
+    """The preset's distill, compress and export nodes, named apart from `taken`, each
+    reading the one before."""
+    preset = load_graph(COMPACT_PRESET)
+    added, previous = [], None
+    for kind in COMPACT_KINDS:
+        node = preset.by_kind(kind)[0].model_dump(mode="json")
+        node["name"] = _fresh(node["name"], taken)
+        node["inputs"] = inputs.get(kind, [previous])
+        added.append(node)
+        previous = node["name"]
+    return added
+
+
+def _leave_share(nodes: list[dict], share: float) -> None:
+    """Scale the nodes' budget shares down so that they end by 1 - `share` of the budget."""
+    total = sum(node["params"].get("budget_share") or 0.0 for node in nodes)
+    room = 1.0 - share
+    if total <= room:
+        return
+    for node in nodes:
+        if node["params"].get("budget_share"):
+            node["params"]["budget_share"] = round(node["params"]["budget_share"] * room / total, 4)
+
+
+def _fresh(name: str, taken: set[str]) -> str:
+    fresh, count = name, 1
+    while fresh in taken:
+        count += 1
+        fresh = f"{name}{count}"
+    taken.add(fresh)
+    return fresh
