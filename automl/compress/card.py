@@ -48,8 +48,8 @@ for spec in inputs:
             column = pc.if_else(column, "True", "False")
         values = pc.fill_null(pc.cast(column, pa.string()), "").to_numpy(zero_copy_only=False)
     else:                                   # dates: wall-clock seconds since the epoch; null -> NaN
-        if pa.types.is_date(column.type):
-            column = pc.cast(column, pa.timestamp("s"))
+        if not pa.types.is_timestamp(column.type):  # a date, or ISO 8601 text
+            column = pc.cast(column, pa.timestamp("us"))
         if column.type.tz is not None:      # a date with a zone counts as its local time
             column = pc.local_timestamp(column)
         unit = {"s": 1, "ms": 1e3, "us": 1e6, "ns": 1e9}[column.type.unit]
