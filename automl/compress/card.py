@@ -105,9 +105,11 @@ def markdown(card: dict, target: str) -> str:
 def _serving_lines(serving: dict) -> list[str]:
     lines = ["## Serving compact.onnx", "",
              "The table's own columns in, one (n, 1) input each:", "",
-             "| input | kind | ONNX type | missing | feed |", "|---|---|---|---|---|"]
-    lines += [f"| `{i['name']}` | {i['kind']} | {i['onnx_type']} | {i['missing']} | {i['feed']} |"
+             "| input | kind | ONNX type | missing |", "|---|---|---|---|"]
+    lines += [f"| `{i['name']}` | {i['kind']} | {i['onnx_type']} | {i['missing']} |"
               for i in serving["inputs"]]
+    feeds = {i["kind"]: i["feed"] for i in serving["inputs"]}
+    lines += ["", "How to feed each kind:", ""] + [f"- {kind}: {feed}" for kind, feed in feeds.items()]
     lines += ["", "Outputs: " + "; ".join(f"`{name}`: {what}" for name, what in
                                          serving["outputs"].items())]
     if serving["classes"] is not None:

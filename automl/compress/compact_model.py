@@ -3,8 +3,9 @@ as the run's `Predictor` does (`predict`, `predict_raw`, `predict_proba`, `label
 `proba_frame`), with no pickle: the schema comes from the file's own metadata.
 
 A row given as a dict goes value by value into the session (`raw_inputs.row_feed`), with
-no pandas on the way; a one-row DataFrame is read into such a dict first. Larger frames
-are converted column by column, as `predict` converts them for the ensemble.
+no pandas on the way; a one-row DataFrame is read into such a dict first, value by value
+too. Larger frames are converted column by column, as `predict` converts them for the
+ensemble.
 """
 
 from __future__ import annotations
@@ -98,11 +99,23 @@ class CompactPredictor:
         if not isinstance(X, pd.DataFrame):
             raise PredictError(f"predict takes a pandas DataFrame with the model's columns, or "
                                f"one row as a dict, got {type(X).__name__}")
+        if len(X) == 1:  # the fast path: the row's values, read one by one
+            return row_feed(self._one_row(X), self.columns)
         check_columns(X, self.schema)
         self._warn_unused(unused_columns(X, self.schema))
-        if len(X) == 1:  # the fast path: a row's values, no column-wise pandas
-            return row_feed(X.iloc[0].to_dict(), self.columns)
         return frame_feeds(X, self.schema)
+
+    def _one_row(self, frame: pd.DataFrame) -> dict:
+        """The model's columns of a one-row frame as a dict, read with `iat`: `iloc[0]`,
+        `to_dict` or `check_columns` each cost more than the model itself."""
+        positions = {name: i for i, name in enumerate(frame.columns)}
+        if len(positions) < len(frame.columns):  # a name twice: the frame path says which
+            check_columns(frame, self.schema)
+        if len(positions) > len(self.columns):
+            self._warn_unused([name for name in positions if name not in self.schema_names])
+        # a column missing from the frame is left out here, for row_feed to name
+        return {name: frame.iat[0, positions[name]] for name, _ in self.columns
+                if name in positions}
 
     @property
     def schema_names(self) -> set[str]:

@@ -68,6 +68,13 @@ def test_an_extra_column_is_ignored_with_a_warning_and_a_missing_one_is_an_error
     row = _table("binary").drop(columns="y").iloc[30].to_dict()
     with pytest.warns(IgnoredColumnsWarning, match="ignoring 1 input column.*: note"):
         predictor.predict({**row, "note": "hello"})
+    one = pd.DataFrame([row])
+    with pytest.warns(IgnoredColumnsWarning, match="ignoring 1 input column.*: note"):
+        predictor.predict(one.assign(note="hello"))
+    with pytest.raises(PredictError, match="more than one column named 'x1'"):
+        predictor.predict(pd.concat([one, one[["x1"]]], axis=1))
+    with pytest.raises(PredictError, match="lacks 1 column.*colour"):
+        predictor.predict(one.drop(columns="colour"))
     del row["colour"]
     with pytest.raises(PredictError, match="lacks 1 column.*colour"):
         predictor.predict(row)
