@@ -68,7 +68,10 @@ class CompactPredictor:
 
     def predict_features(self, features: pd.DataFrame) -> np.ndarray:
         """From model-ready rows (`prepare_features`' output), as the report's
-        permutation importance hands them."""
+        permutation importance hands them. A date is put back together from its year,
+        month, day and hour (`raw_rows`), so its weekday follows from them, and parts
+        shuffled apart may make no date at all (missing): the compact model's importance
+        of a date's parts is rough."""
         return self.predict_raw(raw_rows(features, self.schema))
 
     def labels(self, raw: np.ndarray) -> np.ndarray:
