@@ -67,6 +67,18 @@ def cluster_cpus() -> float:
     return float(ray.cluster_resources().get("CPU", 0))
 
 
+def check_trial_cpus(cpus_per_trial: float, label: str) -> None:
+    """Refuse CPUs per trial that no node of this Ray has: Tune would wait for them forever
+    (or until the budget ends) without a word."""
+    largest = max((node["Resources"].get("CPU", 0) for node in ray.nodes() if node["Alive"]),
+                  default=0)
+    if cpus_per_trial > largest:
+        raise ConfigError(
+            f"{label}: param 'cpus_per_trial' = {cpus_per_trial:g} is more than any node of "
+            f"this Ray has ({largest:g} CPUs), so no trial could start; allowed: up to "
+            f"{largest:g} here; lower it, or join a cluster with larger nodes (--address)")
+
+
 def free_cpus() -> float:
     return float(ray.available_resources().get("CPU", 0))
 
