@@ -10,7 +10,8 @@ import pandas as pd
 
 from automl.budget import Budget, resolve_time_budget
 from automl.bundle import save_bundle
-from automl.errors import RunError
+from automl.atomic import disk_full, full_disk_cause
+from automl.errors import AutoMLError, DiskFullError, RunError
 from automl.graph.context import RunContext, Settings
 from automl.graph.executor import check_runnable, execute
 from automl.graph.load import dump_graph, execution_order, load_graph, parse_graph
@@ -69,13 +70,25 @@ def fit_run(source, settings: Settings, pipeline: str | Path | GraphSpec = "defa
         outputs = execute(spec, context, RunStore(run_dir))
         predictor, metrics = _finish(spec, outputs, context)
     except BaseException as err:
-        atomic_write_json(run_dir / "run.json", {**meta, "status": "failed", "error": str(err)[:500]})
+        _mark_failed(run_dir, meta, err)
+        full = None if isinstance(err, AutoMLError) else full_disk_cause(err)
+        if full is not None:  # a write not ours (Ray Tune's) found the disk full
+            raise disk_full(Path(full.filename or run_dir), full) from None
         raise
     atomic_write_json(run_dir / "run.json", {**meta, "status": "done",
                                              "seconds": round(context.run_budget.elapsed(), 2)})
     if report:
         _write_report(spec, outputs, context)
     return RunResult(run_dir, predictor, metrics, outputs)
+
+
+def _mark_failed(run_dir: Path, meta: dict, err: BaseException) -> None:
+    """run.json says the run failed and why; if even that cannot be written (a full disk),
+    the run's own error is the one to tell, and run.json keeps saying 'running'."""
+    try:
+        atomic_write_json(run_dir / "run.json", {**meta, "status": "failed", "error": str(err)[:500]})
+    except DiskFullError:
+        pass
 
 
 def _resumed(resume, source, settings: Settings, pipeline):

@@ -24,6 +24,10 @@ def connect(address: str | None = None) -> str:
     logging.getLogger("ray.tune.analysis.experiment_analysis").setLevel(logging.ERROR)
     # A notice that a local Ray uses token authentication; nothing for our user to act on.
     logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(logging.ERROR)
+    # A failed trial is recorded with its error in the leaderboard and the search goes on:
+    # Tune's traceback of each one (and its closing list of them) is noise on the console.
+    for name in ("ray.tune.execution.tune_controller", "ray.tune.tune"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     if ray.is_initialized():
         return "reused the Ray already running in this process"
     common = dict(logging_level=logging.WARNING, log_to_driver=False, configure_logging=True)
@@ -37,7 +41,9 @@ def connect(address: str | None = None) -> str:
                 f"cannot join the Ray cluster at {address!r}: {reason}; give HOST:PORT of a running "
                 "'ray start --head' (or ray://HOST:10001), or leave --address out to run locally"
             ) from None
-        return f"joined the Ray cluster at {address} ({cluster_cpus():g} CPUs)"
+        # the driver's node: where trial results gather (TrialSink) and the run folder is
+        return (f"joined the Ray cluster at {address} ({cluster_cpus():g} CPUs); this driver "
+                f"is on node {node_id()[:12]}")
     # A local Ray's workers inherit this process's environment: no runtime env to set up,
     # which costs about a second before the first trial (measured, see the README)
     for name, value in WORKER_ENV.items():
