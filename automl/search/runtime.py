@@ -10,6 +10,7 @@ import time
 import ray
 
 from automl.errors import ConfigError, first_line
+from automl.search import reaper
 
 # Spin-waiting OpenMP threads make co-scheduled trials crawl on shared cores (DESIGN.md).
 WORKER_ENV = {"OMP_WAIT_POLICY": "passive"}
@@ -51,6 +52,7 @@ def connect(address: str | None = None) -> str:
     started = time.monotonic()
     # address "local": always a Ray of this run's own, never one another process started
     ray.init(address="local", num_cpus=os.cpu_count(), include_dashboard=False, **common)
+    reaper.watch_this_driver()  # what Ray leaves of itself when this driver is killed
     return f"started a local Ray ({cluster_cpus():g} CPUs) in {time.monotonic() - started:.1f}s"
 
 
@@ -83,6 +85,12 @@ def check_trial_cpus(cpus_per_trial: float, label: str) -> None:
             f"{label}: param 'cpus_per_trial' = {cpus_per_trial:g} is more than any node of "
             f"this Ray has ({largest:g} CPUs), so no trial could start; allowed: up to "
             f"{largest:g} here; lower it, or join a cluster with larger nodes (--address)")
+
+
+def alive_nodes() -> set[str]:
+    """The nodes of this Ray still alive, by the first 12 characters of their ids (as the
+    leaderboard names them)."""
+    return {node["NodeID"][:12] for node in ray.nodes() if node["Alive"]}
 
 
 def free_cpus() -> float:

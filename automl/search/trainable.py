@@ -88,7 +88,7 @@ def run_trial(config: dict, inputs: TrialInputs) -> None:
     try:
         send(inputs.sink, inputs.sink_where, result)
     except DiskFullError as err:  # no trial can be kept now: the search ends (StopOnFullDisk)
-        tune.report({DISK_FULL: str(getattr(err, "cause", err)), "final": 1})
+        tune.report({DISK_FULL: str(getattr(err, "cause", err))})
         return
     if result.status != "ok":
         raise TrialFailed(result.error)

@@ -77,7 +77,8 @@ def run_search(plan: SearchPlan, inputs: TrialInputs, folder: Path, log,
         fit_on_all_rows([t for t in trials.values() if not t.trial_id.endswith(ALL_ROWS_SUFFIX)],
                         inputs, all_rows, plan.budget, _concurrency(plan), log)
     results = {**load_written(folder), **{r.trial_id: r for r in ray.get(sink.collect.remote())}}
-    _add_unfinished_trials(grid, results, plan.spaces, ray.get(sink.where_started.remote()))
+    _add_unfinished_trials(grid, results, plan.spaces, ray.get(sink.where_started.remote()),
+                           runtime.alive_nodes())
     ray.kill(sink)
     return list(results.values()), progress.wall
 
@@ -189,9 +190,10 @@ class SparingPortfolio(ASHAScheduler):
 
 
 def _add_unfinished_trials(grid, results: dict, spaces: dict[str, Space],
-                           nodes: dict[str, str]) -> None:
+                           nodes: dict[str, str], alive: set[str]) -> None:
     """Trials that never reached the sink: a worker or a node that died, or one ASHA
-    stopped early; each with the node it started on (`nodes`), where known."""
+    stopped early; each with the node it started on (`nodes`), where known, and whether
+    that node is still among the `alive` ones."""
     for result in grid:
         trial_id = (result.metrics or {}).get("trial_id") or Path(result.path).name
         if trial_id in results:
@@ -203,18 +205,20 @@ def _add_unfinished_trials(grid, results: dict, spaces: dict[str, Space],
         node = nodes.get(trial_id, "?")
         if result.error is not None:
             results[trial_id] = TrialResult(trial_id, family, config, "error", node=node,
-                                            error=worker_failure(result.error))
+                                            error=worker_failure(result.error, node, alive))
         elif result.metrics and "score" in result.metrics:
             results[trial_id] = TrialResult(trial_id, family, config, "stopped", node=node,
                                             score=None, error="stopped early by ASHA")
 
 
-def worker_failure(error: BaseException) -> str:
+def worker_failure(error: BaseException, node: str = "?", alive: set[str] | None = None) -> str:
     """One line for a trial whose worker failed: what happened, then Ray's first words
-    (its own message runs to a paragraph of possible causes)."""
+    (its own message runs to a paragraph of possible causes). A trial whose node is gone
+    from the cluster lost it, whatever Ray's error says (an unreachable actor, mostly)."""
     last = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
     said = ". ".join(last.split(". ")[:2])[:200]
-    if isinstance(error, ray.exceptions.NodeDiedError) or "node has died" in last.lower():
+    node_gone = alive is not None and node != "?" and node not in alive
+    if node_gone or isinstance(error, ray.exceptions.NodeDiedError) or "node has died" in last:
         return f"worker failed: its node died or left the cluster ({said})"
     if isinstance(error, ray.exceptions.ActorDiedError) or "worker process has died" in last:
         return f"worker failed: its worker process died: killed, out of memory or crashed ({said})"

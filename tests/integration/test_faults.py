@@ -145,7 +145,7 @@ def _cluster_pipeline(folder: Path) -> Path:
              {"name": "trees", "kind": "preprocess", "inputs": ["data"], "params": {"branch": "trees"}},
              {"name": "search", "kind": "search", "inputs": ["trees"],
               "params": {"families": ["xgboost", "sleepy"], "searcher": "random",
-                         "scheduler": "fifo", "max_trials": 14}}]
+                         "scheduler": "fifo", "max_trials": 10}}]
     path = folder / "cluster.yaml"
     path.write_text(json.dumps({"name": "cluster", "nodes": nodes}))
     return path
@@ -178,7 +178,7 @@ def test_a_node_removed_mid_search_has_its_trials_recorded_and_the_search_ends_o
         nodes[extra.node_id] = extra
         out = tmp_path / "runs"
         driver = Driver(str(SAMPLE), "--target", "income", "--pipeline", str(_cluster_pipeline(tmp_path)),
-                        "--out", str(out), "--address", cluster.address, "--time-budget", "90s",
+                        "--out", str(out), "--address", cluster.address, "--time-budget", "45s",
                         "--no-report", register={"sleepy": SLEEPY})
         # the node to take away: the one the driver (and the trials' sink) is not on
         mine = driver.wait_for_line(r"joined the Ray cluster at \S+ \(2 CPUs\); this driver is on "
@@ -191,8 +191,9 @@ def test_a_node_removed_mid_search_has_its_trials_recorded_and_the_search_ends_o
             running = [json.loads(p.read_text()) for p in markers.glob("*.json")]
             running = [m for m in running if m["node"] == doomed]
             return doomed[:12] in finished and running and running
-        (victim, *_) = driver.wait_until(doomed_is_busy, what="a trial on each node")
+        driver.wait_until(doomed_is_busy, what="a trial on each node")
         cluster.remove_node(nodes[doomed], allow_graceful=False)  # its raylet and workers: SIGKILL
+        removed = time.time()
         assert driver.finish() == 0, driver.log
     finally:
         cluster.shutdown()
@@ -205,7 +206,7 @@ def test_a_node_removed_mid_search_has_its_trials_recorded_and_the_search_ends_o
     assert lost["error"].str.startswith("worker failed: its node died").all(), lost["error"].tolist()
     ok = board[board["status"] == "ok"]
     assert set(ok["node"]) == {mine, doomed[:12]}, board  # both nodes worked before
-    assert (ok["node"] == mine).sum() >= 2, board  # ... and the search went on without one
+    assert (ok.loc[ok["node"] == mine, "finished"] > removed).any(), board  # ... and on without one
     assert json.loads((run_dir / "run.json").read_text())["status"] == "done"
     for name in RUN_FILES:
         assert (run_dir / name).is_file(), name
@@ -244,27 +245,24 @@ def test_a_driver_killed_in_the_search_the_ensemble_and_the_distillation_resumes
     assert _files(run_dir, "nodes/search/*/done.json")
     assert not _files(run_dir, "nodes/ensemble/*/done.json"), "killed after the ensemble, not in it"
 
-    # 3. in the distillation, once its student search has written a trial
+    # 3. in the distillation, once it has trained its first student
     driver = Driver("--resume", str(run_dir), "--no-report")
-    driver.wait_until(lambda: _trials_written(run_dir, "distill", "students/trials"),
-                      what="a student trial")
+    driver.wait_for_line(r"distill: \S+: roc_auc [0-9.]+ \(teacher")
     leftovers.append(driver.kill())
     assert "search (search): reused the stored output" in driver.log
     assert _files(run_dir, "nodes/ensemble/*/done.json")
     assert not _files(run_dir, "nodes/distill/*/done.json"), "killed after the distillation"
-    students = _trials_written(run_dir, "distill", "students/trials")
 
     # 4. to the end
     driver = Driver("--resume", str(run_dir), "--no-report")
     assert driver.finish() == 0, driver.log
     assert "ensemble (ensemble): reused the stored output" in driver.log
-    assert "resuming the interrupted Ray Tune experiment" in driver.log  # the students' search
+    assert "distill (distill): running" in driver.log
     assert leftovers == [[], [], []], "processes outlived their killed driver"
     for name in (*RUN_FILES, "compact/compact.json", "compact/compact.md"):
         assert (run_dir / name).is_file(), name
     board = pd.read_csv(run_dir / "leaderboard.csv")
     assert kept <= set(board["trial"]) and board["trial"].is_unique, (kept, board)
-    assert students <= _trials_written(run_dir, "distill", "students/trials")
     assert json.loads((run_dir / "run.json").read_text())["status"] == "done"
 
 
