@@ -17,13 +17,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pydantic import ValidationError
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d, validate_data
 
-from automl.budget import parse_duration
+from automl.budget import parse_time_budget
 from automl.data.files import check_encoding
 from automl.data.ingest import read_table, with_text_column_names
 from automl.errors import AutoMLError, ConfigError
@@ -33,6 +32,7 @@ from automl.graph.load import load_graph
 from automl.graph.run import fit_run
 from automl.graph.spec import GraphSpec
 from automl.runfolder import read_json
+from automl.options import check_address, check_holdout, check_out_dir, check_seed
 from automl.metrics import BINARY, MULTICLASS, REGRESSION, default_metric, get_metric
 
 VERBOSITY = {0: "quiet", 1: "progress lines, as the CLI prints them"}
@@ -47,16 +47,12 @@ class NotFittedError(AutoMLError, SklearnNotFittedError):
 
 def with_holdout(spec: GraphSpec, test_fraction: float | None) -> GraphSpec:
     """The graph with its ingest node's test_fraction replaced (None: as the graph says)."""
+    test_fraction = check_holdout(test_fraction)
     if test_fraction is None:
         return spec
     nodes = [n.model_copy(update={"params": n.params.model_copy(update={"test_fraction": test_fraction})})
              if n.kind == "ingest" else n for n in spec.nodes]
-    try:
-        return GraphSpec.model_validate({**spec.model_dump(), "nodes": [n.model_dump() for n in nodes]})
-    except ValidationError as err:
-        reason = err.errors()[0]["msg"][0].lower() + err.errors()[0]["msg"][1:]
-        raise ConfigError(f"holdout {test_fraction!r} is not a share of the rows to hold out: "
-                          f"{reason}; give e.g. 0.2, or 0 for none") from None
+    return GraphSpec.model_validate({**spec.model_dump(), "nodes": [n.model_dump() for n in nodes]})
 
 
 class _AutoMLBase(BaseEstimator):
@@ -66,6 +62,8 @@ class _AutoMLBase(BaseEstimator):
     rmse by task), oriented so that higher is better: losses come negated, as sklearn's
     `neg_*` scorers give them. Not accuracy or R², as sklearn's mixins would: a run that
     optimised log loss is judged by log loss. `verbosity`: 0 (quiet), 1 (progress lines).
+    `time_budget`: '90s', '5m', '1h' or seconds, from 5 s to 7 days; None (the default)
+    is 5 minutes, 'none' no limit (the search then ends by its max_trials).
     """
 
     def __init__(self, pipeline: str | Path = "default", time_budget: str | float | None = None,
@@ -89,7 +87,7 @@ class _AutoMLBase(BaseEstimator):
         budget, encoding = self._checked_params()
         source, target = self._source_and_target(X, y, target)
         settings = Settings(target=target, task=self._task(source, target), metric=self.metric,
-                            seed=self.seed, time_budget=budget, address=self.address,
+                            seed=int(self.seed), time_budget=budget, address=self.address,
                             encoding=encoding)
         spec = with_holdout(load_graph(self.pipeline), self.holdout)
         result = fit_run(source, settings, spec, out=self.out, verbose=self.verbosity >= 1,
@@ -174,12 +172,17 @@ class _AutoMLBase(BaseEstimator):
 
     # ---- helpers ------------------------------------------------------------------------
 
-    def _checked_params(self) -> tuple[float | None, str | None]:
+    def _checked_params(self) -> tuple[float | str | None, str | None]:
+        """The time budget (seconds, None for 'none', or the default) and the encoding,
+        once every argument is within its bounds: before anything is read or trained."""
         if self.verbosity not in VERBOSITY:
             allowed = ", ".join(f"{level} ({meaning})" for level, meaning in VERBOSITY.items())
             raise ConfigError(f"verbosity must be one of {allowed}; got {self.verbosity!r}")
-        budget = None if self.time_budget is None else parse_duration(self.time_budget)
-        return budget, check_encoding(self.encoding)
+        check_seed(self.seed)
+        check_holdout(self.holdout)
+        check_address(self.address)
+        check_out_dir(self.out)
+        return parse_time_budget(self.time_budget), check_encoding(self.encoding)
 
     def _source_and_target(self, X, y, target):
         """The table to fit on (a frame, or a file path the run reads) and its target."""

@@ -14,24 +14,72 @@ import time
 
 from automl.errors import ConfigError
 
-_UNITS = {"s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
-_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h)?\s*$")
+_UNITS = {"s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
+_PATTERN = re.compile(r"^\s*([-+]?\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*$")
+
+# A run's time budget, bounded. Below 5 s the run's reserve (2 s + 5%, kept for the
+# bundle and scores) leaves the stages under 3 s: no trial, only the fallback model. Above
+# 7 days a budget is more likely a slip of the unit (5000m for 5000s) than a plan.
+MIN_TIME_BUDGET = 5.0
+MAX_TIME_BUDGET = 7 * 86400.0
+# When none is given. Fixed, not scaled by the table: the same on every table, so a user
+# can plan around it, and stated in a fit's first log line. 5 minutes is where the 300 s
+# benchmark (README) found the default pipeline near its best on tables up to ~100k rows
+# on 2 cores, and larger tables are searched on a sample; short enough that a forgotten
+# flag does not hold a shared machine for hours (a 300-row table once trained past 4
+# minutes without one).
+DEFAULT_TIME_BUDGET = 300.0
+DEFAULT = "default"  # Settings.time_budget when none was given; fit_run resolves it
+NO_LIMIT = "none"  # asked for explicitly: a run bounded by max_trials alone, the same on any machine
 
 
-def parse_duration(value: str | float | int, what: str = "time budget") -> float:
-    """Seconds from '90s', '5m', '1.5h' or a number of seconds."""
+def parse_duration(value: str | float | int, what: str = "time budget",
+                   low: float = MIN_TIME_BUDGET, high: float = MAX_TIME_BUDGET) -> float:
+    """Seconds from '90s', '5m', '1.5h', '2d' or a number of seconds, from `low` to `high`."""
+    allowed = (f"allowed: {format_duration(low)} to {format_duration(high)}, written like "
+               "'90s', '5m', '1.5h' or '2d'")
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         seconds = float(value)
     else:
         match = _PATTERN.match(str(value))
         if not match:
-            raise ConfigError(
-                f"{what} {value!r} is not a duration; write it like '90s', '5m' or '1h'"
-            )
+            raise ConfigError(f"{what} {value!r} is not a duration; {allowed}; e.g. 5m")
         seconds = float(match.group(1)) * _UNITS[match.group(2) or "s"]
-    if not seconds > 0:
-        raise ConfigError(f"{what} must be positive, got {value!r}")
+    if not low <= seconds <= high:  # NaN too
+        why = "negative" if seconds < 0 else "too short" if seconds < low else \
+            "too long" if seconds > high else "not a number"
+        raise ConfigError(f"{what} {value!r} is {why}; {allowed}; give a duration in that range")
     return seconds
+
+
+def parse_time_budget(value: str | float | int | None,
+                      what: str = "time budget") -> float | str | None:
+    """A run's time budget as Settings holds it: seconds, None for no limit ('none'),
+    or DEFAULT when none was given (None)."""
+    if value is None:
+        return DEFAULT
+    if isinstance(value, str) and value.strip().lower() == NO_LIMIT:
+        return None
+    return parse_duration(value, what)
+
+
+def resolve_time_budget(value: float | str | None) -> tuple[float | None, str]:
+    """The seconds a run's time budget stands for (None: no limit), and the log line that
+    says so: the first line of a fit."""
+    if value == DEFAULT:
+        return DEFAULT_TIME_BUDGET, (f"time budget: {format_duration(DEFAULT_TIME_BUDGET)} "
+                                     "(the default; --time-budget or time_budget= to change)")
+    if value is None:
+        return None, "time budget: none (no limit)"
+    return float(value), f"time budget: {format_duration(float(value))}"
+
+
+def format_duration(seconds: float) -> str:
+    """'5m', '90s', '1h', '7d': the largest unit that divides it."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
 
 
 class Budget:

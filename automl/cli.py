@@ -13,8 +13,10 @@ import warnings
 from pathlib import Path
 
 from automl.version import __version__
+from automl.budget import DEFAULT_TIME_BUDGET, MAX_TIME_BUDGET, MIN_TIME_BUDGET, format_duration
 from automl.data.notices import DataNotice
 from automl.errors import AutoMLError
+from automl.options import MAX_SEED
 
 EXIT_USAGE = 2
 
@@ -22,12 +24,13 @@ EXIT_USAGE = 2
 def main(argv: list[str] | None = None) -> int:
     started = time.time()  # a fit's time budget holds for the whole command
     parser = _parser()
-    args = parser.parse_args(argv)
-    args.started = started
-    if not getattr(args, "command", None):
-        parser.print_help()
-        return EXIT_USAGE
+    argv = sys.argv[1:] if argv is None else argv
     try:
+        args = parser.parse_args(_attach_dash_values(argv, parser))
+        args.started = started
+        if not getattr(args, "command", None):
+            parser.print_help()
+            return EXIT_USAGE
         return args.handler(args) or 0
     except AutoMLError as err:
         print(f"automl: error: {err}", file=sys.stderr)
@@ -40,8 +43,45 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, its errors in the project's voice: raised as ConfigError, so they print
+    as one line and exit 2 like every other bad input (argparse prints its usage too)."""
+
+    def error(self, message: str):
+        from automl.errors import ConfigError
+
+        raise ConfigError(f"{message}; see '{self.prog} --help'")
+
+
+def subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The parser of each command, by name."""
+    found = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return dict(found[0].choices) if found else {}
+
+
+def _attach_dash_values(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
+    """'--time-budget -5s' as '--time-budget=-5s': argparse takes a value that starts with
+    '-' for an option of its own and answers 'expected one argument', which hides the
+    real problem; joined, the value reaches its check and gets its own message."""
+    known, takes_value = set(), set()
+    for each in (parser, *subparsers(parser).values()):
+        for action in each._actions:
+            known.update(action.option_strings)
+            if action.option_strings and action.nargs is None:  # one value follows
+                takes_value.update(action.option_strings)
+    joined, tokens = [], iter(argv)
+    for token in tokens:
+        following = next(tokens, None) if token in takes_value else None
+        if following is not None and following.startswith("-") \
+                and following.split("=")[0] not in known:
+            joined.append(f"{token}={following}")
+        else:
+            joined += [token] + ([following] if following is not None else [])
+    return joined
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="automl", description="AutoML for tables: search, ensemble, distill, export.")
     parser.add_argument("--version", action="version", version=f"automl {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -78,15 +118,21 @@ def _add_fit(commands) -> None:
                           "in, onnxruntime anywhere) with its model card: adds the compact "
                           "preset's distill, compress and export nodes to the pipeline, which "
                           "get 30%% of the time budget")
-    fit.add_argument("--time-budget", default=None, help="e.g. 90s, 5m, 1h (default: no limit)")
+    fit.add_argument("--time-budget", default=None,
+                     help=f"wall-clock limit of the whole fit, e.g. 90s, 5m, 1h, from "
+                          f"{format_duration(MIN_TIME_BUDGET)} to {format_duration(MAX_TIME_BUDGET)}; "
+                          f"'none' for no limit (then max_trials bounds the search) "
+                          f"(default: {format_duration(DEFAULT_TIME_BUDGET)})")
     fit.add_argument("--metric", default=None,
                      help="metric to optimise (default: roc_auc, log_loss or rmse by task)")
     fit.add_argument("--task", choices=["binary", "multiclass", "regression"], default=None,
                      help="override the task inferred from the target")
-    fit.add_argument("--holdout", type=float, default=None,
-                     help="share of rows held out for a final test score (overrides the graph)")
+    fit.add_argument("--holdout", default=None,
+                     help="share of rows held out for a final test score, from 0 (none) to "
+                          "below 0.9 (overrides the graph)")
     fit.add_argument("--out", default="runs", help="folder for run folders (default: runs)")
-    fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument("--seed", default=0, help=f"seed of every random choice, from 0 to "
+                                                f"{MAX_SEED} (default: 0)")
     fit.add_argument("--address", default=os.environ.get("RAY_ADDRESS"),
                      help="join this Ray cluster instead of starting one (default: $RAY_ADDRESS)")
     fit.add_argument("--resume", default=None, metavar="RUN_DIR",
@@ -203,12 +249,15 @@ def _fit(args) -> int:
     return 0
 
 
-def _check_fit_args(args) -> tuple[float | None, str | None]:
-    """The budget in seconds and the encoding's name, once the arguments and the data
-    path are found good: with the standard library alone, so a typo fails at once."""
-    from automl.budget import parse_duration
+def _check_fit_args(args) -> tuple[float | str | None, str | None]:
+    """The budget (seconds, None for no limit, or the default) and the encoding's name,
+    once every argument is found within its bounds and the data path good: before the
+    libraries that take seconds to import, so a typo fails at once."""
+    from automl.budget import parse_time_budget
     from automl.data.files import check_encoding, locate
     from automl.errors import ConfigError
+    from automl.options import (check_address, check_holdout, check_out_dir, check_run_dir,
+                                check_seed)
 
     if args.resume is None and (args.data is None or args.target is None):
         raise ConfigError("fit needs DATA and --target COLUMN (or --resume RUN_DIR)")
@@ -216,7 +265,15 @@ def _check_fit_args(args) -> tuple[float | None, str | None]:
         raise ConfigError("--compact changes the graph, and a resumed run keeps its own; fit "
                           "anew with --compact (the finished nodes of a run are reused only "
                           "within its run folder)")
-    budget = None if args.time_budget is None else parse_duration(args.time_budget)
+    if args.target is not None and not args.target.strip():
+        raise ConfigError("--target is empty; give the name of the column to predict")
+    budget = parse_time_budget(args.time_budget, "--time-budget")
+    args.seed = check_seed(args.seed, "--seed")
+    args.holdout = check_holdout(args.holdout, "--holdout")
+    args.address = check_address(args.address, "--address")
+    check_out_dir(args.out, "--out")
+    if args.resume is not None:
+        check_run_dir(args.resume, "resume")
     encoding = check_encoding(args.encoding)
     if args.data is not None:
         locate(args.data)
@@ -224,6 +281,9 @@ def _check_fit_args(args) -> tuple[float | None, str | None]:
 
 
 def _report(args) -> int:
+    from automl.options import check_run_dir
+
+    check_run_dir(args.run_dir, "report on")
     from automl.report.write import report_run_dir
 
     path = report_run_dir(Path(args.run_dir), importance=not args.no_importance,
@@ -235,8 +295,12 @@ def _report(args) -> int:
 def _predict(args) -> int:
     from automl.data.files import check_encoding, locate
 
+    from automl.options import check_out_file
+
     encoding = check_encoding(args.encoding)
     locate(args.data)  # a wrong path fails before the model and its libraries load
+    if args.out is not None:
+        check_out_file(args.out, "--out")
     from automl.bundle import load_bundle
 
     with warnings.catch_warnings(record=True) as caught:
@@ -259,7 +323,9 @@ def _predict(args) -> int:
         proba = predictor.proba_frame(raw, frame.index)
         out = out.join(proba.rename(columns={"prediction": "proba_prediction"}))
     if args.out:
-        out.to_csv(args.out, index=False)
+        from automl.atomic import atomic_write_text  # a full disk: one line, no half a file
+
+        atomic_write_text(Path(args.out), out.to_csv(index=False))
         print(f"wrote {len(out)} predictions to {args.out}", file=sys.stderr)
     else:
         out.to_csv(sys.stdout, index=False)
@@ -283,18 +349,16 @@ def _bench(args) -> int:
     from automl.bench.defaults import default_data_dir
     from automl.bench.report import summary_lines
     from automl.bench.runner import BenchConfig, run_bench
-    from automl.budget import parse_duration
-
     from automl.graph.load import load_graph
+    from automl.options import check_out_dir
 
+    budget, timeout = _bench_times(args.time_budget, args.hard_timeout)
+    check_out_dir(args.out, "--out")
     load_graph(args.pipeline)  # a bad graph fails here, not in every worker
-    timeout = None
-    if args.hard_timeout is not None:
-        timeout = parse_duration(args.hard_timeout, "hard time-out")
     config = BenchConfig(data_dir=Path(args.data) if args.data else default_data_dir(),
                          datasets=_names(args.datasets, "--datasets"),
                          systems=_names(args.systems, "--systems"),
-                         time_budget=parse_duration(args.time_budget), out=Path(args.out),
+                         time_budget=budget, out=Path(args.out),
                          hard_timeout=timeout, pipeline=args.pipeline)
     try:
         result = run_bench(config)
@@ -307,6 +371,26 @@ def _bench(args) -> int:
     print(f"results: {result.csv_path}")
     print(f"report: {result.md_path}")
     return 0
+
+
+def _bench_times(budget_text: str, timeout_text: str | None) -> tuple[float, float | None]:
+    """The bench's time budget and hard time-out in seconds; a time-out shorter than the
+    budget would kill every system before its budget ends."""
+    from automl.bench.defaults import HARD_TIMEOUT_FACTOR, HARD_TIMEOUT_MARGIN
+    from automl.budget import MAX_TIME_BUDGET, format_duration, parse_duration
+    from automl.errors import ConfigError
+
+    budget = parse_duration(budget_text, "--time-budget")
+    if timeout_text is None:
+        return budget, None
+    timeout = parse_duration(timeout_text, "--hard-timeout",
+                             high=MAX_TIME_BUDGET * HARD_TIMEOUT_FACTOR)
+    if timeout <= budget:
+        raise ConfigError(f"--hard-timeout {timeout_text!r} would kill every system before its "
+                          f"--time-budget of {format_duration(budget)} ends; give more, or leave "
+                          f"it out for budget x {HARD_TIMEOUT_FACTOR} + "
+                          f"{HARD_TIMEOUT_MARGIN:g}s")
+    return budget, timeout
 
 
 def _names(value: str | None, flag: str) -> list[str] | None:

@@ -7,13 +7,19 @@ resources are their own fields, never keys hidden in a hyperparameter dict.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from automl.bounds import NO_UPPER_BOUND, Distinct
+
+# Bounds. Every number has a lower and an upper bound (tests/unit/test_bounds.py holds new
+# params to it); where the upper one is a judgement, the comment beside it says why.
+# NaN and infinity are refused everywhere: no param means anything by them.
+
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 # ---- params, one model per kind ---------------------------------------------------------
@@ -32,24 +38,35 @@ class IngestParams(Strict):
     test_fraction: float = Field(
         0.0, ge=0, lt=0.9, description="share of rows held out for the final test score (0: none)"
     )
-    max_rows: int | None = Field(None, ge=20, description="sample this many rows (seed 0) when larger")
+    # a billion rows is past what one machine's memory holds as a frame; above it is a typo
+    max_rows: int | None = Field(None, ge=20, le=1_000_000_000,
+                                 description="sample this many rows (seed 0) when larger")
 
 
 class PreprocessParams(Strict):
     branch: Literal["trees", "dense"]
-    max_onehot_levels: int = Field(50, ge=2, description="more levels: frequency/target encoding")
+    # past 1000 levels one-hot columns swamp the dense branch; frequency/target encoding
+    # is what such a column needs
+    max_onehot_levels: int = Field(50, ge=2, le=1000,
+                                   description="more levels: frequency/target encoding")
     rare_min_fraction: float = Field(0.005, ge=0, lt=0.5, description="rarer categories are grouped")
     high_cardinality: Literal["frequency", "target"] = "frequency"
 
 
 class SearchParams(Strict):
-    families: list[str] = Field(min_length=1)
+    # the registry holds about ten (plugins add a few); fifty is room, not a plan
+    families: Annotated[list[str], Distinct] = Field(min_length=1, max_length=50)
     searcher: Literal["tpe", "nsga2", "pso", "random"] = "tpe"
     scheduler: Literal["asha", "fifo"] = "asha"
     budget_share: float = Field(0.7, gt=0, le=1, description="share of the run's time budget")
-    max_trials: int | None = Field(None, ge=1)
-    cpus_per_trial: float = Field(1.0, gt=0)
-    concurrency: int | None = Field(None, ge=1, description="trials at once (default: free CPUs)")
+    # every trial's validation predictions stay in the driver's memory until the ensemble
+    max_trials: int | None = Field(None, ge=1, le=100_000)
+    # a trial runs on one node; the largest machines have a few hundred cores. The search
+    # also checks it against the nodes of the Ray it runs on (search/stage.py: prepare)
+    cpus_per_trial: float = Field(1.0, gt=0, le=1024)
+    # Tune's driver loop handles every running trial; a thousand at once is past what it serves
+    concurrency: int | None = Field(None, ge=1, le=1000,
+                                    description="trials at once (default: free CPUs)")
     keep_models: int = Field(20, ge=1, le=1000, description="best trials whose fitted models are kept")
     sample_rows: int | None = Field(
         20_000, ge=100, le=10_000_000,
@@ -66,21 +83,26 @@ class EnsembleParams(Strict):
     method: Literal["greedy", "stacking"] = Field(
         "greedy", description="stacking: a linear meta-model, kept only where its "
                               "cross-validated score beats the greedy ensemble's")
-    size: int = Field(25, ge=1, description="rounds of greedy selection (with replacement)")
+    # Caruana et al. saw no gain past a few hundred rounds; each round scores every
+    # candidate on the validation rows, so 10,000 already takes minutes on a large table
+    size: int = Field(25, ge=1, le=10_000,
+                      description="rounds of greedy selection (with replacement)")
     bags: int = Field(0, ge=0, le=200, description="greedy selection on this many bootstrap "
                                                   "samples of the validation rows, weights "
                                                   "averaged, where the validation part has at "
                                                   "most 5,000 rows; 0 or 1: plain greedy")
+    # no search keeps more than 1000 models (search keep_models)
     max_candidates: int = Field(
-        20, ge=1, description="best trials with a kept model to choose from (each family's best first)")
+        20, ge=1, le=1000,
+        description="best trials with a kept model to choose from (each family's best first)")
     stacking_folds: int = Field(5, ge=2, le=20, description="cross-validation folds of the meta-model")
     refit: bool = Field(False, description="refit the members on train + validation before saving")
 
 
 class DistillParams(Strict):
     # small xgboost models, shallow trees (rules), a linear model and small MLPs
-    students: list[Literal["gbdt", "rules", "linear", "mlp"]] = Field(
-        ["gbdt", "rules", "linear", "mlp"], min_length=1)
+    students: Annotated[list[Literal["gbdt", "rules", "linear", "mlp"]], Distinct] = Field(
+        ["gbdt", "rules", "linear", "mlp"], min_length=1, max_length=4)
     augment: Literal["munge", "gibbs", "none"] = "munge"
     multiplier: float = Field(2.0, ge=0, le=20)
     budget_share: float = Field(0.2, gt=0, le=1)
@@ -88,7 +110,7 @@ class DistillParams(Strict):
                                            "(families student_gbdt, student_mlp)")
     search_share: float = Field(0.5, gt=0, le=1, description="share of the stage's budget "
                                                              "the student search may use")
-    search_trials: int | None = Field(None, ge=1, description="most trials in the student "
+    search_trials: int | None = Field(None, ge=1, le=10_000, description="most trials in the student "
                                                               "search (default: as time allows; "
                                                               "8 without a time budget)")
 
@@ -100,18 +122,26 @@ class CompressParams(Strict):
     prune: bool = True
     lowrank: bool = True
     int8: bool = True
-    max_score_drop: float | None = Field(None, ge=0, description="most the validation score "
-                                         "may fall below the teacher's, in the metric's units")
-    max_relative_drop: float | None = Field(0.005, ge=0, description="most the validation "
+    max_score_drop: float | None = Field(
+        None, ge=0, description="most the validation score may fall below the teacher's, "
+                                "in the metric's units",
+        json_schema_extra={NO_UPPER_BOUND: "in the metric's own units (an RMSE in dollars can "
+                                           "be in the thousands); any finite drop is a choice"})
+    # a share of the teacher's metric value: past 1 any student passes, which is no constraint
+    max_relative_drop: float | None = Field(0.005, ge=0, le=1, description="most the validation "
                                             "score may fall below the teacher's, as a share of "
                                             "the teacher's metric value (0.005: 0.5%)")
-    max_size_kb: float | None = Field(None, gt=0)
-    max_latency_ms: float | None = Field(None, gt=0)
+    # one ONNX protobuf holds at most 2 GiB; the export writes no external data
+    max_size_kb: float | None = Field(None, gt=0, le=2 * 1024 * 1024)
+    # a minute for one row constrains nothing a service would call
+    max_latency_ms: float | None = Field(None, gt=0, le=60_000)
 
 
 class ExportParams(Strict):
     format: Literal["onnx"] = "onnx"
-    parity_tolerance: float = Field(1e-4, gt=0)
+    # probabilities differ by at most 1, and regression is compared relative to its scale:
+    # a tolerance of 1 checks nothing
+    parity_tolerance: float = Field(1e-4, gt=0, lt=1)
     rules: bool = True
 
 

@@ -35,6 +35,11 @@ class RunError(AutoMLError):
     """A run folder is missing, incomplete or from an incompatible version."""
 
 
+class DiskFullError(RunError):
+    """The disk (or quota) ran out while writing the run folder: nothing half-written is
+    kept, and the run cannot go on until there is room."""
+
+
 def first_line(err: BaseException, limit: int = 200) -> str:
     """The first line of an exception's message (libraries' messages run to pages), or ""."""
     lines = str(err).strip().splitlines()

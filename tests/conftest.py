@@ -41,3 +41,30 @@ def shared_data() -> Path:
     if not (SHARED_DATA / "MANIFEST.csv").is_file():
         pytest.skip(f"the shared tables are not at {SHARED_DATA}")
     return SHARED_DATA
+
+
+def mount_small_disk(folder: Path, size: str) -> Path | None:
+    """A tmpfs of `size` mounted at `folder` (made if missing), or None where this user may
+    not mount one (not root, no CAP_SYS_ADMIN, a container without it)."""
+    import subprocess
+
+    folder.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+                          capture_output=True, text=True)
+    return folder if done.returncode == 0 else None
+
+
+def unmount(folder: Path) -> None:
+    import subprocess
+
+    subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 256 KiB disk (tmpfs) that fills up, or a skip saying why there is none."""
+    folder = mount_small_disk(tmp_path / "disk", "256k")
+    if folder is None:
+        pytest.skip("cannot mount a tmpfs here (needs root or CAP_SYS_ADMIN) to fill a disk for real")
+    yield folder
+    unmount(folder)

@@ -15,6 +15,13 @@ METRIC_COLUMNS = list(dict.fromkeys(name for names in PROTOCOL.values() for name
 COSTS = [("fit_seconds", "fit s", False), ("peak_memory_mb", "peak MB", False),
          ("model_bytes", "size", False), ("latency_ms", "1-row ms", False),
          ("throughput_rows_s", "rows/s", True)]
+PEAK_MEMORY_NOTE = (
+    "*peak MB* is the memory of the whole process tree a system runs as: its worker process "
+    "and every descendant (a local Ray's GCS server, raylet and trial workers; joblib's "
+    "workers), sampled every 0.25 s while it fits and predicts. Each sample sums the "
+    "processes' proportional set size (PSS), so shared pages (libraries, Ray's object store "
+    "in shared memory) count once, not once per process that maps them; object-store pages "
+    "that no process maps at that moment are not seen. The worker's own peak RSS is a floor.")
 COLUMNS = (["dataset", "task", "system", "variant", "status", "error", "n_train", "n_test",
             "time_budget_s"] + METRIC_COLUMNS + [c for c, _, _ in COSTS] + ["wall_seconds"])
 
@@ -56,6 +63,7 @@ def _summary_section(results: pd.DataFrame) -> list[str]:
               "1 = the best entry on that dataset. In the tables below, *÷ best peer* divides "
               "automl's figure by the best other system's in that column (peers and baselines): "
               "above 1 is better in ↑ columns, below 1 in ↓ columns."]
+    lines.append(PEAK_MEMORY_NOTE)
     if len(unscored):
         lines.append("Where xgb_default failed or was itself the best, a dataset gives no "
                      "normalised score (0 and 1 coincide); \"(on n)\" says how many did.")

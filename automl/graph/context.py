@@ -28,7 +28,8 @@ class Settings:
     task: str | None = None
     metric: str | None = None
     seed: int = 0
-    time_budget: float | None = None
+    # seconds, or None for no limit; "default" (budget.DEFAULT) until fit_run resolves it
+    time_budget: float | str | None = None
     address: str | None = None
     encoding: str | None = None  # of a text table; None: detected
 
@@ -78,6 +79,7 @@ class RunContext:
     budget: Budget = field(default_factory=Budget.unlimited)  # the running node's share
     _table: pd.DataFrame | None = field(default=None, repr=False)
     _schema: Any = field(default=None, repr=False)
+    _held: list[str] | None = field(default=None, repr=False)  # notices kept back (preflight)
 
     def table(self) -> pd.DataFrame:
         """The input table, read once per run however many stages ask for it."""
@@ -96,13 +98,28 @@ class RunContext:
             self._schema = infer_schema(self.table(), self.settings.target, self.settings.task)
         return self._schema
 
-    def preflight(self) -> None:
-        """Read the table and check the target before anything is written or trained."""
+    def preflight(self, first_line: str) -> None:
+        """Read the table and check the target before anything is written or trained; then
+        log `first_line` (the run's first) and the notices reading the table gave, which
+        come before the error instead if the check fails (a wrong separator explains a
+        missing target column)."""
         from automl.metrics import get_metric
 
-        schema = self.schema()
-        if self.settings.metric is not None:
-            get_metric(self.settings.metric, schema.task)
+        self._held = []
+        try:
+            schema = self.schema()
+            if self.settings.metric is not None:
+                get_metric(self.settings.metric, schema.task)
+        except BaseException:
+            self._release_notices()
+            raise
+        self.log(first_line)
+        self._release_notices()
+
+    def _release_notices(self) -> None:
+        held, self._held = self._held or [], None
+        for message in held:
+            self.notice(message)
 
     def tune(self, params, data_by_branch: dict, metric, budget: Budget, label: str, folder):
         """A Ray Tune search over `params.families` (see automl.search.stage.search_families)."""
@@ -117,7 +134,9 @@ class RunContext:
     def notice(self, message: str) -> None:
         """What the data layer decided for the user: a log line, or when quiet, a warning
         (`automl.data.notices`), so that a quiet API call still hears of it."""
-        if self.verbose:
+        if self._held is not None:
+            self._held.append(message)
+        elif self.verbose:
             self.log(message)
         else:
             from automl.data.notices import warn

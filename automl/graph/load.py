@@ -6,13 +6,18 @@ Every problem found is reported at once, each naming the node and what to change
 from __future__ import annotations
 
 import graphlib
+import typing
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
+from automl.bounds import allowed, problem
 from automl.errors import GraphError, did_you_mean, listing
 from automl.graph.spec import INPUTS, NODE_TYPES, GraphSpec, Slot
+
+BRANCHES = typing.get_args(NODE_TYPES["preprocess"].model_fields["params"].annotation
+                           .model_fields["branch"].annotation)
 from automl.resources import resource_dir
 
 
@@ -58,6 +63,7 @@ def validate_graph(raw, origin: str = "<graph>") -> GraphSpec:
         raise GraphError(f"{origin}: a pipeline is a mapping with a non-empty 'nodes' list")
     problems = [f"unknown top-level key {k!r} (allowed: {', '.join(GraphSpec.model_fields)})"
                 for k in raw if k not in GraphSpec.model_fields]
+    problems += _top_level_problems(raw)
     nodes = []
     for index, raw_node in enumerate(raw["nodes"]):
         node, node_problems = _validate_node(raw_node, index)
@@ -74,7 +80,21 @@ def validate_graph(raw, origin: str = "<graph>") -> GraphSpec:
     return spec
 
 
+def _top_level_problems(raw: dict) -> list[str]:
+    """The graph's own fields (name, description, how many nodes) in our words."""
+    top = {k: v for k, v in raw.items() if k in GraphSpec.model_fields}
+    try:
+        GraphSpec.model_validate({**top, "nodes": [{"name": "n", "kind": "ingest"}] * len(raw["nodes"])})
+    except ValidationError as err:
+        return [problem(f"top-level {e['loc'][0]!r}", e.get("input"), e,
+                        GraphSpec.model_fields[str(e["loc"][0])])
+                for e in err.errors() if len(e["loc"]) == 1]
+    return []
+
+
 def _summary(origin: str, problems: list[str]) -> str:
+    if len(problems) == 1:  # one problem, one line
+        return f"{origin}: {problems[0]}"
     lines = "\n".join(f"  - {p}" for p in problems)
     return f"{origin}: {len(problems)} problem(s) in the pipeline graph:\n{lines}"
 
@@ -98,20 +118,20 @@ def _validate_node(raw_node, index: int):
 
 
 def _explain(error: dict, node_type) -> str:
-    """One pydantic error in our words: which field, what it got, what is allowed."""
+    """One pydantic error in our words: which field, what it got, what is allowed, the fix."""
     loc = [str(part) for part in error["loc"]]
     in_params = loc[:1] == ["params"] and len(loc) > 1
     fields = node_type.model_fields["params"].annotation.model_fields if in_params \
         else node_type.model_fields
-    field = loc[1] if in_params else loc[0]
+    field, *index = loc[1:] if in_params else loc
     what = "param" if in_params else "field"
     if error["type"] == "extra_forbidden":
         return (f"unknown {what} {field!r}{did_you_mean(field, fields)}; "
                 f"allowed: {', '.join(fields)}")
     if error["type"] == "missing":
-        return f"{what} {field!r} is required"
-    path = ".".join(loc[1:] if in_params else loc)
-    return f"{what} {path!r} = {error.get('input')!r}: {error['msg']}"
+        return f"{what} {field!r} is required; allowed: {allowed(fields[field])}"
+    path = field + "".join(f"[{i}]" for i in index)  # an item of a list: students[1]
+    return problem(f"{what} {path!r}", error.get("input"), error, fields.get(field))
 
 
 class _Shape:
@@ -131,6 +151,14 @@ class _Shape:
     @property
     def branch(self) -> str | None:
         return self.params.get("branch") if self.kind == "preprocess" else None
+
+    @property
+    def reported(self) -> bool:
+        """Whether its kind or branch is bad, a problem reported on its own: the edges to it
+        are not checked, so one slip is one problem, not three."""
+        if self.kind not in NODE_TYPES:
+            return True
+        return self.kind == "preprocess" and self.branch not in BRANCHES
 
 
 def _check_edges(nodes: list[_Shape]) -> list[str]:
@@ -160,15 +188,16 @@ def _check_inputs(node: _Shape, by_name: dict) -> list[str]:
                             f"{did_you_mean(source, by_name)}")
             continue
         upstream = by_name[source]
-        if upstream.kind not in NODE_TYPES:
-            continue  # reported as an unknown kind already
+        if upstream.reported:
+            continue
         slot = next((s for s in slots if s.accepts(upstream.kind, upstream.branch)), None)
         if slot is None:
             problems.append(f"{label}: a {node.kind} node cannot read {source!r} (a "
                             f"{_described(upstream)} node); it reads {_wanted(slots)}")
         else:
             filled[slot.name].append(source)
-    if not unknown:  # a misspelt input would be counted missing too: one problem is enough
+    # a misspelt input (or one of a bad kind) would be counted missing too: one problem is enough
+    if not unknown and not any(by_name[source].reported for source in node.inputs):
         for slot in slots:
             problems += _count_problems(node, slot, filled[slot.name], by_name)
     return problems
@@ -176,7 +205,8 @@ def _check_inputs(node: _Shape, by_name: dict) -> list[str]:
 
 def _count_problems(node: _Shape, slot: Slot, names: list[str], by_name: dict) -> list[str]:
     label = f"node {node.name!r} ({node.kind})"
-    low = max(slot.low, 1) if slot.required_by and node.params.get(slot.required_by) else slot.low
+    required = slot.required_by and node.params.get(slot.required_by) is True
+    low = max(slot.low, 1) if required else slot.low
     if len(names) < low:
         why = f" (because {slot.required_by} is true)" if slot.required_by else ""
         offer = [n.name for n in by_name.values() if n.kind in NODE_TYPES and n.name != node.name

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import pandas as pd
 
-from automl.budget import Budget
+from automl.budget import Budget, resolve_time_budget
 from automl.bundle import save_bundle
-from automl.errors import RunError
+from automl.atomic import disk_full, full_disk_cause
+from automl.errors import AutoMLError, DiskFullError, RunError
 from automl.graph.context import RunContext, Settings
 from automl.graph.executor import check_runnable, execute
 from automl.graph.load import dump_graph, execution_order, load_graph, parse_graph
 from automl.graph.spec import GraphSpec
 from automl.runfolder import RunStore, atomic_write_json, atomic_write_text, read_json
 from automl.metrics import evaluate
+from automl.options import check_run_dir
 
 MODEL_KINDS = ("ensemble", "search")  # kinds whose output can be the run's model
 
@@ -51,10 +53,13 @@ def fit_run(source, settings: Settings, pipeline: str | Path | GraphSpec = "defa
         spec = pipeline if isinstance(pipeline, GraphSpec) else load_graph(pipeline)
         run_dir = new_run_dir(out, source)
     check_runnable(spec)
-    context = RunContext(source, settings, run_dir, Budget(settings.time_budget, start=started),
-                         verbose)
+    seconds, budget_line = resolve_time_budget(settings.time_budget)
+    settings = replace(settings, time_budget=seconds)  # run.json and node keys hold seconds
+    context = RunContext(source, settings, run_dir, Budget(seconds, start=started), verbose)
     if resume is None:
-        context.preflight()  # bad input fails here, before a run folder exists
+        context.preflight(budget_line)  # bad input fails here, before a run folder exists
+    else:
+        context.log(budget_line)
     run_dir.mkdir(parents=True, exist_ok=True)
     context.log(f"run folder: {run_dir}")
     atomic_write_text(run_dir / "graph.yaml", dump_graph(spec))
@@ -65,7 +70,10 @@ def fit_run(source, settings: Settings, pipeline: str | Path | GraphSpec = "defa
         outputs = execute(spec, context, RunStore(run_dir))
         predictor, metrics = _finish(spec, outputs, context)
     except BaseException as err:
-        atomic_write_json(run_dir / "run.json", {**meta, "status": "failed", "error": str(err)[:500]})
+        _mark_failed(run_dir, meta, err)
+        full = None if isinstance(err, AutoMLError) else full_disk_cause(err)
+        if full is not None:  # a write not ours (Ray Tune's) found the disk full
+            raise disk_full(Path(full.filename or run_dir), full) from None
         raise
     atomic_write_json(run_dir / "run.json", {**meta, "status": "done",
                                              "seconds": round(context.run_budget.elapsed(), 2)})
@@ -74,10 +82,17 @@ def fit_run(source, settings: Settings, pipeline: str | Path | GraphSpec = "defa
     return RunResult(run_dir, predictor, metrics, outputs)
 
 
+def _mark_failed(run_dir: Path, meta: dict, err: BaseException) -> None:
+    """run.json says the run failed and why; if even that cannot be written (a full disk),
+    the run's own error is the one to tell, and run.json keeps saying 'running'."""
+    try:
+        atomic_write_json(run_dir / "run.json", {**meta, "status": "failed", "error": str(err)[:500]})
+    except DiskFullError:
+        pass
+
+
 def _resumed(resume, source, settings: Settings, pipeline):
-    run_dir = Path(resume)
-    if not (run_dir / "run.json").is_file():
-        raise RunError(f"cannot resume {run_dir}: it is not a run folder (no run.json)")
+    run_dir = check_run_dir(resume, "resume")
     meta = read_json(run_dir / "run.json")
     if source is None:
         if meta["source"] == "<DataFrame>":

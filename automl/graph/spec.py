@@ -13,6 +13,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field
 
+from automl.bounds import Distinct
 from automl.config import (CompressParams, DistillParams, EnsembleParams, ExportParams,
                            IngestParams, PreprocessParams, ReportParams, SearchParams, Strict)
 
@@ -20,9 +21,14 @@ from automl.config import (CompressParams, DistillParams, EnsembleParams, Export
 # ---- nodes ----------------------------------------------------------------------------
 
 
+# A graph is a handful of stages (the shipped ones have 5 to 8 nodes); 100 nodes leave
+# room for many searches side by side, and a name of 64 characters is a sentence already.
+MAX_NODES = 100
+
+
 class _Node(Strict):
-    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
-    inputs: list[str] = []
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$", max_length=64)
+    inputs: Annotated[list[str], Distinct] = Field([], max_length=MAX_NODES)
 
 
 class IngestNode(_Node):
@@ -115,10 +121,10 @@ UNBUDGETED = ("ingest", "preprocess")
 
 
 class GraphSpec(Strict):
-    name: str = "pipeline"
-    summary: str = ""  # one line, for `automl fit --help`
-    description: str = ""
-    nodes: list[Node] = Field(min_length=1)
+    name: str = Field("pipeline", max_length=100)
+    summary: str = Field("", max_length=200)  # one line, for `automl fit --help`
+    description: str = Field("", max_length=10_000)
+    nodes: list[Node] = Field(min_length=1, max_length=MAX_NODES)
 
     def node(self, name: str):
         return next(n for n in self.nodes if n.name == name)

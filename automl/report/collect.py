@@ -18,8 +18,8 @@ import pandas as pd
 import yaml
 
 from automl.data.schema import Schema
-from automl.errors import RunError
 from automl.metrics import Metric, default_metric, get_metric
+from automl.options import check_run_dir
 from automl.runfolder import (COLUMNS_CSV, DATA_JSON, ENSEMBLE_JSON, SCORED_FILE, TARGET_FILE,
                               TRIALS_CSV, RunStore)
 
@@ -89,10 +89,7 @@ class RunFacts:
 
 def from_run_dir(run_dir: str | Path) -> RunFacts:
     """Facts from a run folder on disk, finished or not."""
-    run_dir = Path(run_dir)
-    if not (run_dir / "run.json").is_file():
-        raise RunError(f"{run_dir} is not a run folder (no run.json); give a folder that "
-                       "'automl fit' wrote, e.g. runs/20260101-120000-data")
+    run_dir = check_run_dir(run_dir, "report on")
     folders, notes = _node_folders(run_dir)
     facts = RunFacts(run_dir=run_dir, meta=_json(run_dir / "run.json") or {},
                      data=None, searches={}, ensembles={},

@@ -10,6 +10,7 @@ import time
 import ray
 
 from automl.errors import ConfigError, first_line
+from automl.search import reaper
 
 # Spin-waiting OpenMP threads make co-scheduled trials crawl on shared cores (DESIGN.md).
 WORKER_ENV = {"OMP_WAIT_POLICY": "passive"}
@@ -24,6 +25,10 @@ def connect(address: str | None = None) -> str:
     logging.getLogger("ray.tune.analysis.experiment_analysis").setLevel(logging.ERROR)
     # A notice that a local Ray uses token authentication; nothing for our user to act on.
     logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(logging.ERROR)
+    # A failed trial is recorded with its error in the leaderboard and the search goes on:
+    # Tune's traceback of each one (and its closing list of them) is noise on the console.
+    for name in ("ray.tune.execution.tune_controller", "ray.tune.tune"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     if ray.is_initialized():
         return "reused the Ray already running in this process"
     common = dict(logging_level=logging.WARNING, log_to_driver=False, configure_logging=True)
@@ -37,7 +42,9 @@ def connect(address: str | None = None) -> str:
                 f"cannot join the Ray cluster at {address!r}: {reason}; give HOST:PORT of a running "
                 "'ray start --head' (or ray://HOST:10001), or leave --address out to run locally"
             ) from None
-        return f"joined the Ray cluster at {address} ({cluster_cpus():g} CPUs)"
+        # the driver's node: where trial results gather (TrialSink) and the run folder is
+        return (f"joined the Ray cluster at {address} ({cluster_cpus():g} CPUs); this driver "
+                f"is on node {node_id()[:12]}")
     # A local Ray's workers inherit this process's environment: no runtime env to set up,
     # which costs about a second before the first trial (measured, see the README)
     for name, value in WORKER_ENV.items():
@@ -45,6 +52,7 @@ def connect(address: str | None = None) -> str:
     started = time.monotonic()
     # address "local": always a Ray of this run's own, never one another process started
     ray.init(address="local", num_cpus=os.cpu_count(), include_dashboard=False, **common)
+    reaper.watch_this_driver()  # what Ray leaves of itself when this driver is killed
     return f"started a local Ray ({cluster_cpus():g} CPUs) in {time.monotonic() - started:.1f}s"
 
 
@@ -65,6 +73,24 @@ def _check_reachable(address: str) -> None:
 
 def cluster_cpus() -> float:
     return float(ray.cluster_resources().get("CPU", 0))
+
+
+def check_trial_cpus(cpus_per_trial: float, label: str) -> None:
+    """Refuse CPUs per trial that no node of this Ray has: Tune would wait for them forever
+    (or until the budget ends) without a word."""
+    largest = max((node["Resources"].get("CPU", 0) for node in ray.nodes() if node["Alive"]),
+                  default=0)
+    if cpus_per_trial > largest:
+        raise ConfigError(
+            f"{label}: param 'cpus_per_trial' = {cpus_per_trial:g} is more than any node of "
+            f"this Ray has ({largest:g} CPUs), so no trial could start; allowed: up to "
+            f"{largest:g} here; lower it, or join a cluster with larger nodes (--address)")
+
+
+def alive_nodes() -> set[str]:
+    """The nodes of this Ray still alive, by the first 12 characters of their ids (as the
+    leaderboard names them)."""
+    return {node["NodeID"][:12] for node in ray.nodes() if node["Alive"]}
 
 
 def free_cpus() -> float:

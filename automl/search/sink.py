@@ -30,11 +30,19 @@ class TrialSink:
         self.keep_models = keep_models
         self.results: dict[str, object] = {}
         self.best: list[tuple[float, str]] = []  # min-heap of (score, trial) holding a model
+        self.nodes: dict[str, str] = {}  # trial -> the node it started on (started)
 
     def where(self) -> tuple[str, str | None]:
         """(this actor's node, its models folder): a trial on that node writes there itself."""
         node = ray.get_runtime_context().get_node_id()
         return node, None if self.folder is None else str(self.folder / "models")
+
+    def started(self, trial_id: str, node: str) -> None:
+        """A trial began on `node`: if its worker or node dies, the search still says where."""
+        self.nodes[trial_id] = node
+
+    def where_started(self) -> dict[str, str]:
+        return dict(self.nodes)
 
     def admit(self, score: float | None) -> bool:
         """Whether a model of this score would rank among the best kept so far."""

@@ -25,6 +25,8 @@ def prepare(nodes, context) -> None:
     """Start (or join) Ray when the run starts: it takes seconds, which the ingest and the
     branches use meanwhile (the executor runs them beside this hook)."""
     context.log(f"search: {runtime.connect(context.settings.address)}")
+    for node in nodes:  # before any data is prepared, let alone trained on
+        runtime.check_trial_cpus(node.params.cpus_per_trial, f"node {node.name!r}")
 
 
 def run(node, inputs, context) -> SearchResult:

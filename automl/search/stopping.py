@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from ray.tune import Stopper
 from ray.tune.search import Searcher
 
 from automl.budget import Budget
-from automl.search.trainable import trial_budget
+from automl.search.trainable import DISK_FULL, trial_budget
 
 
 class UntilDeadline(Searcher):
@@ -51,3 +52,19 @@ class UntilDeadline(Searcher):
 
     def set_state(self, state: dict) -> None:
         self.__dict__.update(state)
+
+
+class StopOnFullDisk(Stopper):
+    """Ends the whole search once a trial reports that the run folder's disk is full: no
+    trial after it could be kept either. The message is a class attribute for the reason
+    the budget above is one: a resumed search runs the stopper Tune saved, not this one."""
+
+    message: ClassVar[str | None] = None  # reset by run_search before Tune starts
+
+    def __call__(self, trial_id: str, result: dict) -> bool:
+        if result.get(DISK_FULL):
+            StopOnFullDisk.message = result[DISK_FULL]
+        return StopOnFullDisk.message is not None
+
+    def stop_all(self) -> bool:
+        return StopOnFullDisk.message is not None

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from ray import tune
 
 from automl.budget import Budget
+from automl.errors import DiskFullError
 from automl.metrics import get_metric
 from automl.models.registry import family_class, register
 from automl.preprocess.stage import BranchData
@@ -22,6 +23,7 @@ from automl.space import Space
 # so that it reports before Tune's own budget runs out.
 MIN_TRIAL_SECONDS = 1.0
 SAFETY_SECONDS = 0.5
+DISK_FULL = "disk_full"  # a trial's report: the run folder's disk is full (the message)
 
 
 class TrialFailed(RuntimeError):
@@ -69,6 +71,10 @@ def run_trial(config: dict, inputs: TrialInputs) -> None:
     budget = trial_budget(inputs.budget)
     if budget is None:
         return  # the budget is spent: end without a result rather than overrun
+    import ray
+
+    trial_id, node = tune.get_context().get_trial_id(), ray.get_runtime_context().get_node_id()[:12]
+    inputs.sink.started.remote(trial_id, node)  # not waited for: it costs the trial nothing
     prepare_worker(family, inputs)
     metric = get_metric(inputs.metric, inputs.task)
     data = inputs.data[inputs.family_branch[family]]
@@ -76,13 +82,14 @@ def run_trial(config: dict, inputs: TrialInputs) -> None:
     def report(score: float) -> None:
         tune.report({"score": score, "final": 0})
 
-    result = fit_trial(tune.get_context().get_trial_id(), family, trial_params(config, inputs.spaces),
-                       data, metric, seed=inputs.seed, n_jobs=inputs.n_jobs, budget=budget,
-                       report=report)
-    import ray
-
-    result.node = ray.get_runtime_context().get_node_id()[:12]
-    send(inputs.sink, inputs.sink_where, result)
+    result = fit_trial(trial_id, family, trial_params(config, inputs.spaces), data, metric,
+                       seed=inputs.seed, n_jobs=inputs.n_jobs, budget=budget, report=report)
+    result.node = node
+    try:
+        send(inputs.sink, inputs.sink_where, result)
+    except DiskFullError as err:  # no trial can be kept now: the search ends (StopOnFullDisk)
+        tune.report({DISK_FULL: str(getattr(err, "cause", err))})
+        return
     if result.status != "ok":
         raise TrialFailed(result.error)
     tune.report({"score": result.score, "fit_seconds": result.fit_seconds, "final": 1})

@@ -17,13 +17,14 @@ from ray.tune.schedulers import ASHAScheduler
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from automl.budget import Budget
+from automl.errors import DiskFullError
 from automl.metrics import get_metric
 from automl.search import runtime
 from automl.search import portfolio
 from automl.search.progress import Progress
 from automl.search.sampled import ALL_ROWS_SUFFIX, fit_on_all_rows
 from automl.search.sink import TrialSink, load_written
-from automl.search.stopping import UntilDeadline
+from automl.search.stopping import StopOnFullDisk, UntilDeadline
 from automl.search.trainable import TrialInputs, run_trial, trial_params
 from automl.search.trial import TrialResult
 from automl.search.tune_space import DefineByRun, tune_space
@@ -58,7 +59,7 @@ def run_search(plan: SearchPlan, inputs: TrialInputs, folder: Path, log,
     sink = _start_sink(folder, plan.keep_models)
     tuned = plan if all_rows is None else replace(plan, budget=plan.budget.share(1 - plan.all_rows_share))
     inputs.sink, inputs.sink_where, inputs.budget = sink, ray.get(sink.where.remote()), tuned.budget
-    UntilDeadline.budget = tuned.budget
+    UntilDeadline.budget, StopOnFullDisk.message = tuned.budget, None
     trainable = tune.with_resources(tune.with_parameters(run_trial, inputs=inputs),
                                     {"cpu": plan.cpus_per_trial})
     metric = get_metric(inputs.metric, inputs.task)
@@ -69,19 +70,25 @@ def run_search(plan: SearchPlan, inputs: TrialInputs, folder: Path, log,
             grid = tuner.fit()
     finally:
         progress.close()
+    if StopOnFullDisk.message is not None:
+        ray.kill(sink)
+        raise DiskFullError(StopOnFullDisk.message)
     if all_rows is not None:
         trials = {**load_written(folder), **{r.trial_id: r for r in ray.get(sink.collect.remote())}}
         fit_on_all_rows([t for t in trials.values() if not t.trial_id.endswith(ALL_ROWS_SUFFIX)],
                         inputs, all_rows, plan.budget, _concurrency(plan), log)
     results = {**load_written(folder), **{r.trial_id: r for r in ray.get(sink.collect.remote())}}
-    _add_unfinished_trials(grid, results, plan.spaces)
+    _add_unfinished_trials(grid, results, plan.spaces, ray.get(sink.where_started.remote()),
+                           runtime.alive_nodes())
     ray.kill(sink)
     return list(results.values()), progress.wall
 
 
 def _start_sink(folder: Path, keep_models: int):
     here = None if runtime.is_client() else str(folder)
-    strategy = NodeAffinitySchedulingStrategy(node_id=runtime.node_id(), soft=True)
+    # on the driver's node and no other: it writes into the run folder, on the driver's disk
+    # (a 0-CPU actor always fits there; elsewhere its files would land on another machine)
+    strategy = NodeAffinitySchedulingStrategy(node_id=runtime.node_id(), soft=False)
     return TrialSink.options(scheduling_strategy=strategy).remote(here, keep_models)
 
 
@@ -100,6 +107,7 @@ def _tuner(plan: SearchPlan, trainable, folder: Path, progress: Progress, log) -
     )
     run = tune.RunConfig(storage_path=str(folder.resolve()), name="tune", verbose=0,
                          callbacks=[progress], failure_config=tune.FailureConfig(max_failures=0),
+                         stop=StopOnFullDisk(),
                          log_to_file=False)
     log(f"search: {plan.searcher} over {', '.join(plan.spaces)}; {concurrency} trial(s) at once, "
         f"{plan.cpus_per_trial:g} CPU each; budget {plan.budget.describe()}")
@@ -182,8 +190,11 @@ class SparingPortfolio(ASHAScheduler):
         return decision
 
 
-def _add_unfinished_trials(grid, results: dict, spaces: dict[str, Space]) -> None:
-    """Trials that never reached the sink: a worker that died, or one that was stopped."""
+def _add_unfinished_trials(grid, results: dict, spaces: dict[str, Space],
+                           nodes: dict[str, str], alive: set[str]) -> None:
+    """Trials that never reached the sink: a worker or a node that died, or one ASHA
+    stopped early; each with the node it started on (`nodes`), where known, and whether
+    that node is still among the `alive` ones."""
     for result in grid:
         trial_id = (result.metrics or {}).get("trial_id") or Path(result.path).name
         if trial_id in results:
@@ -192,10 +203,24 @@ def _add_unfinished_trials(grid, results: dict, spaces: dict[str, Space]) -> Non
         family = config.get("family", "?")
         if family in spaces:
             config = trial_params(config, spaces)
+        node = nodes.get(trial_id, "?")
         if result.error is not None:
-            message = str(result.error).strip().splitlines()[-1][:300]
-            results[trial_id] = TrialResult(trial_id, family, config, "error",
-                                            error=f"worker failed: {message}")
+            results[trial_id] = TrialResult(trial_id, family, config, "error", node=node,
+                                            error=worker_failure(result.error, node, alive))
         elif result.metrics and "score" in result.metrics:
-            results[trial_id] = TrialResult(trial_id, family, config, "stopped", score=None,
-                                            error=STOPPED)
+            results[trial_id] = TrialResult(trial_id, family, config, "stopped", node=node,
+                                            score=None, error=STOPPED)
+
+
+def worker_failure(error: BaseException, node: str = "?", alive: set[str] | None = None) -> str:
+    """One line for a trial whose worker failed: what happened, then Ray's first words
+    (its own message runs to a paragraph of possible causes). A trial whose node is gone
+    from the cluster lost it, whatever Ray's error says (an unreachable actor, mostly)."""
+    last = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+    said = ". ".join(last.split(". ")[:2])[:200]
+    node_gone = alive is not None and node != "?" and node not in alive
+    if node_gone or isinstance(error, ray.exceptions.NodeDiedError) or "node has died" in last:
+        return f"worker failed: its node died or left the cluster ({said})"
+    if isinstance(error, ray.exceptions.ActorDiedError) or "worker process has died" in last:
+        return f"worker failed: its worker process died: killed, out of memory or crashed ({said})"
+    return f"worker failed: {last[:300]}"

@@ -125,7 +125,7 @@ def _bad_inputs(tmp_path, small_csv):
         (["fit", str(small_csv), "--target", "y", "--metric", "auc"], "unknown metric 'auc'"),
         (["fit", str(small_csv), "--target", "y", "--encoding", "utf9"], "unknown encoding 'utf9'"),
         (["fit", str(small_csv), "--target", "y", "--holdout", "1.5"],
-         "holdout 1.5 is not a share of the rows to hold out: input should be less than 0.9"),
+         "--holdout 1.5 is out of range; allowed: a number in [0, 0.9)"),
         (["predict", str(tmp_path), str(small_csv), "--encoding", "utf9"], "unknown encoding 'utf9'"),
         (["predict", str(tmp_path), str(tmp_path / "nope.csv")], "file not found"),
         (["validate", str(tmp_path / "broken.yaml")], "unknown kind 'serch'"),

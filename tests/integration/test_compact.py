@@ -44,8 +44,9 @@ def _pipeline(folder: Path, compress: dict) -> Path:
     ("regression", {"max_score_drop": 0.0, "max_relative_drop": None})])
 def test_compact_model_is_exported_and_agrees_with_python(tmp_path, task, compress):
     frame = make_table(n=600, task=task)
+    # no time limit: the trial counts bound the run (a default budget would set the pace)
     model = AutoML(pipeline=_pipeline(tmp_path, compress), out=tmp_path,
-                   verbosity=0).fit(frame, target="y")
+                   time_budget="none", verbosity=0).fit(frame, target="y")
     folder = Path(model.run_dir_) / "compact"
     for name in ("compact.onnx", "compact.json", "compact.md", "pareto.csv",
                  "rules.txt", "rules.py", "rules.sql"):
@@ -85,7 +86,7 @@ def test_compact_model_is_exported_and_agrees_with_python(tmp_path, task, compre
 def test_unmet_constraints_keep_the_ensemble_with_a_clear_reason(tmp_path):
     frame = make_table(n=400)
     model = AutoML(pipeline=_pipeline(tmp_path, {"max_size_kb": 0.001}), out=tmp_path,
-                   verbosity=0).fit(frame, target="y")
+                   time_budget="none", verbosity=0).fit(frame, target="y")
     folder = Path(model.run_dir_) / "compact"
     card = json.loads((folder / "compact.json").read_text())
     assert card["chosen"] is None

@@ -50,8 +50,9 @@ def run_dir(tmp_path_factory) -> Path:
     home = tmp_path_factory.mktemp("report")
     table = home / "table.csv"
     make_table(n=600).to_csv(table, index=False)  # a file, so that the run can be resumed
+    # no time limit: the trial counts bound it, as they did before a default budget existed
     model = AutoML(pipeline=_pipeline(home / "pipeline.yaml", _nodes()), out=home / "runs",
-                   verbosity=0).fit(str(table), target="y")
+                   time_budget="none", verbosity=0).fit(str(table), target="y")
     return Path(model.run_dir_)
 
 

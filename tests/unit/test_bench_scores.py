@@ -106,6 +106,7 @@ def test_markdown_has_summary_tables_and_ratio_to_best_peer():
     # d1: roc_auc 0.90 / best peer 0.95; accuracy 0.8 / 0.8; fit seconds 2 / 2
     assert "| *automl/ensemble ÷ best peer* | | 0.95 | 1.00 | 1.00 |" in text
     assert "- flaml/best failed: time-out: killed" in text
+    assert "*peak MB* is the memory of the whole process tree a system runs as" in text
 
 
 def test_results_frame_keeps_every_column_in_order():

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from automl.budget import Budget, parse_duration
+from automl.budget import DEFAULT, Budget, parse_duration, parse_time_budget, resolve_time_budget
 from automl.errors import ConfigError
 
 
@@ -62,3 +62,21 @@ def test_a_budget_crosses_processes_as_a_wall_clock_end():
 def test_the_reserve_grows_with_the_budget_and_is_capped():
     assert Budget(10.0).reserve() < Budget(100.0).reserve() <= Budget(10_000.0).reserve()
     assert Budget.unlimited().reserve() == 0.0
+
+
+@pytest.mark.parametrize("text, why", [("-5s", "negative"), ("2s", "too short"),
+                                       ("8d", "too long"), ("nan", "not a duration")])
+def test_a_duration_out_of_bounds_says_what_is_allowed(text, why):
+    with pytest.raises(ConfigError, match=rf"^time budget '{text}' is {why}; allowed: 5s to 7d, "
+                                          r"written like '90s', '5m', '1.5h' or '2d'"):
+        parse_duration(text)
+
+
+def test_a_time_budget_left_out_is_the_default_and_none_is_no_limit():
+    assert parse_time_budget(None) == DEFAULT
+    assert parse_time_budget("none") is None and parse_time_budget(" None ") is None
+    assert parse_time_budget("2d") == 2 * 86400
+    assert resolve_time_budget(DEFAULT) == (300.0, "time budget: 5m (the default; "
+                                                   "--time-budget or time_budget= to change)")
+    assert resolve_time_budget(None) == (None, "time budget: none (no limit)")
+    assert resolve_time_budget(90.0) == (90.0, "time budget: 90s")

@@ -64,7 +64,10 @@ def test_unknown_param_lists_allowed_ones():
 
 def test_bad_param_value_says_what_is_allowed():
     text = GOOD.replace("{families: [xgboost]}", "{families: [xgboost], budget_share: 2}")
-    with pytest.raises(GraphError, match=r"param 'budget_share' = 2: Input should be less than or equal to 1"):
+    with pytest.raises(GraphError, match=r"^<graph>: node 'search': param 'budget_share' = 2 is "
+                                         r"out of range; allowed: a number in \(0, 1\] \(share of "
+                                         r"the run's time budget\); give a value in that range, or "
+                                         r"leave it out for the default \(0.7\)$"):
         parse_graph(text)
 
 

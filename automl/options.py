@@ -1,0 +1,102 @@
+"""The run options `automl fit` and `AutoML(...)` share, checked against their bounds before
+anything is read or trained: the seed, the holdout share, the Ray address, the folders.
+
+The standard library only at import, so the CLI can check its arguments before the
+libraries that take seconds to import. An option that stands for a graph param (the
+holdout is the ingest node's test_fraction) is held to that param's own bounds.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from automl.errors import ConfigError, RunError
+
+# numpy's and scikit-learn's seeds (RandomState, random_state) are 32-bit unsigned: a seed
+# outside would fail deep inside a model family, mid-run
+MAX_SEED = 2**32 - 1
+_ADDRESS = re.compile(r"^(?:ray://)?(?P<host>[^\s:/]+|\[[0-9a-fA-F:]+\]):(?P<port>\d+)$")
+
+
+def check_seed(value, label: str = "seed") -> int:
+    """An integer from 0 to 2**32 - 1 (also given as text, as the CLI has it)."""
+    try:
+        seed = int(str(value).strip()) if not isinstance(value, bool) else None
+    except ValueError:
+        seed = None
+    if seed is None:
+        raise ConfigError(f"{label} {value!r} is not an integer; allowed: an integer from 0 to "
+                          f"{MAX_SEED}; e.g. 0")
+    if not 0 <= seed <= MAX_SEED:
+        raise ConfigError(f"{label} {value!r} is out of range; allowed: an integer from 0 to "
+                          f"{MAX_SEED} (numpy's and scikit-learn's seeds); give one in that range")
+    return seed
+
+
+def check_holdout(value, label: str = "holdout") -> float | None:
+    """A share of the rows held out for the test score, as the ingest node's test_fraction
+    allows; None: as the graph says."""
+    if value is None:
+        return None
+    from automl.bounds import check_param  # pydantic: only when there is a value to check
+    from automl.config import IngestParams
+
+    return check_param(IngestParams, "test_fraction", _number(value), label,
+                       fix_hint="give e.g. 0.2, or 0 for none")
+
+
+def check_address(value: str | None, label: str = "address") -> str | None:
+    """HOST:PORT (or ray://HOST:PORT) of a running Ray, or 'auto'; None: a local Ray."""
+    if value is None or value == "auto":
+        return value
+    match = _ADDRESS.match(str(value).strip())
+    allowed = ("allowed: HOST:PORT of a running 'ray start --head' (e.g. 10.0.0.5:6379), "
+               "ray://HOST:10001 (Ray Client) or auto; leave it out to start a local Ray")
+    if match is None:
+        raise ConfigError(f"{label} {value!r} is not a Ray address; {allowed}")
+    if not 1 <= int(match["port"]) <= 65535:
+        raise ConfigError(f"{label} {value!r} has port {match['port']}, out of range; ports are "
+                          f"1 to 65535; {allowed}")
+    return str(value).strip()
+
+
+def check_out_dir(value, label: str = "out") -> Path:
+    """A folder to write into (made if missing), not a file."""
+    path = Path(value)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{label} {str(value)!r} is a file; give a folder (it is made if "
+                          "missing)")
+    return path
+
+
+def check_out_file(value, label: str = "out") -> Path:
+    """A file to write: its folder must exist, and the path must not be a folder."""
+    path = Path(value)
+    if path.is_dir():
+        raise ConfigError(f"{label} {str(value)!r} is a folder; give a file name, e.g. "
+                          f"{path / 'predictions.csv'}")
+    if not path.parent.is_dir():
+        raise ConfigError(f"{label} {str(value)!r}: the folder {str(path.parent)!r} does not "
+                          "exist; create it, or give a path in an existing folder")
+    return path
+
+
+def check_run_dir(value, action: str) -> Path:
+    """A run folder (one with run.json), for `action` ('resume', 'report on')."""
+    path = Path(value)
+    if not (path / "run.json").is_file():
+        what = "does not exist" if not path.exists() else "is not a run folder (no run.json)"
+        raise RunError(f"cannot {action} {value}: it {what}; give the folder 'automl fit' "
+                       "printed as 'run folder: ...'")
+    return path
+
+
+def _number(value):
+    """Text that reads as a number, as that number (the CLI's options arrive as text)."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value

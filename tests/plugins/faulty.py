@@ -1,0 +1,71 @@
+"""Test-only families whose trials meet a fault for real, to show a search lives through it.
+
+- `killer`: its worker process kills itself with SIGKILL mid-fit, as the kernel's
+  out-of-memory killer would: no exception, no goodbye.
+- `sleepy`: a long fit that first writes a marker (its pid and Ray node) into the folder
+  $AUTOML_TEST_MARKERS, so a test knows where a trial is running and can take that node
+  away.
+
+Registered by the tests (automl.models.registry.register); Ray workers import them by
+their path, like any plugin family.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import numpy as np
+
+from automl.models.base import Family, as_budget
+
+MARKERS = "AUTOML_TEST_MARKERS"
+
+
+class _Prior(Family):
+    branch = "trees"
+    space_folder = str(Path(__file__).parent)
+
+    def _learn(self, y) -> "_Prior":
+        self.prior_ = np.bincount(y, minlength=self.n_classes) / len(y)
+        return self
+
+    def predict_raw(self, X):
+        return np.tile(self.prior_, (len(X), 1))
+
+
+class KillerFamily(_Prior):
+    key = "killer"
+    allowed_params = ("mode",)
+
+    def fit(self, X, y, X_valid=None, y_valid=None, budget=None, report=None):
+        if self._checked_params().get("mode") == "sigkill":
+            os.kill(os.getpid(), signal.SIGKILL)
+        return self._learn(y)
+
+
+class SleepyFamily(_Prior):
+    key = "sleepy"
+    allowed_params = ("seconds",)
+
+    def fit(self, X, y, X_valid=None, y_valid=None, budget=None, report=None):
+        _mark_where_this_runs()
+        end = time.monotonic() + float(self._checked_params().get("seconds", 0))
+        budget = as_budget(budget)
+        while time.monotonic() < end and not budget.expired():
+            time.sleep(0.1)
+        return self._learn(y)
+
+
+def _mark_where_this_runs() -> None:
+    folder = os.environ.get(MARKERS)
+    if not folder:
+        return
+    import ray
+
+    node = ray.get_runtime_context().get_node_id() if ray.is_initialized() else None
+    path = Path(folder) / f"{os.getpid()}-{time.time_ns()}.json"
+    path.write_text(json.dumps({"pid": os.getpid(), "node": node}))
