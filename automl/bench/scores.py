@@ -66,19 +66,24 @@ def summary(results: pd.DataFrame) -> pd.DataFrame:
                                        "normalised_score", "scored"])
 
 
-def compact_vs_ensemble(results: pd.DataFrame) -> pd.DataFrame:
-    """Per dataset where automl ran: the compact model against the ensemble.
+# (system, the teacher's variant, the student's variant): the compact models compared
+DISTILLED = (("automl", "ensemble", "compact"), ("autogluon_distill", "best", "distill"))
 
-    gain_kept = (compact - xgb_default) / (ensemble - xgb_default) on the first protocol
-    metric (1: the whole gain over the baseline kept; NaN when the ensemble has no gain);
-    size and latency as compact / ensemble. No compact row: no student met the run's
-    constraints, and the ensemble stayed the model.
+
+def compact_vs_ensemble(results: pd.DataFrame, system: str = "automl", teacher: str = "ensemble",
+                        student: str = "compact") -> pd.DataFrame:
+    """Per dataset where `system` ran: its student (compact) model against its teacher.
+
+    gain_kept = (student - xgb_default) / (teacher - xgb_default) on the first protocol
+    metric (1: the whole gain over the baseline kept; NaN when the teacher has no gain);
+    the student's size, and size and latency as student / teacher. No student row: no
+    student met the run's constraints, and the teacher stayed the model.
     """
     scores = primary_scores(results)
     ok = results[results["status"] == "ok"].set_index(["dataset", "system", "variant"])
     rows = []
     for dataset in scores.index:
-        ensemble, compact = ("automl", "ensemble"), ("automl", "compact")
+        ensemble, compact = (system, teacher), (system, student)
         if ensemble not in scores.columns or pd.isna(scores.loc[dataset, ensemble]):
             continue
         row = {"dataset": dataset, "ensemble": scores.loc[dataset, ensemble],
@@ -87,6 +92,7 @@ def compact_vs_ensemble(results: pd.DataFrame) -> pd.DataFrame:
         row["baseline"] = scores.loc[dataset, base[0]] if base else np.nan
         gain = row["ensemble"] - row["baseline"]
         row["gain_kept"] = (row["compact"] - row["baseline"]) / gain if gain > 0 else np.nan
+        row["compact_bytes"] = ok["model_bytes"].get((dataset, *compact), np.nan)
         for column in ("model_bytes", "latency_ms"):
             try:
                 row[f"{column}_ratio"] = (ok.loc[(dataset, *compact), column]
@@ -95,4 +101,4 @@ def compact_vs_ensemble(results: pd.DataFrame) -> pd.DataFrame:
                 row[f"{column}_ratio"] = np.nan
         rows.append(row)
     return pd.DataFrame(rows, columns=["dataset", "ensemble", "compact", "baseline", "gain_kept",
-                                       "model_bytes_ratio", "latency_ms_ratio"])
+                                       "compact_bytes", "model_bytes_ratio", "latency_ms_ratio"])

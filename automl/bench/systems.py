@@ -37,6 +37,7 @@ class SystemSpec:
     variants: tuple[str, ...]  # result rows it yields; a crash yields an error row for each
     requires: tuple[str, ...] = ()  # modules that must be importable, else it is skipped
     install: str = ""  # how to get `requires`, shown when skipped
+    python: str = ""  # the peer whose $AUTOML_BENCH_PYTHON_<PEER> it runs in (default: its key)
 
 
 @dataclass
@@ -69,6 +70,10 @@ _BUILT_IN = [
                ("autogluon.tabular",),
                "pip install autogluon.tabular in its own environment (it needs pandas<2.4) and "
                "point AUTOML_BENCH_PYTHON_AUTOGLUON at that environment's python"),
+    # AutoGluon's distill() beside our compact model (automl bench --pipeline compact)
+    SystemSpec("autogluon_distill", "automl.bench.peers:fit_autogluon_distill", PEER,
+               ("best", "distill"), ("autogluon.tabular",),
+               "as for autogluon (AUTOML_BENCH_PYTHON_AUTOGLUON)", python="autogluon"),
 ]
 SYSTEMS: dict[str, SystemSpec] = {}
 
@@ -96,12 +101,14 @@ def get_system(key: str) -> SystemSpec:
 
 
 def interpreter(key: str) -> str:
-    """The Python that runs system `key`: $AUTOML_BENCH_PYTHON_<KEY> when set, else this one.
+    """The Python that runs system `key`: $AUTOML_BENCH_PYTHON_<KEY> when set (KEY: the
+    spec's `python`, or its key), else this one.
 
     A peer whose pins clash with ours (AutoGluon wants pandas<2.4) lives in its own
     virtual environment, with automl installed there too (`pip install --no-deps -e .`).
     """
-    return os.environ.get(f"AUTOML_BENCH_PYTHON_{key.upper()}") or sys.executable
+    environment = (SYSTEMS[key].python if key in SYSTEMS else "") or key
+    return os.environ.get(f"AUTOML_BENCH_PYTHON_{environment.upper()}") or sys.executable
 
 
 def missing_requirements(spec: SystemSpec) -> list[str]:

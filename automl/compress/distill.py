@@ -23,12 +23,12 @@ import numpy as np
 import pandas as pd
 
 from automl.budget import Budget
-from automl.compress import families  # noqa: F401 - registers the student families
 from automl.compress.dense_student import DenseNet, Training, fit_dense_student
 from automl.compress.onnx_dense import export_dense_model
 from automl.compress.onnx_export import OnnxModel, check_parity, export_trees_model, feeds
 from automl.compress.rules import RuleSet, tree_rules
-from automl.compress.students import fit_gbdt_student, fit_tree_student, student_output
+from automl.compress.families import StudentGBDT
+from automl.compress.students import fit_tree_student, student_output
 from automl.compress.teaching import lessons
 from automl.config import SearchParams
 from automl.data.schema import Schema
@@ -40,10 +40,12 @@ from automl.preprocess.branches import Branch
 from automl.preprocess.stage import BranchData
 from automl.runfolder import loaded
 
-# The sizes tried, smallest first: (trees, depth) for gbdt, depth for rules, hidden
+# The sizes tried, smallest first: (trees, depth, learning rate) for gbdt (the largest, at
+# a rate a full-size GBDT would use, stays near 1 MB in ONNX), depth for rules, hidden
 # widths for the dense students (a linear model has none).
 # The tuned gbdt and MLP (the student search) cover the larger end.
-LADDER = {"gbdt": [(20, 3), (60, 4), (150, 5)], "rules": [3, 4, 5], "linear": [()], "mlp": [(32,)]}
+LADDER = {"gbdt": [(20, 3, 0.3), (60, 4, 0.3), (150, 5, 0.3), (300, 5, 0.1)],
+          "rules": [3, 4, 5], "linear": [()], "mlp": [(32,)]}
 DENSE = ("linear", "mlp")
 LATENCY_CALLS = 50
 MIN_STUDENT_SECONDS = 1.0  # a dense student's training time, at least
@@ -237,16 +239,19 @@ class Scoring:
 def _tree_student(kind, size, X, target, scoring: Scoring, schema: Schema, seed: int) -> Student:
     task, branch, valid = schema.task, scoring.branch, scoring.valid
     if kind == "gbdt":
-        n_trees, depth = size
-        model = fit_gbdt_student(X, target, task, n_estimators=n_trees, max_depth=depth, seed=seed,
-                                 n_jobs=os.cpu_count() or 1)  # the stage has the machine to itself
-        name, params, rules = f"gbdt-{n_trees}x{depth}", {"n_estimators": n_trees, "max_depth": depth}, None
-    else:
-        model = fit_tree_student(X, target, task, max_depth=size, seed=seed)
-        rules = tree_rules(model, branch, schema.target, None if task == REGRESSION else schema.classes)
-        name, params = f"rules-depth{size}", {"max_depth": size}
-    output = student_output(model, branch.transform(valid), task)
-    return scoring.student(name, kind, params, output, export_trees_model(branch, model, valid), rules)
+        n_trees, depth, rate = size
+        params = {"n_estimators": n_trees, "max_depth": depth, "learning_rate": rate}
+        student = StudentGBDT(task=task, n_classes=len(schema.classes or []), params=params,
+                              seed=seed, n_jobs=os.cpu_count() or 1)  # the stage has the machine
+        student.fit(X, target)
+        return scoring.student(f"gbdt-{n_trees}x{depth}", kind, params,
+                               student.predict_raw(scoring.Z_valid),
+                               student.onnx_bytes(branch, valid))
+    model = fit_tree_student(X, target, task, max_depth=size, seed=seed)
+    rules = tree_rules(model, branch, schema.target, None if task == REGRESSION else schema.classes)
+    output = student_output(model, scoring.Z_valid, task)
+    return scoring.student(f"rules-depth{size}", kind, {"max_depth": size}, output,
+                           export_trees_model(branch, model, valid), rules)
 
 
 def _fidelity(student: np.ndarray, teacher: np.ndarray, task: str) -> float:

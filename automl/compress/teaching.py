@@ -7,7 +7,8 @@ or students learn an over-confident teacher (near-pure forests memorise their ro
   never saw it). A stratified part of the training rows is set aside to judge the
   students, against the true labels and against the teacher's out-of-fold output there.
 - holdout: the search had no folds, so the training rows get the teacher's in-sample
-  output, and the students are judged on the validation part.
+  output (with `hard_labels` of the true label mixed in), and the students are judged on
+  the validation part.
 Synthetic rows (`augment`) are new to every model, so the whole teacher labels them.
 """
 
@@ -48,15 +49,25 @@ def lessons(dataset: Dataset, trees: BranchData, teacher_output, params, seed: i
     if dataset.validation.method == KFOLD:
         lesson = _out_of_fold(dataset, trees, _scored_prediction(teacher_output), seed)
     else:
-        lesson = Lessons(dataset.X_train, trees.X_train, teacher.predict_features(dataset.X_train),
-                         dataset.X_valid, trees.X_valid, dataset.y_valid,
-                         teacher.predict_features(dataset.X_valid),
-                         "the teacher's in-sample output (holdout validation)")
+        in_sample = teacher.predict_features(dataset.X_train)
+        labels = _mixed(in_sample, dataset.y_train, dataset.task, params.hard_labels)
+        lesson = Lessons(dataset.X_train, trees.X_train, labels, dataset.X_valid, trees.X_valid,
+                         dataset.y_valid, teacher.predict_features(dataset.X_valid),
+                         "the teacher's in-sample output (holdout validation)"
+                         + (f", {params.hard_labels:.0%} true label" if params.hard_labels else ""))
     synthetic = augment(lesson.real, params.augment, params.multiplier, seed=seed)
     if len(synthetic):
         lesson.Z = np.concatenate([lesson.Z, trees.branch.transform(synthetic)])
         lesson.targets = np.concatenate([lesson.targets, teacher.predict_features(synthetic)])
     return lesson
+
+
+def _mixed(teacher: np.ndarray, y: np.ndarray, task: str, share: float) -> np.ndarray:
+    """The teacher's output with `share` of the true label mixed in (one-hot for classes)."""
+    if not share:
+        return teacher
+    truth = y.astype(np.float64) if task == REGRESSION else np.eye(teacher.shape[1])[y]
+    return (1 - share) * teacher + share * truth
 
 
 def _scored_prediction(teacher_output) -> np.ndarray:

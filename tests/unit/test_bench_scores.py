@@ -126,8 +126,10 @@ def test_compact_against_the_ensemble_by_hand():
     assert table.loc["d1", "gain_kept"] == pytest.approx(0.8)
     assert table.loc["d1", "model_bytes_ratio"] == pytest.approx(0.125)
     assert table.loc["d1", "latency_ms_ratio"] == pytest.approx(0.1)
+    assert table.loc["d1", "compact_bytes"] == 256
     assert math.isnan(table.loc["d2", "compact"]) and math.isnan(table.loc["d2", "gain_kept"])
     assert math.isnan(table.loc["d3", "gain_kept"])  # the ensemble did not beat xgb_default
     text = markdown(results, [], [])
-    assert "## Compact model vs ensemble" in text
-    assert "| d1 | 0.9000 | 0.8800 | 0.8000 | 0.80 | 0.1250 | 0.100 |" in text
+    assert "## automl: compact vs ensemble" in text
+    assert "| d1 | 0.9000 | 0.8800 | 0.8000 | 0.80 | 256 B | 0.1250 | 0.100 |" in text
+    assert "Gain kept ≥ 0.97 on 0 of 3 datasets." in text

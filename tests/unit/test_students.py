@@ -6,8 +6,14 @@ import numpy as np
 import pytest
 from xgboost import XGBClassifier, XGBRegressor
 
-from automl.compress.students import (fit_gbdt_student, fit_tree_student, soft_rows,
-                                      student_output)
+from automl.compress.families import StudentGBDT
+from automl.compress.students import fit_tree_student, soft_rows, student_output
+
+
+def fit_gbdt_student(X, teacher, task, n_estimators, max_depth):
+    n_classes = 0 if task == "regression" else teacher.shape[1]
+    params = {"n_estimators": n_estimators, "max_depth": max_depth}
+    return StudentGBDT(task=task, n_classes=n_classes, params=params).fit(X, teacher)
 
 
 def test_soft_rows_carry_the_teachers_distribution():
@@ -42,7 +48,7 @@ def test_a_small_gbdt_student_agrees_with_a_big_teacher(task, agreement):
     soft = teacher.predict_proba(X[:2000])
     student = fit_gbdt_student(X[:2000], soft, task, n_estimators=40, max_depth=3)
     held_out = X[2000:]
-    agree = (student_output(student, held_out, task).argmax(1)
+    agree = (student.predict_raw(held_out).argmax(1)
              == teacher.predict_proba(held_out).argmax(1)).mean()
     assert agree > agreement, agree
 
@@ -53,5 +59,5 @@ def test_a_regression_student_fits_the_teachers_values():
     teacher = XGBRegressor(n_estimators=200, n_jobs=1).fit(X, X[:, 0] ** 2 + X[:, 1])
     values = teacher.predict(X)
     student = fit_gbdt_student(X, values, "regression", n_estimators=50, max_depth=3)
-    residual = student_output(student, X, "regression") - values
+    residual = student.predict_raw(X) - values
     assert np.sqrt(np.mean(residual ** 2)) < 0.25 * values.std()
