@@ -10,8 +10,7 @@ import numpy as np
 import pandas as pd
 
 from automl.compress.export import write_compact_model
-from automl.compress.onnx_export import export_trees_model
-from automl.compress.students import fit_gbdt_student, student_output
+from automl.compress.families import StudentGBDT
 from automl.config import PreprocessParams
 from automl.data import infer_schema, prepare_features
 from automl.data.schema import Schema
@@ -30,7 +29,15 @@ class CompactRun:
     def python_output(self, rows: pd.DataFrame) -> np.ndarray:
         """The Python student on raw rows: probabilities (n, k) or values (n,)."""
         Z = self.branch.transform(prepare_features(rows, self.schema))
-        return student_output(self.model, Z, self.schema.task)
+        return self.model.predict_raw(Z)
+
+
+def fit_gbdt_student(X, teacher, task: str, n_estimators: int, max_depth: int) -> StudentGBDT:
+    """The distillation's GBDT student of one size, fitted to `teacher` (values, or
+    probabilities per class)."""
+    n_classes = 0 if task == "regression" else teacher.shape[1]
+    params = {"n_estimators": n_estimators, "max_depth": max_depth}
+    return StudentGBDT(task=task, n_classes=n_classes, params=params).fit(X, teacher)
 
 
 def compact_run(frame: pd.DataFrame, target: str, run_dir: Path, task: str | None = None,
@@ -41,10 +48,9 @@ def compact_run(frame: pd.DataFrame, target: str, run_dir: Path, task: str | Non
     y = schema.encode_target(frame[target])
     branch, Z = build_branch(PreprocessParams(branch="trees"), schema, features, y)
     teacher = y if schema.task == "regression" else np.eye(len(schema.classes))[y]
-    model = fit_gbdt_student(Z, teacher, schema.task, n_estimators=n_estimators,
-                             max_depth=max_depth)
+    model = fit_gbdt_student(Z, teacher, schema.task, n_estimators, max_depth)
     sample = features.head(200)
     card = write_compact_model(Path(run_dir) / "compact" / "compact.onnx",
-                               export_trees_model(branch, model, sample), schema, sample,
-                               student_output(model, branch.transform(sample), schema.task), 1e-4)
+                               model.onnx_bytes(branch, sample), schema, sample,
+                               model.predict_raw(branch.transform(sample)), 1e-4)
     return CompactRun(Path(run_dir), schema, branch, model, card)

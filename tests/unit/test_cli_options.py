@@ -61,6 +61,8 @@ CASES: dict[tuple[str, str], list[tuple[list[str], str]]] = {
     ("predict", "out"): [(["{empty}", "{csv}", "--out", "{empty}/no/such/folder/p.csv"],
                           "does not exist; create it"),
                          (["{empty}", "{csv}", "--out", "{empty}"], "is a folder; give a file name")],
+    ("predict", "model"): [(["{empty}", "{csv}", "--model", "tiny"],
+                            "argument --model: invalid choice: 'tiny'")],
     ("predict", "encoding"): [(["{empty}", "{csv}", "--encoding", "utf9"], "unknown encoding 'utf9'")],
     ("report", "run_dir"): [(["{empty}/gone"], "cannot report on"),
                             (["{empty}"], "is not a run folder (no run.json)")],

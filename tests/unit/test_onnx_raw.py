@@ -16,11 +16,12 @@ from skl2onnx import convert_sklearn
 from automl.compress.onnx_export import OPSETS, check_parity, export_trees_model, input_types
 from automl.compress.onnx_raw import raw_model
 from automl.compress.raw_inputs import frame_feeds, raw_rows, row_feed
-from automl.compress.students import fit_gbdt_student, student_output
+from automl.compress.students import student_output
 from automl.config import PreprocessParams
 from automl.data import infer_schema, prepare_features
 from automl.errors import PredictError
 from automl.preprocess import build_branch
+from tests.compact_helpers import fit_gbdt_student
 from tests.conftest import make_table
 
 TASKS = ["binary", "multiclass", "regression"]
@@ -32,7 +33,7 @@ def _fitted(frame: pd.DataFrame):
     y = schema.encode_target(frame["y"])
     branch, Z = build_branch(PreprocessParams(branch="trees"), schema, features, y)
     teacher = y.astype(float) if schema.task == "regression" else np.eye(len(schema.classes))[y]
-    model = fit_gbdt_student(Z, teacher, schema.task, n_estimators=20, max_depth=3)
+    model = fit_gbdt_student(Z, teacher, schema.task, n_estimators=20, max_depth=3).model_
     return schema, branch, model, raw_model(export_trees_model(branch, model, features), schema)
 
 

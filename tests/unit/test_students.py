@@ -8,12 +8,7 @@ from xgboost import XGBClassifier, XGBRegressor
 
 from automl.compress.families import StudentGBDT
 from automl.compress.students import fit_tree_student, soft_rows, student_output
-
-
-def fit_gbdt_student(X, teacher, task, n_estimators, max_depth):
-    n_classes = 0 if task == "regression" else teacher.shape[1]
-    params = {"n_estimators": n_estimators, "max_depth": max_depth}
-    return StudentGBDT(task=task, n_classes=n_classes, params=params).fit(X, teacher)
+from tests.compact_helpers import fit_gbdt_student
 
 
 def test_soft_rows_carry_the_teachers_distribution():
