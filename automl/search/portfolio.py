@@ -53,13 +53,22 @@ def _config(family: str, entry: dict, spaces: dict[str, Space], flat: bool) -> d
 
 
 def _value(space: Space, name: str, param, values: dict):
+    """The searcher's value of `name` for an entry: clipped into the space as resolved for
+    this table (a small table narrows some ranges), since a searcher is told only values
+    it could propose; the trial itself takes the whole entry (`entry_for`)."""
     if name in values:
-        return values[name]
+        return _clipped(param, values[name])
     if name in space.default:
-        return space.default[name]
+        return _clipped(param, space.default[name])
     if isinstance(param, ChoiceParam):
         return param.values[0]
     return int(param.low) if isinstance(param, NumberParam) and param.type == "int" else param.low
+
+
+def _clipped(param, value):
+    bounds_known = not isinstance(param, NumberParam) or (
+        isinstance(param.low, (int, float)) and isinstance(param.high, (int, float)))
+    return param.clip(value) if bounds_known else value
 
 
 def entry_for(config: dict, spaces: dict[str, Space]) -> dict | None:

@@ -29,6 +29,10 @@ def connect(address: str | None = None) -> str:
     # Tune's traceback of each one (and its closing list of them) is noise on the console.
     for name in ("ray.tune.execution.tune_controller", "ray.tune.tune"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
+    # Tune's own state file is written to the run folder (local storage only): a failure
+    # there is a full disk, which the trials' writes meet too and report as one line
+    # (DiskFullError); Tune's traceback of it would come before that line.
+    logging.getLogger("ray.tune.execution.experiment_state").setLevel(logging.CRITICAL)
     if ray.is_initialized():
         return "reused the Ray already running in this process"
     common = dict(logging_level=logging.WARNING, log_to_driver=False, configure_logging=True)

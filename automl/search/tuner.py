@@ -223,4 +223,7 @@ def worker_failure(error: BaseException, node: str = "?", alive: set[str] | None
         return f"worker failed: its node died or left the cluster ({said})"
     if isinstance(error, ray.exceptions.ActorDiedError) or "worker process has died" in last:
         return f"worker failed: its worker process died: killed, out of memory or crashed ({said})"
+    if isinstance(error, ray.exceptions.ActorUnavailableError) or "is unavailable" in last:
+        # what Ray says first when a node goes: its raylet is gone before the cluster knows
+        return f"worker failed: its worker became unreachable: its process or its node died ({said})"
     return f"worker failed: {last[:300]}"

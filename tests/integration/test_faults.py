@@ -201,9 +201,14 @@ def test_a_node_removed_mid_search_has_its_trials_recorded_and_the_search_ends_o
     assert "started a local Ray" not in driver.log
     board = pd.read_csv(run_dir / "leaderboard.csv")
     assert board["trial"].is_unique
-    lost = board[(board["node"] == doomed[:12]) & (board["status"] == "error")]
-    assert len(lost) >= 1 and (lost["family"] == "sleepy").all(), board
-    assert lost["error"].str.startswith("worker failed: its node died").all(), lost["error"].tolist()
+    # what was running on the node when it went is recorded as lost: where Ray told the
+    # sink where the trial started, with that node; else with "?"
+    lost = board[board["status"] == "error"]
+    assert len(lost) >= 1, board.drop(columns=["params"], errors="ignore").to_string()
+    assert lost["error"].str.startswith("worker failed: ").all(), lost["error"].tolist()
+    assert lost["node"].isin([doomed[:12], "?"]).all(), lost["node"].tolist()
+    said_node = lost[lost["node"] == doomed[:12]]
+    assert said_node["error"].str.contains("its node died|became unreachable").all(), said_node
     ok = board[board["status"] == "ok"]
     assert set(ok["node"]) == {mine, doomed[:12]}, board  # both nodes worked before
     assert (ok.loc[ok["node"] == mine, "finished"] > removed).any(), board  # ... and on without one
