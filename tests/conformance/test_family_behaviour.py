@@ -53,6 +53,17 @@ def test_forest_cut_by_its_time_limit_keeps_the_trees_grown():
     assert model.model_.n_estimators == model.n_rounds_
 
 
+def test_forest_stops_growing_at_its_size_cap(monkeypatch):
+    from automl.models import forest_base
+
+    full, _ = _fit("extra_trees", "regression", {"n_estimators": 40})
+    cap = forest_base.forest_bytes(full.model_) // 4  # room for about 10 of the 40 trees
+    monkeypatch.setattr(forest_base, "MAX_FOREST_BYTES", cap)
+    capped, _ = _fit("extra_trees", "regression", {"n_estimators": 40})
+    assert 4 <= capped.n_rounds_ < 40
+    assert forest_base.forest_bytes(capped.model_) <= cap * 1.2  # trees differ a little in size
+
+
 # ---- linear ----------------------------------------------------------------------------
 
 
