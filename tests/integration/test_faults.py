@@ -243,17 +243,13 @@ def test_a_driver_killed_in_the_search_the_ensemble_and_the_distillation_resumes
     leftovers.append(driver.kill())
 
     # 2. in the ensemble, the moment its log line says it runs
-    driver = Driver("--resume", str(run_dir), "--no-report")
-    driver.wait_for_line(r"ensemble \(ensemble\): running")
-    leftovers.append(driver.kill())
+    driver = _resume_and_kill(run_dir, r"ensemble \(ensemble\): running", leftovers)
     assert "search: resuming the interrupted Ray Tune experiment" in driver.log
     assert _files(run_dir, "nodes/search/*/done.json")
     assert not _files(run_dir, "nodes/ensemble/*/done.json"), "killed after the ensemble, not in it"
 
     # 3. in the distillation, once it has trained its first student
-    driver = Driver("--resume", str(run_dir), "--no-report")
-    driver.wait_for_line(r"distill: \S+: roc_auc [0-9.]+ \(teacher")
-    leftovers.append(driver.kill())
+    driver = _resume_and_kill(run_dir, r"distill: \S+: roc_auc [0-9.]+ \(teacher", leftovers)
     assert "search (search): reused the stored output" in driver.log
     assert _files(run_dir, "nodes/ensemble/*/done.json")
     assert not _files(run_dir, "nodes/distill/*/done.json"), "killed after the distillation"
@@ -269,6 +265,15 @@ def test_a_driver_killed_in_the_search_the_ensemble_and_the_distillation_resumes
     board = pd.read_csv(run_dir / "leaderboard.csv")
     assert kept <= set(board["trial"]) and board["trial"].is_unique, (kept, board)
     assert json.loads((run_dir / "run.json").read_text())["status"] == "done"
+
+
+def _resume_and_kill(run_dir: Path, line: str, leftovers: list) -> Driver:
+    """Resume the run, and kill its driver (SIGKILL) once `line` is in its log; what the
+    killed driver left running goes to `leftovers`."""
+    driver = Driver("--resume", str(run_dir), "--no-report")
+    driver.wait_for_line(line)
+    leftovers.append(driver.kill())
+    return driver
 
 
 # ---- a disk that fills up mid-search ------------------------------------------------------
