@@ -167,8 +167,10 @@ def _tuned_students(node, families: list[str], data: BranchData, scoring: "Scori
                     f"{MIN_SEARCH_SECONDS:g}s; skipped")
         return
     trials = node.params.search_trials or (UNBUDGETED_SEARCH_TRIALS if left is None else None)
+    # every student trial learns from all the lessons: a sample would teach it less, and
+    # the tuned students are not fitted again
     params = SearchParams(families=families, searcher="tpe", scheduler="fifo",
-                          max_trials=trials, keep_models=len(families) * 3)
+                          max_trials=trials, keep_models=len(families) * 3, sample_rows=None)
     searched = context.tune(params, {"trees": data}, scoring.metric, budget,
                             f"{node.name} (students)", context.node_dir / "students")
     finished = searched.finished()

@@ -44,8 +44,8 @@ def sample_for_trials(data_by_branch: dict[str, BranchData], sample_rows: int | 
 
 
 def _sample(y: np.ndarray, size: int, task: str, seed: int) -> np.ndarray:
-    stratify = None
-    if task != REGRESSION and np.bincount(y).min() >= 2:
+    stratify = None  # by class, where the target is labels (not soft labels, not values)
+    if task != REGRESSION and y.ndim == 1 and np.bincount(y).min() >= 2:
         stratify = y
     rows, _ = train_test_split(np.arange(len(y)), train_size=size, random_state=seed,
                                stratify=stratify)

@@ -42,6 +42,15 @@ def test_trials_learn_from_a_sample_of_the_same_rows_in_every_branch():
     assert trees.X_valid is branches["trees"].X_valid  # scored on the whole validation part
 
 
+def test_soft_labels_are_sampled_without_stratifying():
+    # the distillation's student search: the target is the teacher's probabilities
+    branches = _branches(2_000)
+    for data in branches.values():
+        data.y_train = np.column_stack([1 - data.y_train, data.y_train]).astype(float)
+    sampled = sample_for_trials(branches, 500, seed=0)
+    assert sampled["trees"].y_train.shape == (500, 2)
+
+
 def test_no_sample_where_it_does_not_pay():
     assert sample_for_trials(_branches(2_000), 1_000, seed=0) is None  # not under half the rows
     assert sample_for_trials(_branches(2_000), None, seed=0) is None
