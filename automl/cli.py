@@ -313,8 +313,9 @@ def _predict(args) -> int:
             predictor = load_bundle(Path(args.run_dir))
         from automl.data.ingest import read_table
 
-        frame = read_table(args.data, encoding=encoding)
-        raw = predictor.predict_raw(frame)
+        # a header and no rows: no predictions, written as such (prediction needs no minimum)
+        frame = read_table(args.data, encoding=encoding, allow_no_rows=True)
+        raw = predictor.predict_raw(frame) if len(frame) else _no_output(predictor.schema)
     _show_notices(caught)
     out = frame[[]].copy()
     out["prediction"] = predictor.labels(raw)
@@ -330,6 +331,13 @@ def _predict(args) -> int:
     else:
         out.to_csv(sys.stdout, index=False)
     return 0
+
+
+def _no_output(schema):
+    """The model's output for no rows: no values, or no rows of one column per class."""
+    import numpy as np
+
+    return np.empty(0) if schema.classes is None else np.empty((0, len(schema.classes)))
 
 
 def _show_notices(caught: list) -> None:

@@ -35,7 +35,7 @@ class _TextLayout:
 
 
 def read_table(source: str | Path | pd.DataFrame, *, encoding: str | None = None,
-               notify: notices.Notify | None = None) -> pd.DataFrame:
+               notify: notices.Notify | None = None, allow_no_rows: bool = False) -> pd.DataFrame:
     """The table at `source` (or the DataFrame itself) with unique column names and rows.
 
     `encoding` forces the text's encoding (default: detected); `notify` receives each
@@ -50,7 +50,7 @@ def read_table(source: str | Path | pd.DataFrame, *, encoding: str | None = None
         table = _read_arrow(data_file, check_encoding(encoding), notify)
         _check_columns(table.column_names, data_file.label)
         frame, where = table.to_pandas(), data_file.label
-    if frame.shape[0] == 0 or frame.shape[1] == 0:
+    if frame.shape[1] == 0 or (frame.shape[0] == 0 and not allow_no_rows):
         raise DataError(f"{where} has no rows; give a table with a header and at least 20 rows")
     return frame
 

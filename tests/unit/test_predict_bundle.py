@@ -84,6 +84,15 @@ def test_cli_proba_headers_are_the_class_names(run_dir, rows_csv, tmp_path, caps
     assert err.count("automl: note: ignoring 1 input column(s) the model does not use: y\n") == 1
 
 
+def test_cli_a_header_without_rows_gives_an_empty_prediction_file(run_dir, tmp_path, capsys):
+    path, out = tmp_path / "header.csv", tmp_path / "pred.csv"
+    table_with_codes().drop(columns="y").head(0).to_csv(path, index=False)
+    assert main(["predict", str(run_dir), str(path), "--proba", "--out", str(out)]) == 0
+    written = pd.read_csv(out)
+    assert list(written.columns) == ["prediction", "no", "yes"] and len(written) == 0
+    assert "wrote 0 predictions" in capsys.readouterr().err
+
+
 def test_cli_missing_column_is_one_line_and_exit_2(run_dir, tmp_path, capsys):
     path = tmp_path / "lacking.csv"
     table_with_codes().drop(columns=["colour", "y"]).to_csv(path, index=False)
