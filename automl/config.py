@@ -113,6 +113,9 @@ class DistillParams(Strict):
     search_trials: int | None = Field(None, ge=1, le=10_000, description="most trials in the student "
                                                               "search (default: as time allows; "
                                                               "8 without a time budget)")
+    max_lesson_rows: int = Field(100_000, ge=1_000, le=10_000_000, description="most rows the "
+                                 "students learn from, real and synthetic: a large table gets "
+                                 "fewer synthetic rows (none past this many real ones)")
     hard_labels: float = Field(0.0, ge=0, le=1, description="holdout runs: share of the true "
                                "label mixed into the teacher's in-sample label of each "
                                "training row (kfold runs label them out of fold)")

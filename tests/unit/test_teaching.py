@@ -67,3 +67,11 @@ def test_holdout_labels_are_the_teachers_with_the_true_label_mixed_in(share):
     np.testing.assert_allclose(lesson.targets, (1 - share) * teacher + share * truth)
     np.testing.assert_allclose(lesson.teacher_valid,
                                search.predictor().predict_features(dataset.X_valid))
+
+
+def test_synthetic_rows_stop_at_the_lesson_rows_cap():
+    from automl.compress.teaching import synthetic_multiplier
+
+    assert synthetic_multiplier(2.0, 1_000, 100_000) == 2.0  # small table: as asked
+    assert synthetic_multiplier(2.0, 80_000, 100_000) == 0.25  # 20,000 synthetic rows
+    assert synthetic_multiplier(2.0, 150_000, 100_000) == 0.0  # past the cap: none
