@@ -70,7 +70,8 @@ CASES: dict[tuple[str, str], list[tuple[list[str], str]]] = {
                            (["fastest"], "no pipeline preset 'fastest'")],
     ("bench", "data"): [(["--data", "{empty}/gone", "--datasets", "nope"],
                          "benchmark data folder")],
-    ("bench", "datasets"): [(["--datasets", "nope"], "unknown dataset 'nope'"),
+    ("bench", "datasets"): [(["--data", "{manifest}", "--datasets", "nope"],
+                             "unknown dataset 'nope'"),
                             (["--datasets", " , "], "--datasets got ' , '")],
     ("bench", "systems"): [(["--systems", "autom", "--datasets", "nope"],
                             "unknown system 'autom' (did you mean 'automl'?)")],
@@ -113,7 +114,10 @@ def places(tmp_path):
     make_table().to_csv(csv, index=False)
     file.write_text("not a folder\n")
     empty.mkdir()
-    return {"csv": str(csv), "file": str(file), "empty": str(empty)}
+    manifest = tmp_path / "bench_data"  # a data folder of its own: ../shared need not be there
+    manifest.mkdir()
+    (manifest / "MANIFEST.csv").write_text("name,task,target\nsmall,binary,y\n")
+    return {"csv": str(csv), "file": str(file), "empty": str(empty), "manifest": str(manifest)}
 
 
 @pytest.mark.parametrize("command, dest, args, message",
