@@ -35,6 +35,14 @@ class IngestParams(Strict):
                                 description="auto: kfold up to this many rows, holdout above")
     valid_fraction: float = Field(0.2, gt=0, lt=0.9,
                                   description="share of rows for validation (holdout)")
+    # every trial predicts the whole validation part (each boosting round, for early
+    # stopping): on a 20,000-row sample xgboost's default fit takes 2.8 s with 5,000
+    # validation rows, 7.8 s with 50,000. 20,000 rows measure AUC to about +-0.003
+    # (AutoGluon holds out 1% of a 1M-row table: 10,000)
+    max_valid_rows: int | None = Field(
+        20_000, ge=100, le=100_000_000,
+        description="holdout: at most this many validation rows, the rest train (null: the "
+                    "valid_fraction share, however many rows)")
     test_fraction: float = Field(
         0.0, ge=0, lt=0.9, description="share of rows held out for the final test score (0: none)"
     )

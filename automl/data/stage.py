@@ -24,7 +24,7 @@ def run(node, inputs, context) -> Dataset:
     X = prepare_features(frame, schema)  # fails early on a column that cannot be read as inferred
     y = schema.encode_target(frame[settings.target])
     method, reason = validation_method(params, len(X))
-    dataset = split_dataset(X, y, schema, params.valid_fraction, params.test_fraction,
+    dataset = split_dataset(X, y, schema, valid_share(params, len(X)), params.test_fraction,
                             settings.seed, method, params.folds, reason)
     context.log(f"ingest: validation by {dataset.validation.describe()} ({reason})")
     write_facts(dataset, context.node_dir, settings.seed)
@@ -39,6 +39,15 @@ def validation_method(params, n_rows: int) -> tuple[str, str]:
     if rows <= params.kfold_max_rows:
         return KFOLD, f"auto: {rows} rows <= kfold_max_rows {params.kfold_max_rows}"
     return HOLDOUT, f"auto: {rows} rows > kfold_max_rows {params.kfold_max_rows}"
+
+
+def valid_share(params, n_rows: int) -> float:
+    """The holdout's share of the rows left after the test part: `valid_fraction`, smaller
+    where it would hold more than `max_valid_rows`."""
+    rest = n_rows * (1 - params.test_fraction)
+    if params.max_valid_rows is None or params.valid_fraction * rest <= params.max_valid_rows:
+        return params.valid_fraction
+    return params.max_valid_rows / rest
 
 
 def _log_schema(schema, n_columns: int, context) -> None:

@@ -45,17 +45,18 @@ class TrialInputs:
     budget: Budget  # the search's share of the run's budget: every trial ends by its end
     sink: object  # the TrialSink actor handle
     sink_where: tuple = ("", None)  # the sink's node and models folder (TrialSink.where)
+    max_trial_seconds: float | None = None  # a trial's fit stops here at the latest
 
 
-def trial_budget(budget: Budget) -> Budget | None:
-    """What is left of the search's budget for a trial starting now, less a safety margin;
-    None when too little is left to start one."""
+def trial_budget(budget: Budget, most: float | None = None) -> Budget | None:
+    """What is left of the search's budget for a trial starting now, less a safety margin,
+    and at most `most` seconds; None when too little is left to start one."""
     left = budget.remaining()
     if left is None:
-        return budget
+        return budget.cap(most)
     if left - SAFETY_SECONDS < MIN_TRIAL_SECONDS:
         return None
-    return budget.cap(left - SAFETY_SECONDS)
+    return budget.cap(left - SAFETY_SECONDS if most is None else min(most, left - SAFETY_SECONDS))
 
 
 def prepare_worker(family: str, inputs: TrialInputs) -> None:
@@ -68,7 +69,7 @@ def prepare_worker(family: str, inputs: TrialInputs) -> None:
 
 def run_trial(config: dict, inputs: TrialInputs) -> None:
     family = config["family"]
-    budget = trial_budget(inputs.budget)
+    budget = trial_budget(inputs.budget, inputs.max_trial_seconds)
     if budget is None:
         return  # the budget is spent: end without a result rather than overrun
     import ray

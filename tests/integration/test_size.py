@@ -23,7 +23,7 @@ def test_a_200k_row_table_is_searched_on_a_sample_and_its_best_fitted_on_all_row
     board = pd.read_csv(Path(model.run_dir_) / "leaderboard.csv")
     trials = board[(board["family"] != "ensemble") & (board["status"] == "ok")]
     on_all_rows = trials["trial"].str.endswith(ALL_ROWS_SUFFIX)
-    train_rows = ROWS * 0.8  # the default validation part is 20%
+    train_rows = ROWS - 20_000  # the validation part: 20%, at most max_valid_rows (20,000)
     assert (trials.loc[~on_all_rows, "rows"] == 20_000).all(), trials  # sample_rows
     assert on_all_rows.any() and (trials.loc[on_all_rows, "rows"] == train_rows).all(), trials
     ensemble = board.loc[board["family"] == "ensemble", "score"].item()

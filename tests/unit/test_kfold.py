@@ -9,7 +9,7 @@ import pytest
 from automl.config import IngestParams, PreprocessParams
 from automl.data.schema import infer_schema, prepare_features
 from automl.data.split import HOLDOUT, KFOLD, assign_folds, split_dataset
-from automl.data.stage import validation_method
+from automl.data.stage import valid_share, validation_method
 from automl.metrics import get_metric
 from automl.models.bagging import BaggedModel
 from automl.preprocess.branches import build_branch
@@ -71,3 +71,12 @@ def test_auto_validation_goes_by_the_table_size():
     assert validation_method(IngestParams(validation="holdout"), 50)[0] == HOLDOUT
     method, why = validation_method(IngestParams(test_fraction=0.5, kfold_max_rows=1000), 1800)
     assert method == KFOLD and "900 rows" in why  # the test part is not trained on
+
+
+def test_a_large_tables_validation_part_stops_at_max_valid_rows():
+    params = IngestParams(max_valid_rows=20_000)
+    assert valid_share(params, 100_000) == 0.2  # 20,000 rows: at the cap
+    assert valid_share(params, 1_000_000) * 1_000_000 == pytest.approx(20_000)
+    with_test = IngestParams(max_valid_rows=20_000, test_fraction=0.5)
+    assert valid_share(with_test, 1_000_000) * 500_000 == pytest.approx(20_000)
+    assert valid_share(IngestParams(max_valid_rows=None), 10**7) == 0.2
