@@ -127,6 +127,11 @@ class DistillParams(Strict):
     hard_labels: float = Field(0.0, ge=0, le=1, description="holdout runs: share of the true "
                                "label mixed into the teacher's in-sample label of each "
                                "training row (kfold runs label them out of fold)")
+    # the gbdt students the ladder and the search fit are cut to this size, so that their
+    # time goes to students the compress stage's max_size_kb lets through
+    max_student_kb: float | None = Field(None, gt=0, le=2 * 1024 * 1024,
+                                         description="aim the gbdt students at this ONNX size: "
+                                                     "their rounds are cut to fit (null: no aim)")
 
 
 class CompressParams(Strict):

@@ -27,7 +27,7 @@ from automl.compress.dense_student import DenseNet, Training, fit_dense_student
 from automl.compress.onnx_dense import export_dense_model
 from automl.compress.onnx_export import OnnxModel, check_parity, export_trees_model, feeds
 from automl.compress.rules import RuleSet, tree_rules
-from automl.compress.families import StudentGBDT
+from automl.compress.families import StudentGBDT, student_max_nodes
 from automl.compress.students import fit_tree_student, student_output
 from automl.compress.teaching import lessons
 from automl.config import SearchParams
@@ -142,7 +142,8 @@ def _ladder_students(node, kinds, X, target, training, scoring: "Scoring", schem
                 name = "linear" if kind == "linear" else "mlp-" + "x".join(map(str, size))
                 yield scoring.dense_student(net, name, kind), net
             else:
-                yield _tree_student(kind, size, X, target, scoring, schema, context.settings.seed), None
+                yield _tree_student(kind, size, X, target, scoring, schema, context.settings.seed,
+                                    student_max_nodes(node.params.max_student_kb)), None
         except Exception as err:  # noqa: BLE001 - one student is optional, the stage is not
             context.log(f"{node.name}: the {kind} student {size} failed and is left out: "
                         f"{first_line(err) or type(err).__name__}")
@@ -171,8 +172,10 @@ def _tuned_students(node, families: list[str], data: BranchData, scoring: "Scori
     # the tuned students are not fitted again
     params = SearchParams(families=families, searcher="tpe", scheduler="fifo",
                           max_trials=trials, keep_models=len(families) * 3, sample_rows=None)
+    max_nodes = student_max_nodes(node.params.max_student_kb)
+    fixed = {"student_gbdt": {"max_nodes": max_nodes}} if max_nodes else None
     searched = context.tune(params, {"trees": data}, scoring.metric, budget,
-                            f"{node.name} (students)", context.node_dir / "students")
+                            f"{node.name} (students)", context.node_dir / "students", fixed)
     finished = searched.finished()
     context.log(f"{node.name}: student search: {len(searched.trials)} trials, "
                 f"{len(finished)} finished")
@@ -238,15 +241,21 @@ class Scoring:
                        output[:SAMPLE_ROWS])
 
 
-def _tree_student(kind, size, X, target, scoring: Scoring, schema: Schema, seed: int) -> Student:
+def _tree_student(kind, size, X, target, scoring: Scoring, schema: Schema, seed: int,
+                  max_nodes: int | None = None) -> Student:
     task, branch, valid = schema.task, scoring.branch, scoring.valid
     if kind == "gbdt":
         n_trees, depth, rate = size
         params = {"n_estimators": n_trees, "max_depth": depth, "learning_rate": rate}
-        student = StudentGBDT(task=task, n_classes=len(schema.classes or []), params=params,
+        student = StudentGBDT(task=task, n_classes=len(schema.classes or []),
+                              params={**params, **({"max_nodes": max_nodes} if max_nodes else {})},
                               seed=seed, n_jobs=os.cpu_count() or 1)  # the stage has the machine
         student.fit(X, target)
-        return scoring.student(f"gbdt-{n_trees}x{depth}", kind, params,
+        kept = student.size_params()["n_estimators"]  # fewer, where max_nodes cut them
+        # two rungs cut to the same size differ by their rate, which the name then says
+        name = f"gbdt-{n_trees}x{depth}" if kept == n_trees else f"gbdt-{kept}x{depth}-lr{rate:g}"
+        params["n_estimators"] = kept
+        return scoring.student(name, kind, params,
                                student.predict_raw(scoring.Z_valid),
                                student.onnx_bytes(branch, valid))
     model = fit_tree_student(X, target, task, max_depth=size, seed=seed)

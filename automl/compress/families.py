@@ -47,18 +47,36 @@ class _StopAt(xgb.callback.TrainingCallback):
         return self.budget.expired()
 
 
+# ONNX bytes per tree node, for sizing a student before it is fitted: the compact bench of
+# 2026-11-29 measured 24-30 bytes per node of full trees (binary and 6-class students of
+# depth 4-5, the branch included); 32 keeps a student aimed at a size under it.
+BYTES_PER_NODE = 32
+
+
+def student_max_nodes(max_kb: float | None) -> int | None:
+    """The tree nodes a gbdt student may hold to stay under `max_kb` in ONNX."""
+    return None if max_kb is None else int(max_kb * 1024 // BYTES_PER_NODE)
+
+
 class StudentGBDT(Family):
     """A small xgboost model fitted to the teacher's output. The learning rate defaults to
     xgboost's own 0.3: a student of a few dozen trees needs big steps (on adult, 60 trees
-    of depth 4 reach ROC AUC 0.920 at 0.3 and 0.915 at 0.1)."""
+    of depth 4 reach ROC AUC 0.920 at 0.3 and 0.915 at 0.1).
+
+    `max_nodes` (optional) caps the student's size: its rounds are cut so that full trees
+    of its depth, one per class and round for multiclass, hold at most that many nodes."""
 
     key = "student_gbdt"
     branch = "trees"
     allowed_params = ("n_estimators", "max_depth", "learning_rate", "reg_lambda",
-                      "min_child_weight", "subsample", "colsample_bytree")
+                      "min_child_weight", "subsample", "colsample_bytree", "max_nodes")
 
     def fit(self, X, y, X_valid=None, y_valid=None, budget=None, report: ReportFn | None = None):
         params = {"n_estimators": 60, "max_depth": 4, "learning_rate": 0.3, **self._checked_params()}
+        max_nodes = params.pop("max_nodes", None)
+        if max_nodes is not None:
+            params["n_estimators"] = min(int(params["n_estimators"]), self._rounds_within(
+                int(max_nodes), int(params["max_depth"])))
         target = teacher_targets(y, self.task, self.n_classes)
         estimator = xgb.XGBRegressor if self.task == REGRESSION else xgb.XGBClassifier
         self.model_ = estimator(**params, tree_method="hist", n_jobs=self.n_jobs,
@@ -70,6 +88,10 @@ class StudentGBDT(Family):
             self.model_.fit(X_soft, labels, sample_weight=weights)
         self.model_.set_params(callbacks=None)  # keep the stopwatch out of pickles
         return self
+
+    def _rounds_within(self, max_nodes: int, depth: int) -> int:
+        trees_per_round = self.n_classes if self.n_classes > 2 else 1
+        return max(1, max_nodes // ((2 ** (depth + 1) - 1) * trees_per_round))
 
     def predict_raw(self, X) -> np.ndarray:
         if self.task == REGRESSION:

@@ -121,11 +121,12 @@ class RunContext:
         for message in held:
             self.notice(message)
 
-    def tune(self, params, data_by_branch: dict, metric, budget: Budget, label: str, folder):
+    def tune(self, params, data_by_branch: dict, metric, budget: Budget, label: str, folder,
+             fixed: dict[str, dict] | None = None):
         """A Ray Tune search over `params.families` (see automl.search.stage.search_families)."""
         from automl.search.stage import search_families
 
-        return search_families(params, data_by_branch, metric, budget, self, label, folder)
+        return search_families(params, data_by_branch, metric, budget, self, label, folder, fixed)
 
     def log(self, message: str) -> None:
         if self.verbose:

@@ -44,9 +44,11 @@ def run(node, inputs, context) -> SearchResult:
 
 
 def search_families(params: SearchParams, data_by_branch: dict[str, BranchData], metric,
-                    budget: Budget, context, label: str, folder) -> SearchResult:
+                    budget: Budget, context, label: str, folder,
+                    fixed: dict[str, dict] | None = None) -> SearchResult:
     """Ray Tune over `params.families` on their branches' data, within `budget`, the
-    trials written into `folder`. Also how the distill stage tunes its students."""
+    trials written into `folder`. Also how the distill stage tunes its students.
+    `fixed`: per family, params every trial of it takes (not searched)."""
     settings = context.settings
     sampled = sample_for_trials(data_by_branch, params.sample_rows, settings.seed)
     first = next(iter((sampled or data_by_branch).values()))
@@ -55,7 +57,8 @@ def search_families(params: SearchParams, data_by_branch: dict[str, BranchData],
                     f"{len(next(iter(data_by_branch.values())).y_train)} training rows "
                     "(sample_rows); the best are then fitted on all of them")
     family_branch = {key: family_class(key).branch for key in params.families}
-    spaces = {key: family_space(key).resolve(len(first.y_train)) for key in params.families}
+    spaces = {key: _with_fixed(family_space(key).resolve(len(first.y_train)), (fixed or {}).get(key))
+              for key in params.families}
     runtime.connect(settings.address)  # started already by `prepare`, unless in the distill stage
     iterative = any(family_class(key).iterative for key in params.families)
     kfold = first.validation.method == KFOLD
@@ -83,6 +86,16 @@ def search_families(params: SearchParams, data_by_branch: dict[str, BranchData],
     first = next(iter(data_by_branch.values()))
     return SearchResult(first.schema, metric.name, {b: d.branch for b, d in data_by_branch.items()},
                         family_branch, trials, first.y_scored, first.validation.describe())
+
+
+def _with_fixed(space, values: dict | None):
+    """The space with `values` in its default (what every trial starts from) and out of its
+    searched params."""
+    if not values:
+        return space
+    return space.model_copy(update={
+        "default": {**space.default, **values},
+        "params": {k: v for k, v in space.params.items() if k not in values}})
 
 
 def _fallback_trial(family: str, inputs: TrialInputs, metric, context, label: str):

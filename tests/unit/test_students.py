@@ -56,3 +56,28 @@ def test_a_regression_student_fits_the_teachers_values():
     student = fit_gbdt_student(X, values, "regression", n_estimators=50, max_depth=3)
     residual = student.predict_raw(X) - values
     assert np.sqrt(np.mean(residual ** 2)) < 0.25 * values.std()
+
+
+@pytest.mark.parametrize("task, n_classes", [("binary", 2), ("multiclass", 4)])
+def test_a_gbdt_student_aimed_at_a_size_stays_under_it(task, n_classes):
+    """max_nodes cuts the rounds (one tree per class and round for multiclass), and the
+    exported file is under the size the nodes were counted for."""
+    from automl.compress.families import BYTES_PER_NODE, student_max_nodes
+    from automl.config import PreprocessParams
+    from automl.data import infer_schema, prepare_features
+    from automl.preprocess import build_branch
+    from tests.conftest import make_table
+
+    frame = make_table(n=3000, task=task)
+    schema = infer_schema(frame, "y")
+    features = prepare_features(frame, schema)
+    y = schema.encode_target(frame["y"])
+    branch, Z = build_branch(PreprocessParams(branch="trees"), schema, features, y)
+    teacher = np.eye(len(schema.classes))[y]
+    aim_kb = 64
+    student = StudentGBDT(task=task, n_classes=len(schema.classes), params={
+        "n_estimators": 400, "max_depth": 6, "max_nodes": student_max_nodes(aim_kb)}).fit(Z, teacher)
+    rounds = student.size_params()["n_estimators"]
+    trees_per_round = len(schema.classes) if len(schema.classes) > 2 else 1
+    assert rounds == aim_kb * 1024 // BYTES_PER_NODE // (127 * trees_per_round) < 400
+    assert len(student.onnx_bytes(branch, features.head(50))) <= aim_kb * 1024
