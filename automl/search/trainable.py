@@ -75,7 +75,9 @@ def run_trial(config: dict, inputs: TrialInputs) -> None:
     import ray
 
     trial_id, node = tune.get_context().get_trial_id(), ray.get_runtime_context().get_node_id()[:12]
-    inputs.sink.started.remote(trial_id, node)  # not waited for: it costs the trial nothing
+    # waited for (a millisecond): a worker killed right after could die with the message
+    # unsent, and its trial would be recorded on no node (seen once in CI-like runs)
+    ray.get(inputs.sink.started.remote(trial_id, node))
     prepare_worker(family, inputs)
     metric = get_metric(inputs.metric, inputs.task)
     data = inputs.data[inputs.family_branch[family]]
