@@ -25,6 +25,10 @@ SECONDS = 6.0  # per model: the cap the rows and repeats are fitted to
 Predict = Callable[[pd.DataFrame], np.ndarray]  # model-ready columns -> predict_raw's output
 
 
+class OutOfTime(Exception):
+    """Even one pass over the columns, on the fewest rows, would outrun a hard time cap."""
+
+
 @dataclass
 class Importance:
     model: str  # what was explained, e.g. "ensemble"
@@ -44,7 +48,11 @@ class Importance:
 
 def permutation_importance(model: str, predict: Predict, X: pd.DataFrame, y: np.ndarray,
                            metric: Metric, seed: int = 0, max_rows: int = MAX_ROWS,
-                           repeats: int = REPEATS, seconds: float = SECONDS) -> Importance:
+                           repeats: int = REPEATS, seconds: float = SECONDS,
+                           hard: bool = False) -> Importance:
+    """The score's fall per shuffled column. `seconds` caps the repeats; the first one
+    always runs, unless `hard` (the end of a fit's time budget): then a model too slow for
+    one pass in `seconds` raises OutOfTime rather than run past the budget."""
     started = time.monotonic()
     X, y = _sample(X, y, max_rows, seed)
     baseline, per_call = _timed_score(predict, X, y, metric)
@@ -52,6 +60,11 @@ def permutation_importance(model: str, predict: Predict, X: pd.DataFrame, y: np.
     if affordable < len(X):  # a slow model: fewer rows rather than no answer
         X, y = _sample(X, y, max(MIN_ROWS, affordable), seed)
         baseline, per_call = _timed_score(predict, X, y, metric)
+    one_pass = per_call * X.shape[1]
+    if hard and one_pass > seconds:  # an ensemble of 65 fold models: 0.4 s a call on 200 rows
+        raise OutOfTime(f"one pass over the {X.shape[1]} columns would take about "
+                        f"{one_pass:.0f} s ({per_call:.2f} s a call on {len(X)} rows), more than "
+                        f"the {seconds:.0f} s the time budget left")
     # the loop also checks the cap as it goes: the timing above is one noisy call
     repeats = max(1, min(repeats, int(seconds / max(per_call * X.shape[1], 1e-9))))
     rng, drops, looping = np.random.default_rng(seed), [], time.monotonic()

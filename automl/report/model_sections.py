@@ -9,7 +9,8 @@ from automl.budget import Budget
 from automl.data.facts import SCORED_TARGET
 from automl.report import plots
 from automl.report.collect import RunFacts
-from automl.report.importance import MAX_ROWS, SECONDS, onnx_predict, permutation_importance
+from automl.report.importance import (MAX_ROWS, SECONDS, OutOfTime, onnx_predict,
+                                      permutation_importance)
 from automl.runfolder import SCORED_FILE
 from automl.report.page import (Section, figure, heading, note, number, pairs, para,
                                 params_text, pre, table)
@@ -169,15 +170,36 @@ def importance(facts: RunFacts, enabled: bool = True, seed: int = 0,
     explained = [(facts.model_kind or "model", predictor.predict_features)]
     if facts.compact is not None and facts.compact.onnx is not None:
         explained.append(("compact model", onnx_predict(facts.compact.onnx)))
-    seconds = SECONDS if left is None else min(SECONDS, left / len(explained))
-    results = [permutation_importance(name, predict, X, y, metric, seed, seconds=seconds)
-               for name, predict in explained]
+    results, skipped = _explained(explained, X, y, metric, seed, budget)
+    if not results:
+        return Section("importance", title, note(_skipped(skipped)))
     body = figure(plots.svg(plots.importance(results, metric)),
                   f"{metric.name} lost when one column's values are shuffled "
                   "(mean over the repeats; the whisker is one standard deviation).")
     body += _importance_table(results, metric)
-    body += note(_how(results, facts))
+    body += note(_how(results, facts) + (" " + _skipped(skipped) if skipped else ""))
     return Section("importance", title, body)
+
+
+def _explained(explained: list, X: pd.DataFrame, y, metric, seed: int, budget: Budget | None):
+    """Each model's Importance, within what the fit's budget has left (None: no budget);
+    and why any were skipped."""
+    results, skipped = [], []
+    for done, (name, predict) in enumerate(explained):
+        # asked again for each model: loading a large ensemble alone takes seconds
+        left = None if budget is None else budget.remaining()
+        seconds = SECONDS if left is None else min(SECONDS, left / (len(explained) - done))
+        try:
+            results.append(permutation_importance(name, predict, X, y, metric, seed,
+                                                  seconds=seconds, hard=left is not None))
+        except OutOfTime as err:
+            skipped.append(f"{name}: {err}")
+    return results, skipped
+
+
+def _skipped(reasons: list[str]) -> str:
+    return ("Skipped at the end of the fit, so as to keep its time budget: " + "; ".join(reasons)
+            + ". 'automl report RUN_DIR' computes it without the budget.")
 
 
 def _importance_table(results: list, metric) -> str:

@@ -21,7 +21,7 @@ from automl.errors import RunError
 from automl.metrics import get_metric
 from automl.report import plots, run_sections
 from automl.report.collect import from_run_dir
-from automl.report.importance import MIN_ROWS, permutation_importance
+from automl.report.importance import MIN_ROWS, OutOfTime, permutation_importance
 from automl.report.page import number, params_text, table
 from automl.report.write import report_run_dir
 from automl.runfolder import ENSEMBLE_JSON, TRIALS_CSV, RunStore, atomic_write_json, atomic_write_text
@@ -62,6 +62,22 @@ def test_importance_of_a_slow_model_uses_fewer_rows_and_one_repeat():
     result = permutation_importance("m", slow, X, y, get_metric("rmse", "regression"),
                                     max_rows=1000, seconds=0.001)
     assert result.rows == MIN_ROWS and result.repeats == 1
+
+
+def test_importance_under_a_hard_cap_refuses_a_model_too_slow_for_one_pass():
+    # at the end of a fit: a slow ensemble once took 30 s past a 60 s budget here
+    X, y = _signal_and_noise(n=3000)
+
+    def slow(rows):
+        time.sleep(0.02)
+        return rows["signal"].to_numpy() * 3
+
+    with pytest.raises(OutOfTime, match="2 columns would take about"):
+        permutation_importance("m", slow, X, y, get_metric("rmse", "regression"),
+                               seconds=0.001, hard=True)
+    fast = permutation_importance("m", lambda rows: rows["signal"].to_numpy(), X, y,
+                                  get_metric("rmse", "regression"), seconds=5.0, hard=True)
+    assert fast.repeats == 3
 
 
 # ---- figures and HTML -----------------------------------------------------------------
