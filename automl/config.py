@@ -124,9 +124,9 @@ class DistillParams(Strict):
     max_lesson_rows: int = Field(100_000, ge=1_000, le=10_000_000, description="most rows the "
                                  "students learn from, real and synthetic: a large table gets "
                                  "fewer synthetic rows (none past this many real ones)")
-    hard_labels: float = Field(0.0, ge=0, le=1, description="holdout runs: share of the true "
-                               "label mixed into the teacher's in-sample label of each "
-                               "training row (kfold runs label them out of fold)")
+    hard_labels: float = Field(0.0, ge=0, le=1, description="share of the true label mixed "
+                               "into the teacher's label of each training row the "
+                               "students learn from")
     # the gbdt students the ladder and the search fit are cut to this size, so that their
     # time goes to students the compress stage's max_size_kb lets through
     max_student_kb: float | None = Field(None, gt=0, le=2 * 1024 * 1024,

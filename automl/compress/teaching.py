@@ -1,20 +1,28 @@
 """The distillation's lessons: the rows students learn from, labelled by the teacher, and
 the rows they are judged on.
 
-Labels on the real training rows must come from a teacher that did not learn from them,
-or students learn an over-confident teacher (near-pure forests memorise their rows):
-- kfold: the teacher's out-of-fold predictions (each row predicted by fold models that
-  never saw it). A stratified part of the training rows is set aside to judge the
-  students, against the true labels and against the teacher's out-of-fold output there.
-- holdout: the search had no folds, so the training rows get the teacher's in-sample
-  output (with `hard_labels` of the true label mixed in), and the students are judged on
-  the validation part.
-Synthetic rows (`augment`) are new to every model, so the whole teacher labels them.
+The judged rows must be new to every model the students learn from. Under kfold that
+rules out the teacher's out-of-fold labels: a row's out-of-fold label comes from fold
+models that learned from the other folds, judged rows included, and a student that
+copies them copies those rows' labels (on cardiotocography students taught so scored log
+loss 0.098 on the judged fold, where the teacher itself scored 0.117; taught as below,
+0.117). So:
+- kfold: the students are judged on one fold (JUDGE_FOLD), against the true labels and
+  the teacher's out-of-fold output there; they learn from the other folds, labelled by
+  the teacher's fold models that left the judged fold out (each member's model for that
+  fold, with the ensemble's weights): a teacher that never saw it, as in a holdout run.
+- holdout: the training rows get the teacher's output, and the students are judged on
+  the validation part, which no model learned from.
+Either way the learning rows' labels are the teacher's in-sample output, with
+`hard_labels` of the true label mixed in. Synthetic rows (`augment`) are labelled by the
+same teacher. A kfold teacher without fold models (refitted members, a stacker) keeps
+the older scheme, out-of-fold labels on a random 20%, and the log says its judgement
+flatters the students.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -23,9 +31,11 @@ from sklearn.model_selection import train_test_split
 from automl.compress.augment import augment
 from automl.data.split import KFOLD, Dataset
 from automl.metrics import REGRESSION
+from automl.predictor import Predictor
 from automl.preprocess.stage import BranchData
 
-JUDGE_FRACTION = 0.2  # kfold: share of the training rows set aside to judge the students
+JUDGE_FOLD = 0  # kfold: the fold the students are judged on
+JUDGE_FRACTION = 0.2  # kfold without fold models: share of the training rows judged
 
 
 @dataclass
@@ -46,21 +56,48 @@ class Lessons:
 
 def lessons(dataset: Dataset, trees: BranchData, teacher_output, params, seed: int) -> Lessons:
     teacher = teacher_output.predictor()
-    if dataset.validation.method == KFOLD:
+    kfold = dataset.validation.method == KFOLD
+    fold_teacher = without_fold(teacher, JUDGE_FOLD) if kfold else None
+    if kfold and fold_teacher is None:
         lesson = _out_of_fold(dataset, trees, _scored_prediction(teacher_output), seed)
     else:
-        in_sample = teacher.predict_features(dataset.X_train)
-        labels = _mixed(in_sample, dataset.y_train, dataset.task, params.hard_labels)
-        lesson = Lessons(dataset.X_train, trees.X_train, labels, dataset.X_valid, trees.X_valid,
-                         dataset.y_valid, teacher.predict_features(dataset.X_valid),
-                         "the teacher's in-sample output (holdout validation)"
-                         + (f", {params.hard_labels:.0%} true label" if params.hard_labels else ""))
+        teacher = fold_teacher or teacher
+        lesson = _taught_in_sample(dataset, trees, teacher, params.hard_labels)
     multiplier = synthetic_multiplier(params.multiplier, lesson.n_real, params.max_lesson_rows)
     synthetic = augment(lesson.real, params.augment, multiplier, seed=seed)
     if len(synthetic):
         lesson.Z = np.concatenate([lesson.Z, trees.branch.transform(synthetic)])
         lesson.targets = np.concatenate([lesson.targets, teacher.predict_features(synthetic)])
     return lesson
+
+
+def without_fold(teacher: Predictor, fold: int) -> Predictor | None:
+    """The teacher as its members' fold models that left out `fold`, with the same
+    weights; None where a member has no fold models (refitted) or a stacker combines them."""
+    if teacher.stacker is not None or not all(hasattr(m.model, "models_") for m in teacher.members):
+        return None
+    members = [replace(m, model=m.model.models_[fold]) for m in teacher.members]
+    return Predictor(teacher.schema, teacher.branches, members)
+
+
+def _taught_in_sample(dataset: Dataset, trees: BranchData, teacher: Predictor,
+                      hard_labels: float) -> Lessons:
+    """Learning rows labelled by `teacher`, which never saw the judged rows: under kfold
+    the other folds and the judged fold; under holdout the training and validation parts."""
+    if dataset.validation.method == KFOLD:
+        learn, judge = dataset.validation.fold_rows(JUDGE_FOLD)
+        real, valid = dataset.X_train.iloc[learn], dataset.X_train.iloc[judge]
+        Z, Z_valid, y, y_valid = (trees.X_train[learn], trees.X_train[judge],
+                                  dataset.y_train[learn], dataset.y_train[judge])
+        source = (f"the teacher's fold models that left out the judged fold "
+                  f"({len(judge)} rows, fold {JUDGE_FOLD + 1} of {dataset.validation.n_folds})")
+    else:
+        real, valid, Z, Z_valid = dataset.X_train, dataset.X_valid, trees.X_train, trees.X_valid
+        y, y_valid = dataset.y_train, dataset.y_valid
+        source = "the teacher's in-sample output (holdout validation)"
+    labels = _mixed(teacher.predict_features(real), y, dataset.task, hard_labels)
+    return Lessons(real, Z, labels, valid, Z_valid, y_valid, teacher.predict_features(valid),
+                   source + (f", {hard_labels:.0%} true label" if hard_labels else ""))
 
 
 def synthetic_multiplier(asked: float, n_real: int, max_rows: int) -> float:
@@ -94,4 +131,5 @@ def _out_of_fold(dataset: Dataset, trees: BranchData, oof: np.ndarray, seed: int
     X = dataset.X_train
     return Lessons(X.iloc[learn], trees.X_train[learn], oof[learn], X.iloc[judge],
                    trees.X_train[judge], dataset.y_train[judge], oof[judge],
-                   "the teacher's out-of-fold output (kfold validation)")
+                   "the teacher's out-of-fold output (kfold validation; the teacher has no "
+                   "fold models, so the judged rows were seen by the labellers: a flattering judge)")

@@ -1,13 +1,13 @@
-"""The distillation's labels: under k-fold validation a training row is labelled only by
-fold models that never learned from it; under a holdout, by the teacher, with the true
-label mixed in if asked."""
+"""The distillation's labels and judged rows: the students are judged on rows that no
+model they learn from ever saw (under k-fold, one fold, labelled by the fold models that
+left it out; under a holdout, the validation part), with the true label mixed in if asked."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from automl.compress.teaching import lessons
+from automl.compress.teaching import JUDGE_FOLD, lessons
 from automl.config import DistillParams, PreprocessParams
 from automl.data.schema import infer_schema, prepare_features
 from automl.data.split import HOLDOUT, KFOLD, split_dataset
@@ -38,23 +38,31 @@ def _teacher(method: str):
     return dataset, trees, search, trial
 
 
-def test_kfold_labels_come_only_from_fold_models_that_never_saw_the_row():
+def test_kfold_students_are_judged_on_a_fold_no_labelling_model_saw():
     dataset, trees, search, trial = _teacher(KFOLD)
     lesson = lessons(dataset, trees, search, DistillParams(multiplier=1.0), seed=0)
-    real = lesson.targets[:lesson.n_real]
+    learn, judge = dataset.validation.fold_rows(JUDGE_FOLD)
     rows = [dataset.X_train.index.get_loc(i) for i in lesson.real.index]
-    np.testing.assert_allclose(real, trial.valid_prediction[rows])  # the out-of-fold output
-    for fold, model in enumerate(trial.model.models_):
-        _, held = dataset.validation.fold_rows(fold)
-        mine = np.isin(rows, held)
-        np.testing.assert_allclose(real[mine], model.predict_raw(trees.X_train[np.array(rows)[mine]]))
-    in_sample = search.predictor().predict_features(lesson.real)
-    assert not np.allclose(real, in_sample)  # the whole bag saw every row: not what is taught
-    # the judged rows are training rows the students do not learn from, with the OOF output
     judged = [dataset.X_train.index.get_loc(i) for i in lesson.valid.index]
-    assert not set(judged) & set(rows)
-    np.testing.assert_allclose(lesson.teacher_valid, trial.valid_prediction[judged])
+    assert rows == list(learn) and judged == list(judge)
+    # every label comes from the fold model that left the judged fold out, synthetic rows'
+    # too; on the judged rows that model's output is the out-of-fold output
+    fold_model = trial.model.models_[JUDGE_FOLD]
+    np.testing.assert_allclose(lesson.targets, fold_model.predict_raw(lesson.Z), rtol=1e-6)
+    np.testing.assert_allclose(lesson.teacher_valid, trial.valid_prediction[judged], rtol=1e-6)
+    # out-of-fold labels would have come from fold models that learned the judged rows
+    assert not np.allclose(lesson.targets[:lesson.n_real], trial.valid_prediction[rows])
     assert len(lesson.Z) == 2 * lesson.n_real  # synthetic rows, as many as the real ones
+    assert "left out the judged fold" in lesson.labels
+
+
+def test_kfold_teacher_without_fold_models_falls_back_to_out_of_fold_labels():
+    dataset, trees, search, trial = _teacher(KFOLD)
+    trial.model = trial.model.models_[0]  # as a refitted member: one model, no folds
+    lesson = lessons(dataset, trees, search, DistillParams(multiplier=0.0), seed=0)
+    rows = [dataset.X_train.index.get_loc(i) for i in lesson.real.index]
+    np.testing.assert_allclose(lesson.targets, trial.valid_prediction[rows])  # out of fold
+    assert "flattering" in lesson.labels
 
 
 @pytest.mark.parametrize("share", [0.0, 0.5])
