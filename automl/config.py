@@ -150,6 +150,12 @@ class CompressParams(Strict):
     max_relative_drop: float | None = Field(0.005, ge=0, le=1, description="most the validation "
                                             "score may fall below the teacher's, as a share of "
                                             "the teacher's metric value (0.005: 0.5%)")
+    # the share of the teacher's gain over the distillation's reference (xgboost's defaults
+    # on the same rows' true labels) a student keeps on the judged rows; past 1 a student
+    # must beat the teacher. No gain (the teacher no better than the reference): no constraint
+    min_gain_kept: float | None = Field(None, ge=0, le=1, description="least share of the "
+                                        "teacher's validation gain over xgboost's defaults "
+                                        "a student keeps (0.97: 97%)")
     # one ONNX protobuf holds at most 2 GiB; the export writes no external data
     max_size_kb: float | None = Field(None, gt=0, le=2 * 1024 * 1024)
     # a minute for one row constrains nothing a service would call

@@ -74,7 +74,9 @@ def markdown(card: dict, target: str) -> str:
     metric = card["metric"]
     lines = [f"# Compact model for `{target}`", "",
              f"Teacher (the ensemble): {metric} {card['teacher'][metric]:.4f} on the "
-             f"{card['scored_on']}.", ""]
+             f"{card['scored_on']}" + (f"; xgboost's defaults on the same rows' true labels, "
+                                       f"the reference: {card['reference'][metric]:.4f}"
+                                       if card.get("reference") else "") + ".", ""]
     chosen = card["chosen"]
     if chosen is None:
         return "\n".join(lines + [f"No compact model: {card['reason']}.", ""])

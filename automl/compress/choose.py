@@ -3,7 +3,9 @@
 First pruning, low-rank and int8 make new students from the best MLP (see `shrink`).
 Then the chosen student is the smallest that keeps the score within the allowed drop
 of the teacher's (`max_score_drop` in the metric's units, `max_relative_drop` as a
-share of its value; both apply when both are set) and meets the size and latency caps.
+share of its value, `min_gain_kept` as a share of the teacher's gain over the
+distillation's reference, xgboost's defaults; all that are set apply) and meets the size
+and latency caps.
 When none keeps the score, the best-scoring student within the caps is chosen anyway,
 marked as missing the score constraint and by how much: a compact run always leaves a
 compact model unless the caps rule out every student. The ensemble stays the model
@@ -45,7 +47,7 @@ def run(node, inputs, context) -> CompressResult:
     params = node.params
     metric = get_metric(result.metric, result.schema.task)
     _shrink(node, result, metric, context)
-    allowed = allowed_drop(params, metric.from_score(result.teacher_score))
+    allowed = allowed_drop(params, metric.from_score(result.teacher_score), _gain(result))
     chosen = choose(result.students, result.teacher_score, allowed, params, metric)
     context.log(f"{node.name}: " + (f"chose {chosen.chosen.name}: " if chosen.chosen else "")
                 + chosen.reason)
@@ -107,12 +109,20 @@ def _shrink(node, result: DistillResult, metric, context) -> None:
         context.log(f"{node.name}: {describe(student, metric, result.teacher_score)}")
 
 
-def allowed_drop(params, teacher_value: float) -> float | None:
-    """The largest score drop the constraints allow (None: no score constraint)."""
+def allowed_drop(params, teacher_value: float, gain: float | None = None) -> float | None:
+    """The largest score drop the constraints allow (None: no score constraint). `gain`:
+    the teacher's score over the reference's (min_gain_kept applies only where it is > 0)."""
     drops = [params.max_score_drop] if params.max_score_drop is not None else []
     if params.max_relative_drop is not None:
         drops.append(params.max_relative_drop * abs(teacher_value))
+    if params.min_gain_kept is not None and gain is not None and gain > 0:
+        drops.append((1 - params.min_gain_kept) * gain)
     return min(drops) if drops else None
+
+
+def _gain(result: DistillResult) -> float | None:
+    reference = result.reference_score
+    return None if reference is None else result.teacher_score - reference
 
 
 def shortfall(student: Student, teacher_score: float, allowed: float | None) -> float:

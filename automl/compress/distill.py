@@ -28,7 +28,7 @@ from automl.compress.dense_student import DenseNet, Training, fit_dense_student
 from automl.compress.onnx_dense import export_dense_model
 from automl.compress.onnx_export import OnnxModel, check_parity, export_trees_model, feeds
 from automl.compress.rules import RuleSet, tree_rules
-from automl.compress.families import StudentGBDT, student_max_nodes
+from automl.compress.families import StudentGBDT, default_xgboost_output, student_max_nodes
 from automl.compress.students import fit_tree_student, student_output
 from automl.compress.teaching import lessons
 from automl.config import SearchParams
@@ -56,6 +56,7 @@ MIN_STUDENT_SECONDS = 1.0  # a dense student's training time, at least
 MIN_SEARCH_SECONDS = 4.0  # a student search with less than this is skipped (Tune's start-up)
 UNBUDGETED_SEARCH_TRIALS = 8
 UNBUDGETED_STUDENT_SECONDS = 30.0  # ... and at most, in a run with no time budget
+REFERENCE_SHARE = 0.1  # of the stage's budget, at most, for the reference model
 SAMPLE_ROWS = 200  # validation rows kept with the result for the export's checks
 TUNING_ROWS = 20_000  # rows kept for fine-tuning a pruned student in the compress stage
 
@@ -87,6 +88,10 @@ class DistillResult:
     scoring: "Scoring | None" = None  # for the students the compress stage derives
     nets: dict[str, DenseNet] = field(default_factory=dict)  # dense students by name
     tuning: Training | None = None  # rows to fine-tune a pruned net on (a capped sample)
+    # xgboost's defaults on the true labels of the rows the students learn from, scored on
+    # the judged rows: what a student keeps the teacher's gain over (None: not fitted)
+    reference_score: float | None = None
+    judged_on: str | None = None  # which rows the students were scored on, for the card
 
 
 def run(node, inputs, context) -> DistillResult:
@@ -107,10 +112,13 @@ def run(node, inputs, context) -> DistillResult:
         training = Training.make(code, lesson.Z, lesson.targets, lesson.Z_valid,
                                  lesson.teacher_valid, schema.task)
     budget = context.budget
+    reference = _reference_score(lesson, schema.task, metric, budget.share(REFERENCE_SHARE),
+                                 settings.seed, node.name, context)
     searched = _searched_families(params.students) if params.search else []
     search_share = params.search_share if searched and budget.limited else 0.0
     result = DistillResult(schema, metric.name, teacher_score, [], lesson.valid.head(SAMPLE_ROWS),
-                           scoring, tuning=training and training.sample(TUNING_ROWS, settings.seed))
+                           scoring, tuning=training and training.sample(TUNING_ROWS, settings.seed),
+                           reference_score=reference, judged_on=lesson.judged_on)
     ladder = budget.share(1 - search_share)
     for student, net in _ladder_students(node, params.students, lesson.Z, lesson.targets, training,
                                          scoring, schema, ladder, context):
@@ -121,6 +129,22 @@ def run(node, inputs, context) -> DistillResult:
         for student, model in _tuned_students(node, searched, data, scoring, budget, context):
             _add(result, student, getattr(model, "net_", None), node.name, context)
     return result
+
+
+def _reference_score(lesson, task: str, metric, budget: Budget, seed: int, label: str,
+                     context) -> float | None:
+    """xgboost's defaults, learning the true labels of the real rows the students learn
+    from, scored on the rows they are judged on; None (logged) if it cannot be fitted."""
+    try:  # a class missing from the learning rows, say
+        output = default_xgboost_output(lesson.Z[:lesson.n_real], lesson.y_real, lesson.Z_valid,
+                                        task, budget, seed, n_jobs=os.cpu_count() or 1)
+        score = metric.score(lesson.y_valid, output)
+    except Exception as err:  # noqa: BLE001 - the reference informs a constraint, no more
+        context.log(f"{label}: no reference model ({first_line(err) or type(err).__name__})")
+        return None
+    context.log(f"{label}: reference, xgboost's defaults on the same rows' true labels: "
+                f"{metric.name} {metric.from_score(score):.4f}")
+    return score
 
 
 def _add(result: DistillResult, student: "Student", net: DenseNet | None, label: str, context) -> None:

@@ -46,7 +46,9 @@ def run(node, inputs, context) -> ExportResult:
     metric = get_metric(result.metric, result.schema.task)
     card = {"teacher": {metric.name: metric.from_score(result.teacher_score)},
             "chosen": None, "reason": compressed.reason, "metric": metric.name,
-            "scored_on": "validation part"}
+            "scored_on": "validation part" if result.judged_on is None else result.judged_on}
+    if result.reference_score is not None:  # xgboost's defaults on the same rows
+        card["reference"] = {metric.name: metric.from_score(result.reference_score)}
     _remove_stale(folder, keep_onnx=chosen is not None,
                   keep_rules=params.rules and any(s.rules is not None for s in result.students))
     if chosen is not None:

@@ -47,6 +47,15 @@ class _StopAt(xgb.callback.TrainingCallback):
         return self.budget.expired()
 
 
+def default_xgboost_output(X, y, X_valid, task: str, budget: Budget, seed: int = 0,
+                           n_jobs: int = 1) -> np.ndarray:
+    """xgboost with its default params, fitted on the true labels `y`: the distillation's
+    reference (a student keeps the teacher's gain over it), as the bench's xgb_default."""
+    estimator = xgb.XGBRegressor if task == REGRESSION else xgb.XGBClassifier
+    model = estimator(n_jobs=n_jobs, random_state=seed, callbacks=[_StopAt(budget)]).fit(X, y)
+    return model.predict(X_valid) if task == REGRESSION else model.predict_proba(X_valid)
+
+
 # ONNX bytes per tree node, for sizing a student before it is fitted: the compact bench of
 # 2026-11-29 measured 24-30 bytes per node of full trees (binary and 6-class students of
 # depth 4-5, the branch included); 32 keeps a student aimed at a size under it.

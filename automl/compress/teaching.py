@@ -48,6 +48,8 @@ class Lessons:
     y_valid: np.ndarray
     teacher_valid: np.ndarray  # the teacher's output on the judged rows
     labels: str  # where the real rows' labels came from, for the log and the card
+    y_real: np.ndarray | None = None  # the true labels of the real rows (for the reference)
+    judged_on: str = "validation part"  # the judged rows, in words
 
     @property
     def n_real(self) -> int:
@@ -89,15 +91,17 @@ def _taught_in_sample(dataset: Dataset, trees: BranchData, teacher: Predictor,
         real, valid = dataset.X_train.iloc[learn], dataset.X_train.iloc[judge]
         Z, Z_valid, y, y_valid = (trees.X_train[learn], trees.X_train[judge],
                                   dataset.y_train[learn], dataset.y_train[judge])
-        source = (f"the teacher's fold models that left out the judged fold "
-                  f"({len(judge)} rows, fold {JUDGE_FOLD + 1} of {dataset.validation.n_folds})")
+        fold = f"fold {JUDGE_FOLD + 1} of {dataset.validation.n_folds}, {len(judge)} training rows"
+        judged_on = f"judged fold ({fold}; the teacher's score there is out of fold)"
+        source = f"the teacher's fold models that left out the judged fold ({fold})"
     else:
         real, valid, Z, Z_valid = dataset.X_train, dataset.X_valid, trees.X_train, trees.X_valid
         y, y_valid = dataset.y_train, dataset.y_valid
-        source = "the teacher's in-sample output (holdout validation)"
+        judged_on, source = "validation part", "the teacher's in-sample output (holdout validation)"
     labels = _mixed(teacher.predict_features(real), y, dataset.task, hard_labels)
     return Lessons(real, Z, labels, valid, Z_valid, y_valid, teacher.predict_features(valid),
-                   source + (f", {hard_labels:.0%} true label" if hard_labels else ""))
+                   source + (f", {hard_labels:.0%} true label" if hard_labels else ""), y,
+                   judged_on)
 
 
 def synthetic_multiplier(asked: float, n_real: int, max_rows: int) -> float:
@@ -132,4 +136,5 @@ def _out_of_fold(dataset: Dataset, trees: BranchData, oof: np.ndarray, seed: int
     return Lessons(X.iloc[learn], trees.X_train[learn], oof[learn], X.iloc[judge],
                    trees.X_train[judge], dataset.y_train[judge], oof[judge],
                    "the teacher's out-of-fold output (kfold validation; the teacher has no "
-                   "fold models, so the judged rows were seen by the labellers: a flattering judge)")
+                   "fold models, so the judged rows were seen by the labellers: a flattering judge)",
+                   dataset.y_train[learn], "random 20% of the training rows")

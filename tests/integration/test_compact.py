@@ -56,6 +56,9 @@ def test_compact_model_is_exported_and_agrees_with_python(tmp_path, task, compre
     assert chosen is not None and chosen["parity_max_diff"] <= 1e-4
     assert chosen["size_bytes"] == (folder / "compact.onnx").stat().st_size
     assert chosen["latency_ms_one_row"] > 0 and chosen["python_ms_one_row"] > 0
+    # the reference the gain is measured from: xgboost's defaults, scored where the students are
+    assert np.isfinite(card["reference"][card["metric"]])
+    assert "reference" in (folder / "compact.md").read_text()
     assert [i["name"] for i in card["serving"]["inputs"]] == ["x1", "x2", "colour", "when"]
     front = pd.read_csv(folder / "pareto.csv")
     assert front["chosen"].sum() == 1 and front["on_front"].any()

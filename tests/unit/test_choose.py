@@ -20,6 +20,18 @@ def test_the_allowed_drop(params, teacher_value, expected):
     assert got == pytest.approx(expected) if expected is not None else got is None
 
 
+@pytest.mark.parametrize("gain, expected", [
+    (0.002, 0.03 * 0.002),  # adult-like: the ensemble gains 0.002 AUC, 3% of it may go
+    (0.2, 0.001 * 0.93),  # a large gain: the relative drop is the stricter one
+    (0.0, 0.001 * 0.93),  # no gain over the reference: only the relative drop applies
+    (-0.01, 0.001 * 0.93),
+    (None, 0.001 * 0.93),  # no reference model
+])
+def test_the_allowed_drop_keeps_a_share_of_the_gain_over_the_reference(gain, expected):
+    params = CompressParams(max_relative_drop=0.001, min_gain_kept=0.97)
+    assert allowed_drop(params, 0.93, gain) == pytest.approx(expected)
+
+
 def _student(name: str, score: float, size_kb: float, latency_ms: float = 0.05):
     from automl.compress.distill import Student
 
