@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -120,8 +120,8 @@ def run(node, inputs, context) -> DistillResult:
                            scoring, tuning=training and training.sample(TUNING_ROWS, settings.seed),
                            reference_score=reference, judged_on=lesson.judged_on)
     ladder = budget.share(1 - search_share)
-    for student, net in _ladder_students(node, params.students, lesson.Z, lesson.targets, training,
-                                         scoring, schema, ladder, context):
+    for student, net in _ladder_students(node, params.students, lesson.Z, lesson.targets,
+                                         lesson.n_real, training, scoring, schema, ladder, context):
         _add(result, student, net, node.name, context)
     if searched:
         data = BranchData(branch, schema, lesson.Z, lesson.targets, scoring.Z_valid,
@@ -154,12 +154,14 @@ def _add(result: DistillResult, student: "Student", net: DenseNet | None, label:
     context.log(f"{label}: {describe(student, get_metric(result.metric, result.schema.task), result.teacher_score)}")
 
 
-def _ladder_students(node, kinds, X, target, training, scoring: "Scoring", schema: Schema,
-                     budget: Budget, context):
+def _ladder_students(node, kinds, X, target, n_real: int, training, scoring: "Scoring",
+                     schema: Schema, budget: Budget, context):
     """(student, its DenseNet or None) for each size of LADDER the budget allows; a
-    student whose fit or export fails is logged and skipped, never the stage."""
-    jobs = list(_ladder(kinds))
-    for done, (kind, size) in enumerate(jobs):
+    student whose fit or export fails is logged and skipped, never the stage. Each gbdt
+    rung also learns from the real rows alone (named '-real'), where there are synthetic
+    ones: they helped on some tables' validation parts and hurt on others (README)."""
+    jobs = list(_ladder(kinds, synthetic=len(X) > n_real))
+    for done, (kind, size, real_only) in enumerate(jobs):
         if done and budget.expired():
             context.log(f"{node.name}: the ladder's budget is spent; {done} students tried")
             return
@@ -170,8 +172,11 @@ def _ladder_students(node, kinds, X, target, training, scoring: "Scoring", schem
                 name = "linear" if kind == "linear" else "mlp-" + "x".join(map(str, size))
                 yield scoring.dense_student(net, name, kind), net
             else:
-                yield _tree_student(kind, size, X, target, scoring, schema, context.settings.seed,
-                                    student_max_nodes(node.params.max_student_kb)), None
+                rows = slice(n_real) if real_only else slice(None)
+                student = _tree_student(kind, size, X[rows], target[rows], scoring, schema,
+                                        context.settings.seed,
+                                        student_max_nodes(node.params.max_student_kb))
+                yield (replace(student, name=student.name + "-real") if real_only else student), None
         except Exception as err:  # noqa: BLE001 - one student is optional, the stage is not
             context.log(f"{node.name}: the {kind} student {size} failed and is left out: "
                         f"{first_line(err) or type(err).__name__}")
@@ -236,11 +241,15 @@ def _slice(budget: Budget, jobs_left: int) -> Budget:
     return Budget(max(MIN_STUDENT_SECONDS, left / max(jobs_left, 1)))
 
 
-def _ladder(kinds: list[str]):
-    """Round by round, the smallest size of each kind first: a budget that runs out
-    mid-ladder still leaves one student of every kind."""
+def _ladder(kinds: list[str], synthetic: bool = False):
+    """(kind, size, real rows only) round by round, the smallest size of each kind first:
+    a budget that runs out mid-ladder still leaves one student of every kind. With
+    `synthetic` rows in the lessons, each gbdt rung comes twice: with them, and without."""
     for rank in range(max(len(LADDER[kind]) for kind in kinds)):
-        yield from ((kind, LADDER[kind][rank]) for kind in kinds if rank < len(LADDER[kind]))
+        for kind in (kind for kind in kinds if rank < len(LADDER[kind])):
+            yield kind, LADDER[kind][rank], False
+            if kind == "gbdt" and synthetic:
+                yield kind, LADDER[kind][rank], True
 
 
 @dataclass

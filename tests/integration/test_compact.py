@@ -71,6 +71,7 @@ def test_compact_model_is_exported_and_agrees_with_python(tmp_path, task, compre
     # every kind of student was tried: the ladder, the Ray Tune search's best, the shrunk MLP
     students = set(front["student"])
     assert {"gbdt-20x3", "rules-depth3", "linear", "mlp-32", "gbdt-tuned", "mlp-tuned"} <= students
+    assert "gbdt-20x3-real" in students  # the same rung without the synthetic rows
     assert any("+int8" in name for name in students)
     tuned = list(Path(model.run_dir_).glob("nodes/distill/*/students/trials/*"))
     assert len(tuned) >= 2, "the student search writes its trials like the search stage"

@@ -81,3 +81,15 @@ def test_a_gbdt_student_aimed_at_a_size_stays_under_it(task, n_classes):
     trees_per_round = len(schema.classes) if len(schema.classes) > 2 else 1
     assert rounds == aim_kb * 1024 // BYTES_PER_NODE // (127 * trees_per_round) < 400
     assert len(student.onnx_bytes(branch, features.head(50))) <= aim_kb * 1024
+
+
+def test_the_ladder_tries_each_gbdt_rung_with_and_without_the_synthetic_rows():
+    from automl.compress.distill import LADDER, _ladder
+
+    jobs = list(_ladder(["gbdt", "rules"], synthetic=True))
+    gbdt = [(size, real) for kind, size, real in jobs if kind == "gbdt"]
+    assert gbdt == [(size, real) for size in LADDER["gbdt"] for real in (False, True)]
+    assert all(not real for kind, _, real in jobs if kind == "rules")
+    assert all(not real for _, _, real in _ladder(["gbdt"], synthetic=False))
+    assert jobs[:3] == [("gbdt", LADDER["gbdt"][0], False), ("gbdt", LADDER["gbdt"][0], True),
+                        ("rules", LADDER["rules"][0], False)]  # smallest of each kind first
