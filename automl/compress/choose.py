@@ -21,7 +21,7 @@ import pandas as pd
 
 from automl.atomic import atomic_write_text
 from automl.budget import Budget
-from automl.compress.distill import DistillResult, Student, describe
+from automl.compress.judged import DistillResult, Student, describe
 from automl.compress.shrink import STEPS, shrunk_students
 from automl.metrics import get_metric
 
@@ -48,7 +48,8 @@ def run(node, inputs, context) -> CompressResult:
     metric = get_metric(result.metric, result.schema.task)
     _shrink(node, result, metric, context)
     allowed = allowed_drop(params, metric.from_score(result.teacher_score), _gain(result))
-    chosen = choose(result.students, result.teacher_score, allowed, params, metric)
+    judged = [s for s in result.students if s.judged_on is None]  # on the teacher's rows
+    chosen = choose(judged, result.teacher_score, allowed, params, metric)
     context.log(f"{node.name}: " + (f"chose {chosen.chosen.name}: " if chosen.chosen else "")
                 + chosen.reason)
     _write_front(result, chosen.chosen, allowed, params, metric,
@@ -99,8 +100,9 @@ def _shrink(node, result: DistillResult, metric, context) -> None:
     steps = {step: getattr(params, step) for step in STEPS}
     if not any(steps.values()):
         return
-    if not any(s.kind == "mlp" for s in result.students):
-        context.log(f"{node.name}: no MLP student, so pruning / low-rank / int8 do not apply")
+    if not any(s.kind == "mlp" and s.name in result.nets for s in result.students):
+        context.log(f"{node.name}: no MLP student to shrink (none, or each is a finalist the "
+                    "cross-fit refitted), so pruning / low-rank / int8 do not apply")
         return
     left = context.budget.remaining()
     fine_tune = Budget(FINE_TUNE_SECONDS if left is None else max(1.0, min(left, FINE_TUNE_SECONDS)))
@@ -151,15 +153,23 @@ def pareto_front(students: list[Student]) -> set[str]:
     return {s.name for s in students if not any(dominates(o, s) for o in students if o is not s)}
 
 
+def _score_columns(student: Student, result: DistillResult, allowed: float | None) -> dict:
+    """Whether it meets the score constraint; blank for a student judged on other rows
+    than the teacher's score (a cross-fit's non-finalists), which no constraint compares."""
+    if student.judged_on is not None:
+        return {"meets_score": None, "score_shortfall": None}
+    short = shortfall(student, result.teacher_score, allowed)
+    return {"meets_score": not short, "score_shortfall": short}
+
+
 def _write_front(result: DistillResult, chosen: Student | None, allowed: float | None, params,
                  metric, path) -> None:
     front = pareto_front(result.students)
     rows = [{"student": s.name, "kind": s.kind, metric.name: metric.from_score(s.score),
              "fidelity": s.fidelity, "size_bytes": s.size_bytes, "latency_ms": s.latency_ms,
              "on_front": s.name in front, "chosen": chosen is not None and s.name == chosen.name,
-             "meets_caps": not _cap_failures(s, params),
-             "meets_score": not shortfall(s, result.teacher_score, allowed),
-             "score_shortfall": shortfall(s, result.teacher_score, allowed)}
+             "meets_caps": not _cap_failures(s, params), **_score_columns(s, result, allowed),
+             "judged_on": s.judged_on or result.judged_on}
             for s in result.students]
     teacher = {"student": "teacher (ensemble)", "kind": "teacher",
                metric.name: metric.from_score(result.teacher_score)}

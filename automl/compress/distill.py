@@ -17,27 +17,23 @@ to ONNX, checked for parity and timed there.
 from __future__ import annotations
 
 import os
-import time
-from dataclasses import dataclass, field, replace
-
-import numpy as np
-import pandas as pd
+from dataclasses import replace
 
 from automl.budget import Budget
+from automl.compress.crossfit import cross_fit
 from automl.compress.dense_student import DenseNet, Training, fit_dense_student
-from automl.compress.onnx_dense import export_dense_model
-from automl.compress.onnx_export import OnnxModel, check_parity, export_trees_model, feeds
-from automl.compress.rules import RuleSet, tree_rules
 from automl.compress.families import StudentGBDT, default_xgboost_output, student_max_nodes
+from automl.compress.judged import SAMPLE_ROWS, DistillResult, Scoring, Student, describe
+from automl.compress.onnx_export import export_trees_model
+from automl.compress.rules import tree_rules
 from automl.compress.students import fit_tree_student, student_output
-from automl.compress.teaching import lessons
+from automl.compress.teaching import Teaching, lessons
 from automl.config import SearchParams
 from automl.data.schema import Schema
 from automl.data.split import HOLDOUT, Validation
 from automl.errors import first_line
 from automl.metrics import REGRESSION, get_metric
 from automl.models.dense_code import DenseCode
-from automl.preprocess.branches import Branch
 from automl.preprocess.stage import BranchData
 from automl.runfolder import loaded
 
@@ -51,47 +47,13 @@ from automl.runfolder import loaded
 LADDER = {"gbdt": [(20, 3, 0.3), (60, 4, 0.3), (150, 5, 0.3), (300, 5, 0.1), (300, 6, 0.3)],
           "rules": [3, 4, 5], "linear": [()], "mlp": [(32,)]}
 DENSE = ("linear", "mlp")
-LATENCY_CALLS = 50
 MIN_STUDENT_SECONDS = 1.0  # a dense student's training time, at least
 MIN_SEARCH_SECONDS = 4.0  # a student search with less than this is skipped (Tune's start-up)
 UNBUDGETED_SEARCH_TRIALS = 8
 UNBUDGETED_STUDENT_SECONDS = 30.0  # ... and at most, in a run with no time budget
 REFERENCE_SHARE = 0.1  # of the stage's budget, at most, for the reference model
-SAMPLE_ROWS = 200  # validation rows kept with the result for the export's checks
+CROSS_FIT_SHARE = 0.3  # of the stage's budget, kept for the cross-fit in kfold runs
 TUNING_ROWS = 20_000  # rows kept for fine-tuning a pruned student in the compress stage
-
-
-@dataclass
-class Student:
-    name: str
-    kind: str  # "gbdt", "rules", "linear" or "mlp"
-    params: dict
-    score: float  # the run's metric on the validation part, higher is better
-    fidelity: float  # agreement with the teacher (classes) or R² to its output (regression)
-    size_bytes: int  # of the ONNX file
-    latency_ms: float  # one row in onnxruntime, median
-    parity: float  # max |ONNX - Python| on the validation rows (see check_parity)
-    onnx: bytes = field(repr=False)
-    rules: RuleSet | None = field(default=None, repr=False)
-    # the Python student's output on DistillResult.sample: the export stage checks the
-    # written file against it, at its own tolerance
-    sample_output: np.ndarray | None = field(default=None, repr=False)
-
-
-@dataclass
-class DistillResult:
-    schema: Schema
-    metric: str
-    teacher_score: float
-    students: list[Student]
-    sample: pd.DataFrame  # model-ready validation rows, for checks after export
-    scoring: "Scoring | None" = None  # for the students the compress stage derives
-    nets: dict[str, DenseNet] = field(default_factory=dict)  # dense students by name
-    tuning: Training | None = None  # rows to fine-tune a pruned net on (a capped sample)
-    # xgboost's defaults on the true labels of the rows the students learn from, scored on
-    # the judged rows: what a student keeps the teacher's gain over (None: not fitted)
-    reference_score: float | None = None
-    judged_on: str | None = None  # which rows the students were scored on, for the card
 
 
 def run(node, inputs, context) -> DistillResult:
@@ -111,7 +73,9 @@ def run(node, inputs, context) -> DistillResult:
         code = DenseCode.fit(lesson.Z[:lesson.n_real], branch.categorical)
         training = Training.make(code, lesson.Z, lesson.targets, lesson.Z_valid,
                                  lesson.teacher_valid, schema.task)
+    # a kfold run keeps CROSS_FIT_SHARE of the stage for judging the finalists on every fold
     budget = context.budget
+    screening = budget.until(1 - CROSS_FIT_SHARE) if lesson.fold is not None else budget
     reference = _reference_score(lesson, schema.task, metric, budget.share(REFERENCE_SHARE),
                                  settings.seed, node.name, context)
     searched = _searched_families(params.students) if params.search else []
@@ -119,16 +83,19 @@ def run(node, inputs, context) -> DistillResult:
     result = DistillResult(schema, metric.name, teacher_score, [], lesson.valid.head(SAMPLE_ROWS),
                            scoring, tuning=training and training.sample(TUNING_ROWS, settings.seed),
                            reference_score=reference, judged_on=lesson.judged_on)
-    ladder = budget.share(1 - search_share)
+    ladder = screening.share(1 - search_share)
     for student, net in _ladder_students(node, params.students, lesson.Z, lesson.targets,
                                          lesson.n_real, training, scoring, schema, ladder, context):
         _add(result, student, net, node.name, context)
     if searched:
         data = BranchData(branch, schema, lesson.Z, lesson.targets, scoring.Z_valid,
                           scoring.y_valid, Validation(HOLDOUT))
-        for student, model in _tuned_students(node, searched, data, scoring, budget, context):
+        for student, model in _tuned_students(node, searched, data, scoring, screening, context):
             _add(result, student, getattr(model, "net_", None), node.name, context)
-    return result
+    if lesson.fold is None:
+        return result
+    return cross_fit(result, Teaching(dataset, trees, teacher_output, params, settings.seed),
+                     budget, node.name, context)
 
 
 def _reference_score(lesson, task: str, metric, budget: Budget, seed: int, label: str,
@@ -147,14 +114,14 @@ def _reference_score(lesson, task: str, metric, budget: Budget, seed: int, label
     return score
 
 
-def _add(result: DistillResult, student: "Student", net: DenseNet | None, label: str, context) -> None:
+def _add(result: DistillResult, student: Student, net: DenseNet | None, label: str, context) -> None:
     result.students.append(student)
     if net is not None:
         result.nets[student.name] = net
     context.log(f"{label}: {describe(student, get_metric(result.metric, result.schema.task), result.teacher_score)}")
 
 
-def _ladder_students(node, kinds, X, target, n_real: int, training, scoring: "Scoring",
+def _ladder_students(node, kinds, X, target, n_real: int, training, scoring: Scoring,
                      schema: Schema, budget: Budget, context):
     """(student, its DenseNet or None) for each size of LADDER the budget allows; a
     student whose fit or export fails is logged and skipped, never the stage. Each gbdt
@@ -170,13 +137,17 @@ def _ladder_students(node, kinds, X, target, n_real: int, training, scoring: "Sc
                 net = fit_dense_student(training, list(size), _slice(budget, len(jobs) - done),
                                         seed=context.settings.seed)
                 name = "linear" if kind == "linear" else "mlp-" + "x".join(map(str, size))
-                yield scoring.dense_student(net, name, kind), net
+                recipe = _recipe("student_mlp", {"n_layers": len(size), "width": (size or (1,))[0]})
+                yield replace(scoring.dense_student(net, name, kind), recipe=recipe), net
             else:
                 rows = slice(n_real) if real_only else slice(None)
                 student = _tree_student(kind, size, X[rows], target[rows], scoring, schema,
                                         context.settings.seed,
                                         student_max_nodes(node.params.max_student_kb))
-                yield (replace(student, name=student.name + "-real") if real_only else student), None
+                if real_only:
+                    student = replace(student, name=student.name + "-real",
+                                      recipe={**student.recipe, "synthetic": False})
+                yield student, None
         except Exception as err:  # noqa: BLE001 - one student is optional, the stage is not
             context.log(f"{node.name}: the {kind} student {size} failed and is left out: "
                         f"{first_line(err) or type(err).__name__}")
@@ -190,7 +161,7 @@ def _searched_families(kinds: list[str]) -> list[str]:
     return [family for kind, family in SEARCHED.items() if kind in kinds]
 
 
-def _tuned_students(node, families: list[str], data: BranchData, scoring: "Scoring",
+def _tuned_students(node, families: list[str], data: BranchData, scoring: Scoring,
                     budget: Budget, context):
     """The best trial of each student family, tuned on Ray Tune like the search's
     families (the trials land in <node>/students/), in what the stage's budget has left
@@ -218,18 +189,15 @@ def _tuned_students(node, families: list[str], data: BranchData, scoring: "Scori
             continue
         model, kind = loaded(best.model), next(k for k, f in SEARCHED.items() if f == family)
         params = {**best.params, **model.size_params(), "trial": best.trial_id}
+        recipe = _recipe(family, {**best.params, **(fixed or {}).get(family, {})})
         try:
-            yield scoring.student(f"{kind}-tuned", kind, params, model.predict_raw(data.X_valid),
-                                  model.onnx_bytes(scoring.branch, scoring.valid)), model
+            yield replace(scoring.student(f"{kind}-tuned", kind, params,
+                                          model.predict_raw(data.X_valid),
+                                          model.onnx_bytes(scoring.branch, scoring.valid)),
+                          recipe=recipe), model
         except Exception as err:  # noqa: BLE001 - as in the ladder
             context.log(f"{node.name}: the tuned {kind} student failed and is left out: "
                         f"{first_line(err) or type(err).__name__}")
-
-
-def describe(student: "Student", metric, teacher_score: float) -> str:
-    return (f"{student.name}: {metric.name} {metric.from_score(student.score):.4f} (teacher "
-            f"{metric.from_score(teacher_score):.4f}), fidelity {student.fidelity:.3f}, "
-            f"{student.size_bytes / 1024:.1f} KB, {student.latency_ms:.3f} ms/row")
 
 
 def _slice(budget: Budget, jobs_left: int) -> Budget:
@@ -252,32 +220,6 @@ def _ladder(kinds: list[str], synthetic: bool = False):
                 yield kind, LADDER[kind][rank], True
 
 
-@dataclass
-class Scoring:
-    """What every student is measured against: the validation rows, labels and teacher."""
-
-    branch: Branch
-    valid: pd.DataFrame  # model-ready rows, the ONNX graph's input
-    y_valid: np.ndarray
-    teacher_valid: np.ndarray
-    metric: object
-    task: str
-    Z_valid: np.ndarray  # the validation rows through the trees branch
-
-    def dense_student(self, net: DenseNet, name: str, kind: str, params: dict | None = None) -> "Student":
-        params = {**(params or {}), "hidden": net.hidden, "weights": net.n_weights()}
-        return self.student(name, kind, params, net.predict(self.Z_valid),
-                            export_dense_model(self.branch, net, self.valid))
-
-    def student(self, name: str, kind: str, params: dict, output: np.ndarray, onnx_bytes: bytes,
-                rules: RuleSet | None = None) -> "Student":
-        return Student(name, kind, params, self.metric.score(self.y_valid, output),
-                       _fidelity(output, self.teacher_valid, self.task), len(onnx_bytes),
-                       _latency_ms(onnx_bytes, self.valid),
-                       check_parity(onnx_bytes, output, self.valid), onnx_bytes, rules,
-                       output[:SAMPLE_ROWS])
-
-
 def _tree_student(kind, size, X, target, scoring: Scoring, schema: Schema, seed: int,
                   max_nodes: int | None = None) -> Student:
     task, branch, valid = schema.task, scoring.branch, scoring.valid
@@ -292,9 +234,9 @@ def _tree_student(kind, size, X, target, scoring: Scoring, schema: Schema, seed:
         # two rungs cut to the same size differ by their rate, which the name then says
         name = f"gbdt-{n_trees}x{depth}" if kept == n_trees else f"gbdt-{kept}x{depth}-lr{rate:g}"
         params["n_estimators"] = kept
-        return scoring.student(name, kind, params,
-                               student.predict_raw(scoring.Z_valid),
-                               student.onnx_bytes(branch, valid))
+        return replace(scoring.student(name, kind, params, student.predict_raw(scoring.Z_valid),
+                                       student.onnx_bytes(branch, valid)),
+                       recipe=_recipe("student_gbdt", params))
     model = fit_tree_student(X, target, task, max_depth=size, seed=seed)
     rules = tree_rules(model, branch, schema.target, None if task == REGRESSION else schema.classes)
     output = student_output(model, scoring.Z_valid, task)
@@ -302,21 +244,7 @@ def _tree_student(kind, size, X, target, scoring: Scoring, schema: Schema, seed:
                            export_trees_model(branch, model, valid), rules)
 
 
-def _fidelity(student: np.ndarray, teacher: np.ndarray, task: str) -> float:
-    if task == REGRESSION:
-        residual = np.sum((student - teacher) ** 2)
-        return float(1 - residual / max(np.sum((teacher - teacher.mean()) ** 2), 1e-12))
-    return float((student.argmax(axis=1) == teacher.argmax(axis=1)).mean())
-
-
-def _latency_ms(onnx_bytes: bytes, rows: pd.DataFrame) -> float:
-    """Median seconds of one-row calls in one onnxruntime session (one thread), in ms."""
-    model = OnnxModel(onnx_bytes)
-    one = [feeds(rows.iloc[[i % len(rows)]]) for i in range(LATENCY_CALLS)]
-    model.run(one[0])
-    times = []
-    for feed in one:
-        started = time.perf_counter()
-        model.run(feed)
-        times.append(time.perf_counter() - started)
-    return float(np.median(times) * 1000)
+def _recipe(family: str, params: dict, synthetic: bool = True) -> dict:
+    """How `crossfit` fits a student again: its family, params, and whether it learns
+    from the synthetic rows too."""
+    return {"family": family, "params": dict(params), "synthetic": synthetic}

@@ -23,7 +23,7 @@ from automl.atomic import atomic_write_bytes, atomic_write_text
 from automl.compress.card import markdown, serving_card
 from automl.compress.choose import CompressResult
 from automl.compress.compact_model import CompactPredictor, one_row_latency
-from automl.compress.distill import Student
+from automl.compress.judged import Student
 from automl.compress.onnx_export import check_parity
 from automl.compress.onnx_raw import raw_model
 from automl.compress.raw_inputs import frame_feeds, raw_rows

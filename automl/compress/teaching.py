@@ -50,27 +50,37 @@ class Lessons:
     labels: str  # where the real rows' labels came from, for the log and the card
     y_real: np.ndarray | None = None  # the true labels of the real rows (for the reference)
     judged_on: str = "validation part"  # the judged rows, in words
+    fold: int | None = None  # kfold with fold models: the judged fold (see `crossfit`)
 
     @property
     def n_real(self) -> int:
         return len(self.real)
 
 
-def lessons(dataset: Dataset, trees: BranchData, teacher_output, params, seed: int) -> Lessons:
+def lessons(dataset: Dataset, trees: BranchData, teacher_output, params, seed: int,
+            fold: int = JUDGE_FOLD, synthetic: bool = True) -> Lessons:
+    """The lessons judged on `fold` (kfold; holdout: the validation part), with synthetic
+    rows unless `synthetic` is False."""
     teacher = teacher_output.predictor()
     kfold = dataset.validation.method == KFOLD
-    fold_teacher = without_fold(teacher, JUDGE_FOLD) if kfold else None
+    fold_teacher = without_fold(teacher, fold) if kfold else None
     if kfold and fold_teacher is None:
-        lesson = _out_of_fold(dataset, trees, _scored_prediction(teacher_output), seed)
+        lesson = _out_of_fold(dataset, trees, scored_prediction(teacher_output), seed)
     else:
         teacher = fold_teacher or teacher
-        lesson = _taught_in_sample(dataset, trees, teacher, params.hard_labels)
+        lesson = _taught_in_sample(dataset, trees, teacher, params.hard_labels, fold)
+    if synthetic:
+        with_synthetic(lesson, teacher, trees.branch, params, seed)
+    return lesson
+
+
+def with_synthetic(lesson: Lessons, teacher: Predictor, branch, params, seed: int) -> None:
+    """Add synthetic rows made from the lesson's real ones, labelled by `teacher`."""
     multiplier = synthetic_multiplier(params.multiplier, lesson.n_real, params.max_lesson_rows)
     synthetic = augment(lesson.real, params.augment, multiplier, seed=seed)
     if len(synthetic):
-        lesson.Z = np.concatenate([lesson.Z, trees.branch.transform(synthetic)])
+        lesson.Z = np.concatenate([lesson.Z, branch.transform(synthetic)])
         lesson.targets = np.concatenate([lesson.targets, teacher.predict_features(synthetic)])
-    return lesson
 
 
 def without_fold(teacher: Predictor, fold: int) -> Predictor | None:
@@ -83,25 +93,27 @@ def without_fold(teacher: Predictor, fold: int) -> Predictor | None:
 
 
 def _taught_in_sample(dataset: Dataset, trees: BranchData, teacher: Predictor,
-                      hard_labels: float) -> Lessons:
+                      hard_labels: float, fold: int) -> Lessons:
     """Learning rows labelled by `teacher`, which never saw the judged rows: under kfold
-    the other folds and the judged fold; under holdout the training and validation parts."""
+    the other folds and `fold`; under holdout the training and validation parts."""
+    judged = None
     if dataset.validation.method == KFOLD:
-        learn, judge = dataset.validation.fold_rows(JUDGE_FOLD)
+        judged = fold
+        learn, judge = dataset.validation.fold_rows(fold)
         real, valid = dataset.X_train.iloc[learn], dataset.X_train.iloc[judge]
         Z, Z_valid, y, y_valid = (trees.X_train[learn], trees.X_train[judge],
                                   dataset.y_train[learn], dataset.y_train[judge])
-        fold = f"fold {JUDGE_FOLD + 1} of {dataset.validation.n_folds}, {len(judge)} training rows"
-        judged_on = f"judged fold ({fold}; the teacher's score there is out of fold)"
-        source = f"the teacher's fold models that left out the judged fold ({fold})"
+        which = f"fold {fold + 1} of {dataset.validation.n_folds}, {len(judge)} training rows"
+        judged_on = f"judged fold ({which}; the teacher's score there is out of fold)"
+        source = f"the teacher's fold models that left out the judged fold ({which})"
     else:
         real, valid, Z, Z_valid = dataset.X_train, dataset.X_valid, trees.X_train, trees.X_valid
         y, y_valid = dataset.y_train, dataset.y_valid
         judged_on, source = "validation part", "the teacher's in-sample output (holdout validation)"
-    labels = _mixed(teacher.predict_features(real), y, dataset.task, hard_labels)
+    labels = mixed(teacher.predict_features(real), y, dataset.task, hard_labels)
     return Lessons(real, Z, labels, valid, Z_valid, y_valid, teacher.predict_features(valid),
                    source + (f", {hard_labels:.0%} true label" if hard_labels else ""), y,
-                   judged_on)
+                   judged_on, judged)
 
 
 def synthetic_multiplier(asked: float, n_real: int, max_rows: int) -> float:
@@ -111,7 +123,7 @@ def synthetic_multiplier(asked: float, n_real: int, max_rows: int) -> float:
     return max(0.0, min(asked, (max_rows - n_real) / max(n_real, 1)))
 
 
-def _mixed(teacher: np.ndarray, y: np.ndarray, task: str, share: float) -> np.ndarray:
+def mixed(teacher: np.ndarray, y: np.ndarray, task: str, share: float) -> np.ndarray:
     """The teacher's output with `share` of the true label mixed in (one-hot for classes)."""
     if not share:
         return teacher
@@ -119,7 +131,7 @@ def _mixed(teacher: np.ndarray, y: np.ndarray, task: str, share: float) -> np.nd
     return (1 - share) * teacher + share * truth
 
 
-def _scored_prediction(teacher_output) -> np.ndarray:
+def scored_prediction(teacher_output) -> np.ndarray:
     """The teacher's predictions on the rows it was scored on (out of fold, under kfold)."""
     blend = getattr(teacher_output, "valid_prediction", None)
     return teacher_output.best().valid_prediction if blend is None else blend
@@ -138,3 +150,14 @@ def _out_of_fold(dataset: Dataset, trees: BranchData, oof: np.ndarray, seed: int
                    "the teacher's out-of-fold output (kfold validation; the teacher has no "
                    "fold models, so the judged rows were seen by the labellers: a flattering judge)",
                    dataset.y_train[learn], "random 20% of the training rows")
+
+
+@dataclass
+class Teaching:
+    """What a lesson is made from: the rows, the teacher, the stage's params."""
+
+    dataset: object  # automl.data.split.Dataset
+    trees: BranchData
+    teacher_output: object  # the ensemble's or the search's result
+    params: object  # DistillParams
+    seed: int

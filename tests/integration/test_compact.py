@@ -20,9 +20,9 @@ def local_ray():
     runtime.connect(None)
 
 
-def _pipeline(folder: Path, compress: dict) -> Path:
+def _pipeline(folder: Path, compress: dict, validation: str = "auto") -> Path:
     nodes = [
-        {"name": "data", "kind": "ingest"},
+        {"name": "data", "kind": "ingest", "params": {"validation": validation}},
         {"name": "trees", "kind": "preprocess", "inputs": ["data"], "params": {"branch": "trees"}},
         {"name": "dense", "kind": "preprocess", "inputs": ["data"], "params": {"branch": "dense"}},
         {"name": "search", "kind": "search", "inputs": ["trees", "dense"],
@@ -38,14 +38,15 @@ def _pipeline(folder: Path, compress: dict) -> Path:
     return path
 
 
-# regression: no allowed drop at all, which a student rarely meets; it is exported anyway
-@pytest.mark.parametrize("task, compress", [
-    ("binary", {"max_score_drop": 1.0, "max_relative_drop": None}),
-    ("regression", {"max_score_drop": 0.0, "max_relative_drop": None})])
-def test_compact_model_is_exported_and_agrees_with_python(tmp_path, task, compress):
+# regression: no allowed drop at all, which a student rarely meets; it is exported anyway.
+# binary: kfold, so the finalists are cross-fitted; regression: holdout, the one judged part
+@pytest.mark.parametrize("task, compress, validation", [
+    ("binary", {"max_score_drop": 1.0, "max_relative_drop": None}, "kfold"),
+    ("regression", {"max_score_drop": 0.0, "max_relative_drop": None}, "holdout")])
+def test_compact_model_is_exported_and_agrees_with_python(tmp_path, task, compress, validation):
     frame = make_table(n=600, task=task)
     # no time limit: the trial counts bound the run (a default budget would set the pace)
-    model = AutoML(pipeline=_pipeline(tmp_path, compress), out=tmp_path,
+    model = AutoML(pipeline=_pipeline(tmp_path, compress, validation), out=tmp_path,
                    time_budget="none", verbosity=0).fit(frame, target="y")
     folder = Path(model.run_dir_) / "compact"
     for name in ("compact.onnx", "compact.json", "compact.md", "pareto.csv",
@@ -72,7 +73,14 @@ def test_compact_model_is_exported_and_agrees_with_python(tmp_path, task, compre
     students = set(front["student"])
     assert {"gbdt-20x3", "rules-depth3", "linear", "mlp-32", "gbdt-tuned", "mlp-tuned"} <= students
     assert "gbdt-20x3-real" in students  # the same rung without the synthetic rows
-    assert any("+int8" in name for name in students)
+    if validation == "holdout":
+        assert any("+int8" in name for name in students)
+        assert set(front["judged_on"].dropna()) == {"validation part"}
+    else:  # the finalists judged on every training row, the others on fold 1, passed over
+        assert card["scored_on"].startswith("out of fold over 600 training rows (5 of 5 folds")
+        finalists = front[front["judged_on"].eq(card["scored_on"])]
+        assert len(finalists) == 3 and picked["student"] in set(finalists["student"])
+        assert front["judged_on"].str.startswith("fold 1 only").sum() == len(front) - 4
     tuned = list(Path(model.run_dir_).glob("nodes/distill/*/students/trials/*"))
     assert len(tuned) >= 2, "the student search writes its trials like the search stage"
     # the file serves the table's own rows, also a category it never saw

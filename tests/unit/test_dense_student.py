@@ -135,7 +135,7 @@ def test_columns_with_awkward_names_keep_their_names_in_the_graph():
 
 
 def test_the_shrink_chain_makes_a_student_per_step_and_builds_only_on_steps_that_hold():
-    from automl.compress.distill import DistillResult, Scoring
+    from automl.compress.judged import DistillResult, Scoring
     from automl.compress.shrink import shrunk_students
     from automl.metrics import get_metric
 
@@ -180,7 +180,8 @@ def test_a_student_that_fails_its_export_is_left_out_not_the_stage():
     # wrong (the parity check catches it); the other students still come through
     from types import SimpleNamespace
 
-    from automl.compress.distill import Scoring, _ladder_students
+    from automl.compress.distill import _ladder_students
+    from automl.compress.judged import Scoring
     from automl.metrics import get_metric
 
     branch, X_valid, Z_valid, _, _ = _setup("binary", n=400)

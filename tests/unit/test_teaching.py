@@ -38,16 +38,18 @@ def _teacher(method: str):
     return dataset, trees, search, trial
 
 
-def test_kfold_students_are_judged_on_a_fold_no_labelling_model_saw():
+@pytest.mark.parametrize("fold", [JUDGE_FOLD, 2])  # the screening's fold, and a cross-fit's
+def test_kfold_students_are_judged_on_a_fold_no_labelling_model_saw(fold):
     dataset, trees, search, trial = _teacher(KFOLD)
-    lesson = lessons(dataset, trees, search, DistillParams(multiplier=1.0), seed=0)
-    learn, judge = dataset.validation.fold_rows(JUDGE_FOLD)
+    lesson = lessons(dataset, trees, search, DistillParams(multiplier=1.0), seed=0, fold=fold)
+    assert lesson.fold == fold
+    learn, judge = dataset.validation.fold_rows(fold)
     rows = [dataset.X_train.index.get_loc(i) for i in lesson.real.index]
     judged = [dataset.X_train.index.get_loc(i) for i in lesson.valid.index]
     assert rows == list(learn) and judged == list(judge)
     # every label comes from the fold model that left the judged fold out, synthetic rows'
     # too; on the judged rows that model's output is the out-of-fold output
-    fold_model = trial.model.models_[JUDGE_FOLD]
+    fold_model = trial.model.models_[fold]
     np.testing.assert_allclose(lesson.targets, fold_model.predict_raw(lesson.Z), rtol=1e-6)
     np.testing.assert_allclose(lesson.teacher_valid, trial.valid_prediction[judged], rtol=1e-6)
     # out-of-fold labels would have come from fold models that learned the judged rows
@@ -63,6 +65,7 @@ def test_kfold_teacher_without_fold_models_falls_back_to_out_of_fold_labels():
     rows = [dataset.X_train.index.get_loc(i) for i in lesson.real.index]
     np.testing.assert_allclose(lesson.targets, trial.valid_prediction[rows])  # out of fold
     assert "flattering" in lesson.labels
+    assert lesson.fold is None  # so nothing is cross-fitted on those labels
 
 
 @pytest.mark.parametrize("share", [0.0, 0.5])
@@ -75,6 +78,7 @@ def test_holdout_labels_are_the_teachers_with_the_true_label_mixed_in(share):
     np.testing.assert_allclose(lesson.targets, (1 - share) * teacher + share * truth)
     np.testing.assert_allclose(lesson.teacher_valid,
                                search.predictor().predict_features(dataset.X_valid))
+    assert lesson.fold is None  # one judged part: nothing to cross-fit
 
 
 def test_synthetic_rows_stop_at_the_lesson_rows_cap():

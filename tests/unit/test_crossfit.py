@@ -1,0 +1,83 @@
+"""The cross-fit of a kfold distillation: its finalists judged on every fold, against the
+teacher's and the reference's out-of-fold output on the same rows, then refitted."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from automl.budget import Budget
+from automl.compress.crossfit import FINALISTS, cross_fit
+from automl.compress.distill import _tree_student
+from automl.compress.judged import DistillResult, Scoring
+from automl.compress.teaching import Teaching
+from automl.compress.families import default_xgboost_output
+from automl.compress.onnx_export import check_parity
+from automl.compress.teaching import lessons
+from automl.config import DistillParams
+from automl.data.split import KFOLD
+from tests.unit.test_teaching import AUC, _teacher
+
+RUNGS = [(10, 2, 0.3), (20, 3, 0.3), (40, 3, 0.3), (60, 4, 0.3)]
+
+
+class Log:
+    def __init__(self):
+        self.lines = []
+
+    def log(self, message: str) -> None:
+        self.lines.append(message)
+
+
+def _screened(params: DistillParams):
+    """A distillation judged on fold 1, as the distill stage leaves it before the cross-fit."""
+    dataset, trees, search, trial = _teacher(KFOLD)
+    lesson = lessons(dataset, trees, search, params, seed=0)
+    scoring = Scoring(trees.branch, lesson.valid, lesson.y_valid, lesson.teacher_valid, AUC,
+                      dataset.task, lesson.Z_valid)
+    students = [_tree_student("gbdt", rung, lesson.Z, lesson.targets, scoring, dataset.schema, 0)
+                for rung in RUNGS]
+    result = DistillResult(dataset.schema, "roc_auc", AUC.score(lesson.y_valid, lesson.teacher_valid),
+                           students, lesson.valid.head(200), scoring, judged_on=lesson.judged_on)
+    return result, Teaching(dataset, trees, search, params, 0), trial
+
+
+def test_finalists_are_judged_out_of_fold_on_every_row_and_refitted():
+    params = DistillParams(multiplier=0.0)
+    result, teaching, trial = _screened(params)
+    log = Log()
+    crossed = cross_fit(result, teaching, Budget.unlimited(), "distill", log)
+    dataset = teaching.dataset
+    assert crossed.judged_on.startswith(f"out of fold over {len(dataset.y_train)} training rows "
+                                        "(5 of 5 folds")
+    # the teacher is scored on its out-of-fold output, the reference fold by fold
+    assert crossed.teacher_score == pytest.approx(AUC.score(dataset.y_train, trial.valid_prediction))
+    reference = np.zeros(len(dataset.y_train))
+    for fold in range(5):
+        learn, held = dataset.validation.fold_rows(fold)
+        reference[held] = default_xgboost_output(teaching.trees.X_train[learn], dataset.y_train[learn],
+                                                 teaching.trees.X_train[held], dataset.task,
+                                                 Budget.unlimited())[:, 1]
+    assert crossed.reference_score == pytest.approx(AUC.score(dataset.y_train, reference))
+    # the best FINALISTS on fold 1 are judged again; the others are marked and kept
+    best = sorted(result.students, key=lambda s: -s.score)[:FINALISTS]
+    finalists = [s for s in crossed.students if s.judged_on is None]
+    assert {s.name for s in finalists} == {s.name for s in best}
+    others = [s for s in crossed.students if s.judged_on is not None]
+    assert all(s.judged_on.startswith("fold 1 only") for s in others)
+    assert len(finalists) + len(others) == len(result.students)
+    for student in finalists:
+        before = next(s for s in best if s.name == student.name)
+        assert student.score != before.score  # all the rows, not fold 1's
+        # the file is the model refitted on all the rows: not fold 1's, and it agrees with Python
+        assert student.onnx != before.onnx and student.params["refit"] == "all training rows"
+        assert check_parity(student.onnx, student.sample_output, crossed.sample) <= 1e-4
+    assert any("finalists judged out of fold" in line for line in log.lines)
+
+
+def test_no_time_for_a_second_fold_leaves_the_choice_on_fold_one():
+    result, teaching, _ = _screened(DistillParams(multiplier=0.0))
+    log = Log()
+    crossed = cross_fit(result, teaching, Budget(0.0), "distill", log)
+    assert crossed is result
+    assert any("choice stays on fold 1" in line for line in log.lines)
