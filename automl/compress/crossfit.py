@@ -59,7 +59,9 @@ def cross_fit(result: DistillResult, teaching: Teaching, budget: Budget, label: 
     dataset = teaching.dataset
     if not finalists or dataset.validation.n_folds < 2:
         return result
-    started = time.time()
+    started, left = time.time(), budget.remaining()
+    context.log(f"{label}: judging {', '.join(s.name for s in finalists)} on every fold"
+                + ("" if left is None else f" ({left:.1f}s left)"))
     judged = _judge_folds(finalists, teaching, budget, label, context)
     folds_done = int(np.unique(dataset.validation.folds[judged.rows]).size)
     if folds_done < 2:
