@@ -23,8 +23,9 @@ def fit_automl(job: FitJob) -> list[Fitted]:
 
     train = job.train
     # holdout=0: the bench's 20% is the test part; the run keeps its own validation split
-    # report=False: the HTML report (permutation importance) is not part of the fit we time
-    model = AutoML(pipeline=job.pipeline, time_budget=job.budget, holdout=0.0, verbosity=0,
+    # report=False: the HTML report (permutation importance) is not part of the fit we time;
+    # verbosity=1: the run's progress lines go to the worker's log, to tell where time went
+    model = AutoML(pipeline=job.pipeline, time_budget=job.budget, holdout=0.0, verbosity=1,
                    out=job.runs_dir, task=train.task, report=False)
     model.fit(train.frame(), target=train.dataset.target)
 
