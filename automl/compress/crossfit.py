@@ -38,7 +38,7 @@ from automl.metrics import get_metric
 from automl.models.registry import family_class
 
 FINALISTS = 3
-REFIT_GROWTH = 1.3  # a refit on all rows takes about this times one fold's fits
+REFIT_GROWTH = 1.3  # the finalists' fits on all rows take about this times one fold's
 
 
 @dataclass
@@ -62,7 +62,7 @@ def cross_fit(result: DistillResult, teaching: Teaching, budget: Budget, label: 
     started, left = time.time(), budget.remaining()
     context.log(f"{label}: judging {', '.join(s.name for s in finalists)} on every fold"
                 + ("" if left is None else f" ({left:.1f}s left)"))
-    judged = _judge_folds(finalists, teaching, budget, label, context)
+    judged, costs = _judge_folds(finalists, teaching, budget, label, context)
     folds_done = int(np.unique(dataset.validation.folds[judged.rows]).size)
     if folds_done < 2:
         context.log(f"{label}: no time to judge the finalists on a second fold; "
@@ -81,7 +81,7 @@ def cross_fit(result: DistillResult, teaching: Teaching, budget: Budget, label: 
         students.append(replace(student, score=metric.score(y, output),
                                 fidelity=fidelity(output, oof[rows], dataset.task),
                                 judged_on=None))
-    students = _refitted(students, result, teaching, budget, label, context)
+    students = _refitted(students, result, teaching, budget, costs, label, context)
     for student in students:
         context.log(f"{label}: {describe(student, metric, metric.score(y, oof[rows]))}, "
                     "out of fold")
@@ -99,10 +99,29 @@ def cross_fit(result: DistillResult, teaching: Teaching, budget: Budget, label: 
                    nets=nets, reference_score=reference, judged_on=judged_on)
 
 
+@dataclass
+class Costs:
+    """Seconds one fold takes: making its lessons (the fold teacher labelling its rows,
+    most of it on a large table) and fitting the finalists; the screening's lesson time
+    stands in until a fold is measured."""
+
+    lesson: float
+    fits: float
+
+    def fold(self) -> float:
+        return self.lesson + self.fits
+
+    def refit(self, n_folds: int) -> float:
+        """The whole teacher labels every row (all its fold models: n_folds lessons' worth),
+        then the finalists learn from a quarter more rows than a fold's."""
+        return n_folds * self.lesson + REFIT_GROWTH * self.fits
+
+
 def _judge_folds(finalists: list[Student], teaching: Teaching, budget: Budget, label: str,
-                 context) -> Judged:
+                 context) -> tuple[Judged, Costs]:
     """The finalists' and the reference's out-of-fold outputs, fold 1 from the screening,
-    then each further fold while the budget leaves time for it and for the refits."""
+    then each further fold while the budget leaves time for it (judging every fold comes
+    before the refits)."""
     dataset = teaching.dataset
     folds, n = dataset.validation.folds, len(dataset.y_train)
     first = folds == 0
@@ -112,14 +131,15 @@ def _judge_folds(finalists: list[Student], teaching: Teaching, budget: Budget, l
     judged = Judged(first.copy(), outputs, None)
     judged.reference = _reference_fold(teaching, 0, None, n, budget)
     synthetic = any(s.recipe["synthetic"] for s in finalists)
-    fold_seconds = 0.0
+    costs = Costs(teaching.lesson_seconds, teaching.lesson_seconds)
     for fold in range(1, dataset.validation.n_folds):
         left = budget.remaining()
-        if left is not None and left < fold_seconds * (1 + REFIT_GROWTH):
+        if left is not None and left < costs.fold():
             break
         started = time.time()
         lesson = lessons(dataset, teaching.trees, teaching.teacher_output, teaching.params,
                          teaching.seed, fold=fold, synthetic=synthetic)
+        taught = time.time()
         held = folds == fold
         try:
             for student in finalists:
@@ -133,15 +153,20 @@ def _judge_folds(finalists: list[Student], teaching: Teaching, budget: Budget, l
             break
         judged.reference = _reference_fold(teaching, fold, judged.reference, n, budget)
         judged.rows |= held
-        fold_seconds = time.time() - started
-    return judged
+        costs = Costs(taught - started, time.time() - taught)
+    return judged, costs
 
 
 def _refitted(students: list[Student], result: DistillResult, teaching: Teaching,
-              budget: Budget, label: str, context) -> list[Student]:
-    """Each finalist fitted on all the training rows, best first, while time allows; the
-    others keep their fold-1 model (logged)."""
+              budget: Budget, costs: Costs, label: str, context) -> list[Student]:
+    """Each finalist fitted on all the training rows, best first, where the time left
+    covers it; otherwise they keep their fold-1 models (logged)."""
     dataset, scoring = teaching.dataset, result.scoring
+    left, needed = budget.remaining(), costs.refit(dataset.validation.n_folds)
+    if left is not None and left < needed:
+        context.log(f"{label}: no time to refit the finalists on all rows ({left:.1f}s left, "
+                    f"about {needed:.1f}s needed); they keep their models of the other folds")
+        return students
     everything = _all_rows(teaching, any(s.recipe["synthetic"] for s in students))
     refitted = []
     for student in sorted(students, key=lambda s: -s.score):

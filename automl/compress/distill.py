@@ -19,6 +19,7 @@ the training rows (`crossfit`, with CROSS_FIT_SHARE of the stage's budget).
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import replace
 
 from automl.budget import Budget
@@ -65,7 +66,9 @@ def run(node, inputs, context) -> DistillResult:
     dataset, trees = inputs.one("ingest"), inputs.one("preprocess")
     schema, branch = dataset.schema, trees.branch
     metric = get_metric(teacher_output.metric, schema.task)
+    started = time.time()
     lesson = lessons(dataset, trees, teacher_output, params, settings.seed)
+    lesson_seconds = time.time() - started
     context.log(f"{node.name}: {lesson.n_real} training + {len(lesson.Z) - lesson.n_real} "
                 f"synthetic rows ({params.augment}); real rows labelled by {lesson.labels}")
     scoring = Scoring(branch, lesson.valid, lesson.y_valid, lesson.teacher_valid, metric,
@@ -97,8 +100,8 @@ def run(node, inputs, context) -> DistillResult:
             _add(result, student, getattr(model, "net_", None), node.name, context)
     if lesson.fold is None:
         return result
-    return cross_fit(result, Teaching(dataset, trees, teacher_output, params, settings.seed),
-                     budget, node.name, context)
+    return cross_fit(result, Teaching(dataset, trees, teacher_output, params, settings.seed,
+                                      lesson_seconds), budget, node.name, context)
 
 
 def _reference_score(lesson, task: str, metric, budget: Budget, seed: int, label: str,

@@ -156,8 +156,9 @@ def _out_of_fold(dataset: Dataset, trees: BranchData, oof: np.ndarray, seed: int
 class Teaching:
     """What a lesson is made from: the rows, the teacher, the stage's params."""
 
-    dataset: object  # automl.data.split.Dataset
+    dataset: Dataset
     trees: BranchData
     teacher_output: object  # the ensemble's or the search's result
     params: object  # DistillParams
     seed: int
+    lesson_seconds: float = 0.0  # what making one fold's lessons took (the teacher labelling)

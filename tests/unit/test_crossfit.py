@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from automl.budget import Budget
-from automl.compress.crossfit import FINALISTS, cross_fit
+from automl.compress.crossfit import FINALISTS, Costs, _refitted, cross_fit
 from automl.compress.distill import _tree_student
 from automl.compress.judged import DistillResult, Scoring
 from automl.compress.teaching import Teaching
@@ -81,3 +81,17 @@ def test_no_time_for_a_second_fold_leaves_the_choice_on_fold_one():
     crossed = cross_fit(result, teaching, Budget(0.0), "distill", log)
     assert crossed is result
     assert any("choice stays on fold 1" in line for line in log.lines)
+
+
+def test_finalists_keep_their_fold_models_when_the_refit_would_not_fit_in_time():
+    result, teaching, _ = _screened(DistillParams(multiplier=0.0))
+    log = Log()
+    costs = Costs(lesson=100.0, fits=100.0)  # as measured on a fold of a large table
+    kept = _refitted(result.students, result, teaching, Budget(30.0), costs, "distill", log)
+    assert [s.onnx for s in kept] == [s.onnx for s in result.students]
+    assert any("no time to refit the finalists" in line for line in log.lines)
+    # with the time, each is refitted (its file changes)
+    refitted = _refitted(result.students, result, teaching, Budget.unlimited(), costs,
+                         "distill", log)
+    assert all(a.onnx != b.onnx for a, b in zip(sorted(refitted, key=lambda s: s.name),
+                                                 sorted(result.students, key=lambda s: s.name)))
