@@ -102,7 +102,7 @@ def _shrink(node, result: DistillResult, metric, context) -> None:
         return
     if not any(s.kind == "mlp" and s.name in result.nets for s in result.students):
         context.log(f"{node.name}: no MLP student to shrink (none, or each is a finalist the "
-                    "cross-fit refitted), so pruning / low-rank / int8 do not apply")
+                    "cross-fit judged on every fold), so pruning / low-rank / int8 do not apply")
         return
     left = context.budget.remaining()
     fine_tune = Budget(FINE_TUNE_SECONDS if left is None else max(1.0, min(left, FINE_TUNE_SECONDS)))
