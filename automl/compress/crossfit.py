@@ -92,7 +92,8 @@ def cross_fit(result: DistillResult, teaching: Teaching, budget: Budget, label: 
     context.log(f"{label}: the {len(finalists)} finalists judged {judged_on}, in "
                 f"{time.time() - started:.1f}s: teacher {metric.name} "
                 f"{metric.from_score(metric.score(y, oof[rows])):.4f}"
-                + ("" if reference is None else f", reference {metric.from_score(reference):.4f}"))
+                + (", no reference (xgboost's defaults failed on a fold)" if reference is None
+                   else f", reference {metric.from_score(reference):.4f}"))
     # the shrinking in the compress stage works on a net judged where its students will be
     nets = {name: net for name, net in result.nets.items() if name not in judged.students}
     return replace(result, teacher_score=metric.score(y, oof[rows]), students=students + others,
