@@ -150,9 +150,10 @@ def _judge_folds(finalists: list[Student], teaching: Teaching, budget: Budget, l
             context.log(f"{label}: cross-fit stopped on fold {fold + 1}: "
                         f"{first_line(err) or type(err).__name__}")
             break
+        reference = _reference_fold(teaching, fold, judged.reference, n, budget)
         if budget.expired():  # the fold's fits were cut short: not judged on it
             break
-        judged.reference = _reference_fold(teaching, fold, judged.reference, n, budget)
+        judged.reference = reference
         judged.rows |= held
         costs = Costs(taught - started, time.time() - taught)
     return judged, costs
