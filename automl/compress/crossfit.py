@@ -70,33 +70,29 @@ def cross_fit(result: DistillResult, teaching: Teaching, budget: Budget, label: 
         return result
     metric = get_metric(result.metric, dataset.task)
     rows, y = judged.rows, dataset.y_train[judged.rows]
-    oof = scored_prediction(teaching.teacher_output)
-    n_folds = dataset.validation.n_folds
-    judged_on = (f"out of fold over {rows.sum():,} training rows ({folds_done} of {n_folds} "
-                 "folds; on each, students taught by the teacher's fold models that left it "
-                 "out, against the teacher's out-of-fold output)")
-    students = []
-    for student in finalists:
-        output = judged.students[student.name][rows]
-        students.append(replace(student, score=metric.score(y, output),
-                                fidelity=fidelity(output, oof[rows], dataset.task),
-                                judged_on=None))
+    oof = scored_prediction(teaching.teacher_output)[rows]
+    teacher_score = metric.score(y, oof)
+    judged_on = (f"out of fold over {rows.sum():,} training rows ({folds_done} of "
+                 f"{dataset.validation.n_folds} folds; on each, students taught by the "
+                 "teacher's fold models that left it out, against the teacher's out-of-fold output)")
+    students = [replace(s, score=metric.score(y, judged.students[s.name][rows]),
+                        fidelity=fidelity(judged.students[s.name][rows], oof, dataset.task),
+                        judged_on=None) for s in finalists]
     students = _refitted(students, result, teaching, budget, costs, label, context)
     for student in students:
-        context.log(f"{label}: {describe(student, metric, metric.score(y, oof[rows]))}, "
-                    "out of fold")
+        context.log(f"{label}: {describe(student, metric, teacher_score)}, out of fold")
     chosen_ids = {id(s) for s in finalists}
     others = [replace(s, judged_on="fold 1 only (not a finalist)")
               for s in result.students if id(s) not in chosen_ids]
     reference = None if judged.reference is None else metric.score(y, judged.reference[rows])
     context.log(f"{label}: the {len(finalists)} finalists judged {judged_on}, in "
                 f"{time.time() - started:.1f}s: teacher {metric.name} "
-                f"{metric.from_score(metric.score(y, oof[rows])):.4f}"
+                f"{metric.from_score(teacher_score):.4f}"
                 + (", no reference (xgboost's defaults failed on a fold)" if reference is None
                    else f", reference {metric.from_score(reference):.4f}"))
     # the shrinking in the compress stage works on a net judged where its students will be
     nets = {name: net for name, net in result.nets.items() if name not in judged.students}
-    return replace(result, teacher_score=metric.score(y, oof[rows]), students=students + others,
+    return replace(result, teacher_score=teacher_score, students=students + others,
                    nets=nets, reference_score=reference, judged_on=judged_on)
 
 
