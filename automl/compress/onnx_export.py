@@ -9,7 +9,8 @@ table's own columns.
 
 So far: the `trees` branch followed by an xgboost model or an sklearn decision tree
 (skl2onnx converts the branch's ColumnTransformer and the tree, onnxmltools the
-booster), as DESIGN.md's route describes.
+booster), as DESIGN.md's route describes; `onnx_trees` then rewrites the trees in
+ONNX's compact `TreeEnsemble` operator where they convert.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ def export_trees_model(branch: Branch, estimator, features: pd.DataFrame) -> byt
     from skl2onnx import convert_sklearn
     from sklearn.pipeline import Pipeline
 
+    from automl.compress.onnx_trees import compact_tree_ensembles
+
     _register_xgboost()
     pipeline = Pipeline([("preprocess", branch.transformer), ("model", estimator)])
     options = {id(estimator): {"zipmap": False}} if hasattr(estimator, "predict_proba") else None
@@ -47,6 +50,7 @@ def export_trees_model(branch: Branch, estimator, features: pd.DataFrame) -> byt
                                 options=options, target_opset=OPSETS)
     if hasattr(estimator, "tree_"):
         _route_missing(model, estimator.tree_)
+    compact_tree_ensembles(model)
     restore_input_names(model, list(features.columns))
     return model.SerializeToString()
 

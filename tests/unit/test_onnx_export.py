@@ -69,3 +69,55 @@ def test_a_decision_tree_exports_with_its_missing_value_routes(task):
     X_rows = branch.transform(rows)
     python = tree.predict(X_rows) if task == "regression" else tree.predict_proba(X_rows)
     assert check_parity(onnx_bytes, python, rows) <= 1e-4
+
+
+def _ops(onnx_bytes: bytes) -> set[str]:
+    import onnx
+
+    return {node.op_type for node in onnx.load_from_string(onnx_bytes).graph.node}
+
+
+def _opset3_size(branch, model, rows) -> int:
+    """The same export left in the opset-3 tree operators, for the size comparison."""
+    from unittest import mock
+
+    with mock.patch("automl.compress.onnx_trees.compact_tree_ensembles", return_value=False):
+        return len(export_trees_model(branch, model, rows))
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_boosted_trees_are_written_in_the_compact_operator(task):
+    schema, branch, model = _student(task)
+    rows = _surprising_rows(schema)
+    onnx_bytes = export_trees_model(branch, model, rows)
+    assert "TreeEnsemble" in _ops(onnx_bytes)
+    assert not {"TreeEnsembleClassifier", "TreeEnsembleRegressor"} & _ops(onnx_bytes)
+    assert len(onnx_bytes) < 0.6 * _opset3_size(branch, model, rows)
+
+
+def test_trees_of_one_leaf_and_labels_survive_the_rewrite():
+    from automl.compress.onnx_export import OnnxModel, feeds
+
+    schema, branch, _ = _student("binary")
+    rows = _surprising_rows(schema)
+    X = branch.transform(prepare_features(make_table(n=600, task="binary", seed=1), schema))
+    y = schema.encode_target(make_table(n=600, task="binary", seed=1)["y"])
+    # past the first rounds every split costs more than `gamma` allows: trees of one leaf
+    model = XGBClassifier(n_estimators=20, max_depth=3, gamma=50.0, n_jobs=1).fit(X, y)
+    onnx_bytes = export_trees_model(branch, model, rows)
+    python = model.predict_proba(branch.transform(rows))
+    assert check_parity(onnx_bytes, python, rows) <= 1e-4
+    labels, _ = OnnxModel(onnx_bytes).session.run(None, feeds(rows))
+    assert np.array_equal(np.asarray(labels).reshape(-1), python.argmax(axis=1))
+
+
+def test_a_decision_tree_classifier_keeps_the_older_operator():
+    from sklearn.tree import DecisionTreeClassifier
+
+    schema, branch, _ = _student("multiclass")
+    frame = make_table(n=600, task="multiclass", seed=1)
+    X = branch.transform(prepare_features(frame, schema))
+    tree = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, schema.encode_target(frame["y"]))
+    rows = _surprising_rows(schema)
+    # its leaves hold one probability per class, which `TreeEnsemble` has no form for
+    assert "TreeEnsembleClassifier" in _ops(export_trees_model(branch, tree, rows))

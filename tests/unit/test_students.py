@@ -60,9 +60,10 @@ def test_a_regression_student_fits_the_teachers_values():
 
 @pytest.mark.parametrize("task, n_classes", [("binary", 2), ("multiclass", 4)])
 def test_a_gbdt_student_aimed_at_a_size_stays_under_it(task, n_classes):
-    """max_nodes cuts the rounds (one tree per class and round for multiclass), and the
-    exported file is under the size the nodes were counted for."""
-    from automl.compress.families import BYTES_PER_NODE, student_max_nodes
+    """max_nodes stops the boosting before the trees (one per class and round for
+    multiclass) hold more nodes than that, counting the nodes they have, and the exported
+    file is under the size the nodes were counted for."""
+    from automl.compress.families import student_max_nodes
     from automl.config import PreprocessParams
     from automl.data import infer_schema, prepare_features
     from automl.preprocess import build_branch
@@ -74,12 +75,14 @@ def test_a_gbdt_student_aimed_at_a_size_stays_under_it(task, n_classes):
     y = schema.encode_target(frame["y"])
     branch, Z = build_branch(PreprocessParams(branch="trees"), schema, features, y)
     teacher = np.eye(len(schema.classes))[y]
-    aim_kb = 64
+    aim_kb, max_nodes = 64, student_max_nodes(64)
     student = StudentGBDT(task=task, n_classes=len(schema.classes), params={
-        "n_estimators": 400, "max_depth": 6, "max_nodes": student_max_nodes(aim_kb)}).fit(Z, teacher)
-    rounds = student.size_params()["n_estimators"]
-    trees_per_round = len(schema.classes) if len(schema.classes) > 2 else 1
-    assert rounds == aim_kb * 1024 // BYTES_PER_NODE // (127 * trees_per_round) < 400
+        "n_estimators": 400, "max_depth": 6, "max_nodes": max_nodes}).fit(Z, teacher)
+    booster = student.model_.get_booster()
+    rounds = booster.num_boosted_rounds()
+    nodes = [sum(tree.count("\n") for tree in booster[r:r + 1].get_dump()) for r in range(rounds)]
+    # it stops at the first round after which one more as large would pass the cap
+    assert rounds < 400 and sum(nodes) - nodes[-1] <= max_nodes < sum(nodes) + nodes[-1]
     assert len(student.onnx_bytes(branch, features.head(50))) <= aim_kb * 1024
 
 

@@ -1,0 +1,220 @@
+"""Tree ensembles in ONNX's newer `TreeEnsemble` operator (ai.onnx.ml opset 5): the same
+trees in under half the bytes, so a student under a size limit holds twice the trees.
+
+onnxmltools and skl2onnx write `TreeEnsembleRegressor` / `TreeEnsembleClassifier`
+(opset 3), which spend a string per node on its comparison ("BRANCH_LEQ", "LEAF") and
+five integers per leaf on its target; `TreeEnsemble` keeps the comparisons in a byte
+tensor, the thresholds and leaf values in float tensors, and a leaf as two numbers. It
+computes raw scores only, so what the classifier did after summing the trees (its base
+values, the logistic or softmax, the label) becomes standard operators after it.
+
+A model is rewritten only where every tree node converts: each leaf carries one target
+(boosted trees do; a decision tree classifier's leaves carry one weight per class) and
+the post-transform is one this module writes (none for regression, logistic for two
+classes, softmax for more). Otherwise it is left as it is, in opset 3, which
+onnxruntime runs as before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+ML_DOMAIN = "ai.onnx.ml"
+TREE_OPSET = 5
+OLD_OPS = ("TreeEnsembleRegressor", "TreeEnsembleClassifier")
+MODES = {"BRANCH_LEQ": 0, "BRANCH_LT": 1, "BRANCH_GTE": 2, "BRANCH_GT": 3,
+         "BRANCH_EQ": 4, "BRANCH_NEQ": 5}
+
+
+class NotConvertible(Exception):
+    """This tree node has a form `TreeEnsemble` or this module does not write."""
+
+
+def compact_tree_ensembles(model: onnx.ModelProto) -> bool:
+    """Rewrite `model`'s opset-3 tree ensembles as `TreeEnsemble` in place; False (and
+    `model` untouched) where one of them does not convert."""
+    graph = model.graph
+    old = [node for node in graph.node if node.op_type in OLD_OPS and node.domain == ML_DOMAIN]
+    if not old:
+        return False
+    try:
+        replacements = {id(node): _replacement(node) for node in old}
+    except NotConvertible:
+        return False
+    nodes = []
+    for node in graph.node:
+        nodes.extend(replacements.get(id(node), [node]))
+    del graph.node[:]
+    graph.node.extend(nodes)
+    for opset in model.opset_import:
+        if opset.domain == ML_DOMAIN:
+            opset.version = max(opset.version, TREE_OPSET)
+    return True
+
+
+@dataclass
+class _Trees:
+    """The opset-5 attributes, filled tree node by tree node."""
+
+    featureids: list[int] = field(default_factory=list)
+    splits: list[float] = field(default_factory=list)
+    modes: list[int] = field(default_factory=list)
+    missing_true: list[int] = field(default_factory=list)
+    true_ids: list[int] = field(default_factory=list)
+    true_leafs: list[int] = field(default_factory=list)
+    false_ids: list[int] = field(default_factory=list)
+    false_leafs: list[int] = field(default_factory=list)
+    leaf_targets: list[int] = field(default_factory=list)
+    leaf_weights: list[float] = field(default_factory=list)
+    roots: list[int] = field(default_factory=list)
+
+    def attributes(self, n_targets: int) -> dict:
+        return {"n_targets": n_targets, "tree_roots": self.roots, "aggregate_function": 1,
+                "post_transform": 0, "nodes_featureids": self.featureids,
+                "nodes_splits": _tensor(self.splits, np.float32),
+                "nodes_modes": _tensor(self.modes, np.uint8),
+                "nodes_missing_value_tracks_true": self.missing_true,
+                "nodes_truenodeids": self.true_ids, "nodes_trueleafs": self.true_leafs,
+                "nodes_falsenodeids": self.false_ids, "nodes_falseleafs": self.false_leafs,
+                "leaf_targetids": self.leaf_targets,
+                "leaf_weights": _tensor(self.leaf_weights, np.float32)}
+
+
+def _replacement(node) -> list:
+    """The nodes that compute what `node` did."""
+    attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+    if attrs.get("aggregate_function", b"SUM") != b"SUM":
+        raise NotConvertible("only summed trees")
+    prefix = "class" if node.op_type == "TreeEnsembleClassifier" else "target"
+    n_targets = int(attrs.get("n_targets", 0)) or max(attrs[f"{prefix}_ids"], default=0) + 1
+    trees = _converted(attrs, prefix)
+    name = node.name or node.output[0]
+    scores = f"{name}__scores"
+    out = [helper.make_node("TreeEnsemble", [node.input[0]], [scores], domain=ML_DOMAIN,
+                            name=f"{name}__trees", **trees.attributes(n_targets))]
+    base = np.asarray(attrs.get("base_values", []), dtype=np.float32)
+    if base.size and np.any(base != 0):
+        out.append(helper.make_node("Add", [scores, _const(out, f"{name}__base", base)],
+                                    [f"{name}__margin"]))
+        scores = f"{name}__margin"
+    if prefix == "target":
+        return _regressor_tail(node, attrs, scores, out)
+    return _classifier_tail(node, attrs, scores, n_targets, out)
+
+
+def _regressor_tail(node, attrs, scores: str, out: list) -> list:
+    if attrs.get("post_transform", b"NONE") != b"NONE":
+        raise NotConvertible("a regressor's post-transform")
+    out.append(helper.make_node("Identity", [scores], [node.output[0]]))
+    return out
+
+
+def _classifier_tail(node, attrs, scores: str, n_targets: int, out: list) -> list:
+    """Probabilities as the opset-3 classifier returned them, then the label of the most
+    probable class."""
+    labels = attrs.get("classlabels_int64s") or attrs.get("classlabels_strings")
+    transform = attrs.get("post_transform", b"NONE")
+    name, probabilities = node.name or node.output[0], node.output[1]
+    if n_targets == 1 and len(labels) == 2 and transform == b"LOGISTIC":
+        positive, negative = f"{name}__p1", f"{name}__p0"
+        out.append(helper.make_node("Sigmoid", [scores], [positive]))
+        out.append(helper.make_node("Sub", [_const(out, f"{name}__one", np.ones(1, np.float32)),
+                                            positive], [negative]))
+        out.append(helper.make_node("Concat", [negative, positive], [probabilities], axis=1))
+    elif n_targets == len(labels) > 2 and transform == b"SOFTMAX":
+        out.append(helper.make_node("Softmax", [scores], [probabilities], axis=-1))
+    else:
+        raise NotConvertible("a classifier's post-transform")
+    index = f"{name}__argmax"
+    out.append(helper.make_node("ArgMax", [probabilities], [index], axis=1, keepdims=0))
+    if list(labels) == list(range(len(labels))):
+        out.append(helper.make_node("Identity", [index], [node.output[0]]))
+    else:
+        table = np.array([x.decode() if isinstance(x, bytes) else x for x in labels])
+        out.append(helper.make_node("Gather", [_const(out, f"{name}__labels", table), index],
+                                    [node.output[0]], axis=0))
+    return out
+
+
+def _converted(attrs: dict, prefix: str) -> _Trees:
+    """The opset-3 node lists as opset-5 ones: interior nodes and leaves apart, children
+    by position, the root of each tree in `tree_roots`."""
+    keys = list(zip(attrs["nodes_treeids"], attrs["nodes_nodeids"]))
+    modes = [m.decode() for m in attrs["nodes_modes"]]
+    leaf_values = _leaf_values(attrs, prefix)
+    interior, leaves = {}, {}
+    for key, mode in zip(keys, modes):
+        if mode == "LEAF":
+            leaves[key] = len(leaves)
+        elif mode in MODES:
+            interior[key] = len(interior)
+        else:
+            raise NotConvertible(f"mode {mode}")
+    trees = _Trees()
+    for key in leaves:
+        target, weight = leaf_values.get(key, (0, 0.0))
+        trees.leaf_targets.append(target)
+        trees.leaf_weights.append(weight)
+    values = attrs.get("nodes_values") or numpy_helper.to_array(attrs["nodes_values_as_tensor"])
+    missing = attrs.get("nodes_missing_value_tracks_true") or [0] * len(keys)
+    children = set()
+    for i, (key, mode) in enumerate(zip(keys, modes)):
+        if mode == "LEAF":
+            continue
+        tree = key[0]
+        for child, ids, is_leaf in (((tree, attrs["nodes_truenodeids"][i]), trees.true_ids, trees.true_leafs),
+                                    ((tree, attrs["nodes_falsenodeids"][i]), trees.false_ids, trees.false_leafs)):
+            children.add(child)
+            ids.append(leaves[child] if child in leaves else interior[child])
+            is_leaf.append(int(child in leaves))
+        trees.featureids.append(attrs["nodes_featureids"][i])
+        trees.splits.append(values[i])
+        trees.modes.append(MODES[mode])
+        trees.missing_true.append(int(missing[i]))
+    _add_roots(trees, keys, interior, leaves, children)
+    return trees
+
+
+def _leaf_values(attrs: dict, prefix: str) -> dict:
+    """(tree, node) → (target, weight); NotConvertible where a leaf has several."""
+    values = {}
+    for tree, node, target, weight in zip(attrs[f"{prefix}_treeids"], attrs[f"{prefix}_nodeids"],
+                                          attrs[f"{prefix}_ids"], attrs[f"{prefix}_weights"]):
+        if (tree, node) in values:
+            raise NotConvertible("a leaf with several targets")
+        values[tree, node] = (target, weight)
+    return values
+
+
+def _add_roots(trees: _Trees, keys, interior: dict, leaves: dict, children: set) -> None:
+    """Each tree's first node that is nobody's child; a tree that is one leaf becomes an
+    interior node whose two branches both reach it (the operator's own convention)."""
+    seen = set()
+    for key in keys:
+        if key[0] in seen or key in children:
+            continue
+        seen.add(key[0])
+        if key in interior:
+            trees.roots.append(interior[key])
+            continue
+        trees.roots.append(len(trees.featureids))
+        trees.featureids.append(0)
+        trees.splits.append(0.0)
+        trees.modes.append(MODES["BRANCH_LEQ"])
+        trees.missing_true.append(0)
+        for ids, is_leaf in ((trees.true_ids, trees.true_leafs), (trees.false_ids, trees.false_leafs)):
+            ids.append(leaves[key])
+            is_leaf.append(1)
+
+
+def _tensor(values, dtype) -> TensorProto:
+    return numpy_helper.from_array(np.asarray(values, dtype=dtype))
+
+
+def _const(out: list, name: str, value: np.ndarray) -> str:
+    out.append(helper.make_node("Constant", [], [name], value=numpy_helper.from_array(value, name)))
+    return name
