@@ -108,9 +108,9 @@ class EnsembleParams(Strict):
 
 
 class DistillParams(Strict):
-    # small xgboost models, shallow trees (rules), a linear model and small MLPs
-    students: Annotated[list[Literal["gbdt", "rules", "linear", "mlp"]], Distinct] = Field(
-        ["gbdt", "rules", "linear", "mlp"], min_length=1, max_length=4)
+    # small xgboost and LightGBM models, shallow trees (rules), a linear model and small MLPs
+    students: Annotated[list[Literal["gbdt", "lgbm", "rules", "linear", "mlp"]], Distinct] = Field(
+        ["gbdt", "lgbm", "rules", "linear", "mlp"], min_length=1, max_length=5)
     augment: Literal["munge", "gibbs", "none"] = "munge"
     multiplier: float = Field(2.0, ge=0, le=20)
     budget_share: float = Field(0.2, gt=0, le=1)

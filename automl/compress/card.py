@@ -13,6 +13,8 @@ from automl.compress.raw_inputs import input_contract
 from automl.data.schema import Schema
 
 PRECONDITIONS = [
+    "A runtime with the file's opsets (its opset_import): ONNX 17 and ai.onnx.ml up to 5, "
+    "whose TreeEnsemble operator (a gbdt student's trees) onnxruntime runs from 1.20 on.",
     "One input per column the model reads, named as the column, of shape (n, 1), of the "
     "type listed; columns the model does not read are not inputs (onnxruntime refuses them).",
     "Numbers as numbers: text such as '3.5' is read by automl's Python predict, not by the "

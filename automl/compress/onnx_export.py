@@ -7,9 +7,9 @@ arrive as their parts (`<col>__year`, ...), as the schema names them. The export
 compact.onnx puts the rest of `prepare_features` in front (`onnx_raw`), so it takes the
 table's own columns.
 
-So far: the `trees` branch followed by an xgboost model or an sklearn decision tree
-(skl2onnx converts the branch's ColumnTransformer and the tree, onnxmltools the
-booster), as DESIGN.md's route describes; `onnx_trees` then rewrites the trees in
+So far: the `trees` branch followed by an xgboost or LightGBM model or an sklearn
+decision tree (skl2onnx converts the branch's ColumnTransformer and the tree,
+onnxmltools the booster), as DESIGN.md's route describes; `onnx_trees` then rewrites the trees in
 ONNX's compact `TreeEnsemble` operator where they convert.
 """
 
@@ -35,13 +35,14 @@ class ParityError(AutoMLError):
 
 
 def export_trees_model(branch: Branch, estimator, features: pd.DataFrame) -> bytes:
-    """The serialized ONNX model of `branch` + a fitted xgboost model or sklearn tree."""
+    """The serialized ONNX model of `branch` + a fitted xgboost or LightGBM model or an
+    sklearn tree."""
     from skl2onnx import convert_sklearn
     from sklearn.pipeline import Pipeline
 
     from automl.compress.onnx_trees import compact_tree_ensembles
 
-    _register_xgboost()
+    _register_boosters()
     pipeline = Pipeline([("preprocess", branch.transformer), ("model", estimator)])
     options = {id(estimator): {"zipmap": False}} if hasattr(estimator, "predict_proba") else None
     with warnings.catch_warnings():  # skl2onnx warns about opset choices we make on purpose
@@ -179,19 +180,26 @@ def _is_text(column: pd.Series) -> bool:
 _registered = False
 
 
-def _register_xgboost() -> None:
+def _register_boosters() -> None:
+    """skl2onnx converts sklearn; onnxmltools' converters for xgboost's and LightGBM's
+    sklearn models are registered with it, so a pipeline of the branch and either converts."""
     global _registered
     if _registered:
         return
+    from lightgbm import LGBMClassifier, LGBMRegressor
+    from onnxmltools.convert.lightgbm.operator_converters.LightGbm import convert_lightgbm
     from onnxmltools.convert.xgboost.operator_converters.XGBoost import convert_xgboost
     from skl2onnx import update_registered_converter
     from skl2onnx.common.shape_calculator import (calculate_linear_classifier_output_shapes,
                                                   calculate_linear_regressor_output_shapes)
     from xgboost import XGBClassifier, XGBRegressor
 
-    update_registered_converter(XGBClassifier, "XGBoostXGBClassifier",
-                                calculate_linear_classifier_output_shapes, convert_xgboost,
-                                options={"nocl": [True, False], "zipmap": [True, False, "columns"]})
-    update_registered_converter(XGBRegressor, "XGBoostXGBRegressor",
-                                calculate_linear_regressor_output_shapes, convert_xgboost)
+    classifier_options = {"nocl": [True, False], "zipmap": [True, False, "columns"]}
+    for model, alias, convert in ((XGBClassifier, "XGBoostXGBClassifier", convert_xgboost),
+                                  (LGBMClassifier, "LightGbmLGBMClassifier", convert_lightgbm)):
+        update_registered_converter(model, alias, calculate_linear_classifier_output_shapes,
+                                    convert, options=classifier_options)
+    for model, alias, convert in ((XGBRegressor, "XGBoostXGBRegressor", convert_xgboost),
+                                  (LGBMRegressor, "LightGbmLGBMRegressor", convert_lightgbm)):
+        update_registered_converter(model, alias, calculate_linear_regressor_output_shapes, convert)
     _registered = True

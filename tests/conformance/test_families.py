@@ -30,6 +30,7 @@ SMALL = {
     "linear": {"C": 1.0},
     "mlp": {"n_layers": 1, "width": 16, "max_epochs": 5},
     "student_gbdt": {"n_estimators": 20, "max_depth": 3},
+    "student_lgbm": {"n_estimators": 20, "num_leaves": 8},
     "student_mlp": {"n_layers": 1, "width": 16, "max_epochs": 5},
 }
 # Configs that would run far longer than TIME_LIMIT (minutes at least) on the synthetic tables.
@@ -46,6 +47,8 @@ SLOW = {
     "mlp": {"n_layers": 3, "width": 128, "batch_size": 8, "max_epochs": 1_000_000,
             "patience": 1_000_000},
     "student_gbdt": {"n_estimators": 1_000_000, "max_depth": 6, "learning_rate": 0.0001},
+    "student_lgbm": {"n_estimators": 100_000_000, "num_leaves": 64, "learning_rate": 0.0001,
+                     "min_child_samples": 2},
     "student_mlp": {"n_layers": 2, "width": 128, "learning_rate": 1e-5, "max_epochs": 1_000_000},
 }
 # Iterative families plan 19 rounds here: a count that no naive "every n // 10 rounds"
@@ -59,6 +62,7 @@ AWKWARD_ROUNDS = {
     "linear": {"max_iter": 19},
     "mlp": {"n_layers": 1, "width": 8, "max_epochs": 19, "patience": 1000},
     "student_gbdt": {"n_estimators": 19, "max_depth": 2},
+    "student_lgbm": {"n_estimators": 19, "num_leaves": 4},
     "student_mlp": {"n_layers": 1, "width": 8, "max_epochs": 19},
 }
 TIME_LIMIT = 1.0

@@ -1,9 +1,11 @@
-"""The trees branch + xgboost in one ONNX graph predicts what Python predicts."""
+"""The trees branch + xgboost, LightGBM or a decision tree in one ONNX graph predicts what
+Python predicts."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from lightgbm import LGBMClassifier, LGBMRegressor
 from xgboost import XGBClassifier, XGBRegressor
 
 from automl.compress.onnx_export import ParityError, check_parity, export_trees_model
@@ -13,15 +15,20 @@ from automl.preprocess import build_branch
 from tests.conftest import make_table
 
 
-def _student(task: str):
+BOOSTERS = {"xgboost": (XGBClassifier, XGBRegressor, {"max_depth": 3}),
+            "lightgbm": (LGBMClassifier, LGBMRegressor, {"num_leaves": 8, "verbose": -1})}
+
+
+def _student(task: str, library: str = "xgboost"):
     frame = make_table(n=600, task=task, seed=1)
     frame.loc[frame.index[:30], "colour"] = np.nan  # a missing category seen in training
     schema = infer_schema(frame, "y")
     features = prepare_features(frame, schema)
     y = schema.encode_target(frame["y"])
     branch, X = build_branch(PreprocessParams(branch="trees"), schema, features, y)
-    cls = XGBRegressor if task == "regression" else XGBClassifier
-    model = cls(n_estimators=30, max_depth=3, n_jobs=1).fit(X, y)
+    classifier, regressor, shape = BOOSTERS[library]
+    cls = regressor if task == "regression" else classifier
+    model = cls(n_estimators=30, n_jobs=1, **shape).fit(X, y)
     return schema, branch, model
 
 
@@ -33,9 +40,10 @@ def _surprising_rows(schema):
     return prepare_features(frame, schema)
 
 
+@pytest.mark.parametrize("library", BOOSTERS)
 @pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
-def test_onnx_matches_python(task):
-    schema, branch, model = _student(task)
+def test_onnx_matches_python(task, library):
+    schema, branch, model = _student(task, library)
     rows = _surprising_rows(schema)
     onnx_bytes = export_trees_model(branch, model, rows)
     X = branch.transform(rows)
@@ -85,9 +93,10 @@ def _opset3_size(branch, model, rows) -> int:
         return len(export_trees_model(branch, model, rows))
 
 
+@pytest.mark.parametrize("library", BOOSTERS)
 @pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
-def test_boosted_trees_are_written_in_the_compact_operator(task):
-    schema, branch, model = _student(task)
+def test_boosted_trees_are_written_in_the_compact_operator(task, library):
+    schema, branch, model = _student(task, library)
     rows = _surprising_rows(schema)
     onnx_bytes = export_trees_model(branch, model, rows)
     assert "TreeEnsemble" in _ops(onnx_bytes)

@@ -86,6 +86,38 @@ def test_a_gbdt_student_aimed_at_a_size_stays_under_it(task, n_classes):
     assert len(student.onnx_bytes(branch, features.head(50))) <= aim_kb * 1024
 
 
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_a_lightgbm_student_learns_soft_output_within_its_size_aim(task):
+    """Trees of `num_leaves` leaves, cut to the rounds the aim holds, learning the
+    teacher's probabilities (not its labels) or values; the ONNX file under the aim."""
+    from automl.compress.families import StudentLGBM, student_max_nodes
+    from automl.config import PreprocessParams
+    from automl.data import infer_schema, prepare_features
+    from automl.preprocess import build_branch
+    from tests.conftest import make_table
+
+    frame = make_table(n=3000, task=task)
+    schema = infer_schema(frame, "y")
+    features = prepare_features(frame, schema)
+    y = schema.encode_target(frame["y"])
+    branch, Z = build_branch(PreprocessParams(branch="trees"), schema, features, y)
+    k = len(schema.classes or [])
+    if task == "regression":
+        teacher = y + 0.0
+    else:  # an unsure teacher: never 0 or 1, so hard labels would show
+        teacher = 0.6 * np.eye(k)[y] + 0.4 / k
+    aim_kb = 64
+    student = StudentLGBM(task=task, n_classes=k, params={
+        "num_leaves": 15, "max_nodes": student_max_nodes(aim_kb)}).fit(Z, teacher)
+    trees_per_round = k if k > 2 else 1
+    assert student.size_params()["n_estimators"] == student_max_nodes(aim_kb) // (29 * trees_per_round)
+    output = student.predict_raw(Z)
+    if task != "regression":
+        assert output.max() < 0.9  # it learned probabilities of at most 0.6 + 0.4 / k
+    assert np.corrcoef(output.reshape(len(Z), -1)[:, -1], teacher.reshape(len(Z), -1)[:, -1])[0, 1] > 0.9
+    assert len(student.onnx_bytes(branch, features.head(50))) <= aim_kb * 1024
+
+
 def test_the_ladder_tries_each_gbdt_rung_with_and_without_the_synthetic_rows():
     from automl.compress.distill import LADDER, _ladder
 
