@@ -142,6 +142,33 @@ class _StopAtLGBM:
             raise lgb.callback.EarlyStopException(env.iteration, env.evaluation_result_list or [])
 
 
+def _as_float32(X) -> np.ndarray:
+    """Rows as ONNX sees them: LightGBM compares in float64, the exported graph in float32."""
+    return np.asarray(X, dtype=np.float32)
+
+
+def float32_thresholds(booster: lgb.Booster) -> lgb.Booster:
+    """`booster` with each split threshold lowered to the largest float32 not above it.
+
+    LightGBM splits at float64 midpoints; ONNX stores float32 thresholds, rounded to the
+    nearest, which can cross a float32 input (on wine_quality a student's ONNX output
+    differed from its own by 1.6% of the scale). For a float32 x, x <= t exactly when x <=
+    floor32(t), so on float32 inputs the lowered trees decide as the originals, in float32
+    as in float64. (No categorical splits here: the students split codes as numbers.)
+    """
+    # the header's byte size of each tree no longer holds: without it LightGBM parses in order
+    lines = [line for line in booster.model_to_string().split("\n")
+             if not line.startswith("tree_sizes=")]
+    for i, line in enumerate(lines):
+        if line.startswith("threshold="):
+            exact = np.array(line.split("=", 1)[1].split(), dtype=np.float64)
+            lowered = exact.astype(np.float32)
+            above = lowered.astype(np.float64) > exact
+            lowered[above] = np.nextafter(lowered[above], np.float32(-np.inf))
+            lines[i] = "threshold=" + " ".join(repr(float(t)) for t in lowered)
+    return lgb.Booster(model_str="\n".join(lines))
+
+
 class StudentLGBM(Family):
     """A LightGBM student: leaf-wise trees, as the search's strongest members grow them.
     On the validation parts of adult, diamonds and hotel_bookings (2026-11-30, the same
@@ -174,17 +201,19 @@ class StudentLGBM(Family):
         estimator = lgb.LGBMRegressor if self.task == REGRESSION else lgb.LGBMClassifier
         self.model_ = estimator(**params, n_jobs=self.n_jobs, random_state=self.seed, verbose=-1)
         stop = [_StopAtLGBM(as_budget(budget))]
+        X = _as_float32(X)
         if self.task == REGRESSION:
-            self.model_.fit(np.asarray(X), target, callbacks=stop)
+            self.model_.fit(X, target, callbacks=stop)
         else:
-            X_soft, labels, weights = soft_rows(np.asarray(X), target)
+            X_soft, labels, weights = soft_rows(X, target)
             self.model_.fit(X_soft, labels, sample_weight=weights, callbacks=stop)
+        self.model_._Booster = float32_thresholds(self.model_.booster_)
         return self
 
     def predict_raw(self, X) -> np.ndarray:
         if self.task == REGRESSION:
-            return self.model_.predict(np.asarray(X))
-        return self.model_.predict_proba(np.asarray(X))
+            return self.model_.predict(_as_float32(X))
+        return self.model_.predict_proba(_as_float32(X))
 
     def onnx_bytes(self, branch: Branch, features: pd.DataFrame) -> bytes:
         return export_trees_model(branch, self.model_, features)

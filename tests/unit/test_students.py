@@ -128,3 +128,50 @@ def test_the_ladder_tries_each_gbdt_rung_with_and_without_the_synthetic_rows():
     assert all(not real for _, _, real in _ladder(["gbdt"], synthetic=False))
     assert jobs[:3] == [("gbdt", LADDER["gbdt"][0], False), ("gbdt", LADDER["gbdt"][0], True),
                         ("rules", LADDER["rules"][0], False)]  # smallest of each kind first
+
+
+def test_the_ladder_fits_the_lightgbm_student_last_in_its_round_and_once():
+    from automl.compress.distill import LADDER, _ladder
+
+    jobs = list(_ladder(["lgbm", "gbdt", "mlp", "rules", "linear"], synthetic=True))
+    first_round = [kind for kind, size, _ in jobs if size == LADDER[kind][0]]
+    assert first_round[-1] == "lgbm" and first_round.count("lgbm") == 1
+    assert first_round.index("gbdt") < first_round.index("rules")
+
+
+def _adjacent_float32_table():
+    """One feature whose float32 values are neighbours (1, 1 + 2**-23, ...): LightGBM's
+    float64 midpoints between them round to either neighbour in float32, the nearest."""
+    import pandas as pd
+
+    steps = np.arange(400) % 8
+    x = (1.0 + steps * 2.0 ** -23).astype(np.float64)
+    frame = pd.DataFrame({"x": x, "y": np.where(steps % 2 == 1, 10.0, 0.0)})
+    return frame
+
+
+@pytest.mark.parametrize("lowered", [True, False])
+def test_a_lightgbm_students_onnx_decides_as_it_does_at_float32_neighbours(lowered, monkeypatch):
+    """Its thresholds are lowered to float32 (`float32_thresholds`), so the exported graph
+    sends every row where the student does; left at LightGBM's own, it would not."""
+    from automl.compress import families
+    from automl.compress.onnx_export import ParityError, check_parity
+    from automl.config import PreprocessParams
+    from automl.data import infer_schema, prepare_features
+    from automl.preprocess import build_branch
+
+    if not lowered:
+        monkeypatch.setattr(families, "float32_thresholds", lambda booster: booster)
+    frame = _adjacent_float32_table()
+    schema = infer_schema(frame, "y")
+    features = prepare_features(frame, schema)
+    branch, Z = build_branch(PreprocessParams(branch="trees"), schema, features, frame["y"].to_numpy())
+    student = families.StudentLGBM(task="regression", n_classes=0, params={
+        "n_estimators": 5, "num_leaves": 8, "min_child_samples": 5, "learning_rate": 1.0}).fit(
+        Z, frame["y"].to_numpy())
+    onnx_bytes = student.onnx_bytes(branch, features)
+    if lowered:
+        assert check_parity(onnx_bytes, student.predict_raw(Z), features, 1e-6) < 1e-6
+    else:
+        with pytest.raises(ParityError):
+            check_parity(onnx_bytes, student.predict_raw(Z), features, 1e-6)
