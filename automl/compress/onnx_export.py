@@ -34,9 +34,10 @@ class ParityError(AutoMLError):
     """The exported graph does not predict what the Python model predicts."""
 
 
-def export_trees_model(branch: Branch, estimator, features: pd.DataFrame) -> bytes:
+def export_trees_model(branch: Branch, estimator, features: pd.DataFrame,
+                       compact_trees: bool = True) -> bytes:
     """The serialized ONNX model of `branch` + a fitted xgboost or LightGBM model or an
-    sklearn tree."""
+    sklearn tree; `compact_trees=False` leaves the trees in the opset-3 operators."""
     from skl2onnx import convert_sklearn
     from sklearn.pipeline import Pipeline
 
@@ -51,7 +52,8 @@ def export_trees_model(branch: Branch, estimator, features: pd.DataFrame) -> byt
                                 options=options, target_opset=OPSETS)
     if hasattr(estimator, "tree_"):
         _route_missing(model, estimator.tree_)
-    compact_tree_ensembles(model)
+    if compact_trees:
+        compact_tree_ensembles(model)
     restore_input_names(model, list(features.columns))
     return model.SerializeToString()
 

@@ -91,10 +91,7 @@ def _ops(onnx_bytes: bytes) -> set[str]:
 
 def _opset3_size(branch, model, rows) -> int:
     """The same export left in the opset-3 tree operators, for the size comparison."""
-    from unittest import mock
-
-    with mock.patch("automl.compress.onnx_trees.compact_tree_ensembles", return_value=False):
-        return len(export_trees_model(branch, model, rows))
+    return len(export_trees_model(branch, model, rows, compact_trees=False))
 
 
 def test_trees_of_one_leaf_and_labels_survive_the_rewrite():
