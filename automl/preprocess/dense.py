@@ -1,6 +1,7 @@
 """The `dense` branch: every column as scaled floats, for linear models and nets.
 
-Numbers: median imputation and scaling, plus a 0/1 missing-indicator column for each
+Numbers: median imputation, clipping to the training range (a linear model or a net
+would otherwise extrapolate past every row it saw, without bound), and scaling, plus a 0/1 missing-indicator column for each
 number that had gaps in training (a separate MissingIndicator, not the imputer's
 add_indicator: skl2onnx converts the imputer, and the indicator needs a small converter).
 Categoricals with few levels: one-hot, rare levels grouped into one column; a level
@@ -23,7 +24,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler, TargetEncoder
+from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler, TargetEncoder
 from sklearn.utils.validation import check_is_fitted
 
 from automl.data.schema import Schema
@@ -42,7 +43,7 @@ def dense_transformer(params: PreprocessParams, schema: Schema,
     few, many = _split_by_levels(X, schema.categorical, params.max_onehot_levels)
     gappy = [name for name in numeric if X[name].isna().any()]
     parts = [
-        ("num", _numeric(), numeric),
+        ("num", _numeric(params.clip_numbers), numeric),
         ("gaps", MissingIndicator(features="all", error_on_new=False), gappy),
         ("cat", _onehot(params.rare_min_fraction), few),
         (params.high_cardinality, _high_cardinality(params.high_cardinality, schema.task), many),
@@ -60,11 +61,14 @@ def _split_by_levels(X: pd.DataFrame, columns: list[str], max_levels: int) -> tu
     return few, [name for name in columns if levels[name] > max_levels]
 
 
-def _numeric() -> Pipeline:
+def _numeric(clip: bool) -> Pipeline:
     # keep_empty_features: a column empty in this training part still yields its column,
     # so the output width never depends on which rows the split drew.
     impute = SimpleImputer(strategy="median", keep_empty_features=True)
-    return Pipeline([("impute", impute), ("scale", StandardScaler())])
+    steps = [("impute", impute), ("scale", StandardScaler())]
+    if clip:  # MinMaxScaler(clip=True) clips to the range it was fitted on
+        steps.insert(1, ("clip", MinMaxScaler(clip=True)))
+    return Pipeline(steps)
 
 
 def _fill_missing_level() -> SimpleImputer:

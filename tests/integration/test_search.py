@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 import time
@@ -23,6 +24,7 @@ from tests.conftest import REPO, SAMPLE, make_table
 
 CRASHY = "tests.plugins.crashy:CrashyFamily"
 KILLER = "tests.plugins.faulty:KillerFamily"  # its default config SIGKILLs its own worker
+DRIVER_WAIT_POLICY = os.environ.get("OMP_WAIT_POLICY")  # before any module starts Ray
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -48,6 +50,15 @@ def write_pipeline(folder: Path, families: list[str], searcher: str = "tpe",
 
 def leaderboard(model: AutoML) -> pd.DataFrame:
     return pd.read_csv(Path(model.run_dir_) / "leaderboard.csv")
+
+
+def test_trial_workers_wait_passively_and_the_driver_keeps_its_environment():
+    @ray.remote(num_cpus=1)
+    def wait_policy():
+        return os.environ.get("OMP_WAIT_POLICY")
+
+    assert ray.get(wait_policy.remote()) == (DRIVER_WAIT_POLICY or "passive")
+    assert os.environ.get("OMP_WAIT_POLICY") == DRIVER_WAIT_POLICY
 
 
 @pytest.mark.parametrize("searcher", ["tpe", "nsga2", "pso", "random"])

@@ -68,6 +68,17 @@ def test_missing_numbers_get_the_median_and_an_indicator_column():
     assert np.allclose(out.loc[missing, "a"], _encoded(branch, schema, at_median)["a"].iloc[0])
 
 
+@pytest.mark.parametrize("clip", [True, False])
+def test_numbers_past_the_training_range_are_clipped_to_it(clip):
+    frame = _frame()
+    branch, schema = _branch(frame, clip_numbers=clip)
+    extremes = frame.head(2).assign(a=[frame["a"].max() * 10, frame["a"].min() - 100])
+    at_edges = frame.head(2).assign(a=[frame["a"].max(), frame["a"].min()])
+    out, edges = _encoded(branch, schema, extremes)["a"], _encoded(branch, schema, at_edges)["a"]
+    assert np.allclose(out, edges) == clip
+    assert (out.iloc[0] > edges.iloc[0] and out.iloc[1] < edges.iloc[1]) != clip
+
+
 def test_rare_categories_are_grouped_into_one_column():
     frame = _frame()
     branch, schema = _branch(frame, rare_min_fraction=0.01)
