@@ -136,6 +136,9 @@ class DistillParams(Strict):
     max_student_kb: float | None = Field(None, gt=0, le=2 * 1024 * 1024,
                                          description="aim the gbdt students at this ONNX size: "
                                                      "their rounds are cut to fit (null: no aim)")
+    max_student_share: float | None = Field(None, gt=0, le=1, description="aim them also at "
+                                            "this share of the teacher's size (its pickled "
+                                            "predictor), where that is smaller")
 
 
 class CompressParams(Strict):
@@ -162,6 +165,9 @@ class CompressParams(Strict):
                                         "a student keeps (0.97: 97%)")
     # one ONNX protobuf holds at most 2 GiB; the export writes no external data
     max_size_kb: float | None = Field(None, gt=0, le=2 * 1024 * 1024)
+    max_size_share: float | None = Field(None, gt=0, le=1, description="most a student's size "
+                                         "may be, as a share of the teacher's (its pickled "
+                                         "predictor, as model/predictor.joblib holds it)")
     # a minute for one row constrains nothing a service would call
     max_latency_ms: float | None = Field(None, gt=0, le=60_000)
 

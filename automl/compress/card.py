@@ -93,6 +93,7 @@ def markdown(card: dict, target: str) -> str:
               f"| score drop vs teacher | {chosen['score_drop']:.4f} |",
               f"| fidelity (agreement with the teacher) | {chosen['fidelity']:.3f} |",
               f"| size | {chosen['size_bytes'] / 1024:.1f} KB |",
+              *_size_share_row(chosen["size_bytes"], card.get("teacher_size_bytes")),
               f"| one row, compact.onnx in onnxruntime (1 thread) | {chosen['latency_ms_one_row']:.3f} ms |",
               f"| one row, `AutoML.load(run, model=\"compact\").predict(dict)` | "
               f"{chosen['python_ms_one_row']:.3f} ms |",
@@ -104,6 +105,13 @@ def markdown(card: dict, target: str) -> str:
               f"load average of {timing['load_average_1min']} (a busy machine slows them).",
               "", *_serving_lines(card["serving"])]
     return "\n".join(lines)
+
+
+def _size_share_row(size_bytes: int, teacher_bytes: int | None) -> list[str]:
+    if not teacher_bytes:
+        return []
+    return [f"| size ÷ teacher's (its pickled predictor, {teacher_bytes / 1024:,.0f} KB) | "
+            f"{size_bytes / teacher_bytes:.3f} |"]
 
 
 def _serving_lines(serving: dict) -> list[str]:

@@ -23,6 +23,7 @@ from automl.atomic import atomic_write_text
 from automl.budget import Budget
 from automl.compress.judged import DistillResult, Student, describe
 from automl.compress.shrink import STEPS, shrunk_students
+from automl.compress.size_limit import size_limit_kb
 from automl.metrics import get_metric
 
 
@@ -49,7 +50,7 @@ def run(node, inputs, context) -> CompressResult:
     _shrink(node, result, metric, context)
     allowed = allowed_drop(params, metric.from_score(result.teacher_score), _gain(result))
     judged = [s for s in result.students if s.judged_on is None]  # on the teacher's rows
-    chosen = choose(judged, result.teacher_score, allowed, params, metric)
+    chosen = choose(judged, result.teacher_score, allowed, params, metric, result.teacher_bytes)
     context.log(f"{node.name}: " + (f"chose {chosen.chosen.name}: " if chosen.chosen else "")
                 + chosen.reason)
     _write_front(result, chosen.chosen, allowed, params, metric,
@@ -67,10 +68,10 @@ class Choice:
 
 
 def choose(students: list[Student], teacher_score: float, allowed: float | None, params,
-           metric) -> Choice:
+           metric, teacher_bytes: int | None = None) -> Choice:
     """The smallest student that meets every constraint; else the best-scoring one within
     the size and latency caps, marked as short of the score constraint; else none."""
-    capped = [s for s in students if not _cap_failures(s, params)]
+    capped = [s for s in students if not _cap_failures(s, params, teacher_bytes)]
     meeting = [s for s in capped if not shortfall(s, teacher_score, allowed)]
     within = "" if allowed is None else f" within {allowed:.4g} {metric.name} of the teacher"
     if meeting:
@@ -86,13 +87,14 @@ def choose(students: list[Student], teacher_score: float, allowed: float | None,
             "exported anyway, and the ensemble stays the model `automl predict` uses (ask for "
             "this one with --model compact)"), False, short)
     closest = max(students, key=lambda s: s.score)
-    failed = _cap_failures(closest, params)
+    failed = _cap_failures(closest, params, teacher_bytes)
     if shortfall(closest, teacher_score, allowed):
         failed.insert(0, f"score {teacher_score - closest.score:.4g} below the teacher's, over "
                          f"the {allowed:.4g} allowed")
     return Choice(None, (f"no student meets the constraints (closest, {closest.name}: "
                          f"{'; '.join(failed)}); the ensemble stays the model: relax "
-                         "max_size_kb / max_latency_ms or add students"), False, 0.0)
+                         "max_size_kb / max_size_share / max_latency_ms or add students"),
+                  False, 0.0)
 
 
 def _shrink(node, result: DistillResult, metric, context) -> None:
@@ -134,10 +136,12 @@ def shortfall(student: Student, teacher_score: float, allowed: float | None) -> 
     return max(0.0, teacher_score - student.score - allowed)
 
 
-def _cap_failures(student: Student, params) -> list[str]:
+def _cap_failures(student: Student, params, teacher_bytes: int | None) -> list[str]:
     failed = []
-    if params.max_size_kb is not None and student.size_bytes / 1024 > params.max_size_kb:
-        failed.append(f"{student.size_bytes / 1024:.1f} KB over max_size_kb {params.max_size_kb:g}")
+    limit_kb = size_limit_kb(params.max_size_kb, params.max_size_share, teacher_bytes)
+    if limit_kb is not None and student.size_bytes / 1024 > limit_kb:
+        failed.append(f"{student.size_bytes / 1024:.1f} KB over the {limit_kb:.4g} KB allowed "
+                      "(max_size_kb, max_size_share of the teacher's size)")
     if params.max_latency_ms is not None and student.latency_ms > params.max_latency_ms:
         failed.append(f"{student.latency_ms:.3f} ms over max_latency_ms {params.max_latency_ms:g}")
     return failed
@@ -168,7 +172,8 @@ def _write_front(result: DistillResult, chosen: Student | None, allowed: float |
     rows = [{"student": s.name, "kind": s.kind, metric.name: metric.from_score(s.score),
              "fidelity": s.fidelity, "size_bytes": s.size_bytes, "latency_ms": s.latency_ms,
              "on_front": s.name in front, "chosen": chosen is not None and s.name == chosen.name,
-             "meets_caps": not _cap_failures(s, params), **_score_columns(s, result, allowed),
+             "meets_caps": not _cap_failures(s, params, result.teacher_bytes),
+             **_score_columns(s, result, allowed),
              "judged_on": s.judged_on or result.judged_on}
             for s in result.students]
     teacher = {"student": "teacher (ensemble)", "kind": "teacher",

@@ -30,6 +30,7 @@ from automl.compress.families import (StudentGBDT, StudentLGBM, default_xgboost_
 from automl.compress.judged import SAMPLE_ROWS, DistillResult, Scoring, Student, describe
 from automl.compress.onnx_export import export_trees_model
 from automl.compress.rules import tree_rules
+from automl.compress.size_limit import pickled_bytes, size_limit_kb
 from automl.compress.students import fit_tree_student, student_output
 from automl.compress.teaching import Teaching, lessons
 from automl.config import SearchParams
@@ -89,6 +90,12 @@ def run(node, inputs, context) -> DistillResult:
     scoring = Scoring(branch, lesson.valid, lesson.y_valid, lesson.teacher_valid, metric,
                       schema.task, lesson.Z_valid)
     teacher_score = metric.score(lesson.y_valid, lesson.teacher_valid)
+    teacher_bytes = pickled_bytes(teacher_output.predictor())
+    aim_kb = size_limit_kb(params.max_student_kb, params.max_student_share, teacher_bytes)
+    max_nodes = student_max_nodes(aim_kb)
+    if aim_kb is not None:
+        context.log(f"{node.name}: students aimed at {aim_kb:.0f} KB (the teacher: "
+                    f"{teacher_bytes / 1024:.0f} KB pickled)")
     training = None
     if set(params.students) & set(DENSE):  # the encoding learns from the real rows only
         code = DenseCode.fit(lesson.Z[:lesson.n_real], branch.categorical)
@@ -103,15 +110,18 @@ def run(node, inputs, context) -> DistillResult:
     search_share = params.search_share if searched and budget.limited else 0.0
     result = DistillResult(schema, metric.name, teacher_score, [], lesson.valid.head(SAMPLE_ROWS),
                            scoring, tuning=training and training.sample(TUNING_ROWS, settings.seed),
-                           reference_score=reference, judged_on=lesson.judged_on)
+                           reference_score=reference, judged_on=lesson.judged_on,
+                           teacher_bytes=teacher_bytes)
     ladder = screening.share(1 - search_share)
     for student, net in _ladder_students(node, params.students, lesson.Z, lesson.targets,
-                                         lesson.n_real, training, scoring, schema, ladder, context):
+                                         lesson.n_real, training, scoring, schema, max_nodes,
+                                         ladder, context):
         _add(result, student, net, node.name, context)
     if searched:
         data = BranchData(branch, schema, lesson.Z, lesson.targets, scoring.Z_valid,
                           scoring.y_valid, Validation(HOLDOUT))
-        for student, model in _tuned_students(node, searched, data, scoring, screening, context):
+        for student, model in _tuned_students(node, searched, data, scoring, max_nodes,
+                                              screening, context):
             _add(result, student, getattr(model, "net_", None), node.name, context)
     if lesson.fold is None:
         return result
@@ -143,7 +153,7 @@ def _add(result: DistillResult, student: Student, net: DenseNet | None, label: s
 
 
 def _ladder_students(node, kinds, X, target, n_real: int, training, scoring: Scoring,
-                     schema: Schema, budget: Budget, context):
+                     schema: Schema, max_nodes: int | None, budget: Budget, context):
     """(student, its DenseNet or None) for each size of LADDER the budget allows; a
     student whose fit or export fails is logged and skipped, never the stage. Each gbdt
     rung also learns from the real rows alone (named '-real'), where there are synthetic
@@ -163,8 +173,7 @@ def _ladder_students(node, kinds, X, target, n_real: int, training, scoring: Sco
             else:
                 rows = slice(n_real) if real_only else slice(None)
                 student = _tree_student(kind, size, X[rows], target[rows], scoring, schema,
-                                        context.settings.seed,
-                                        student_max_nodes(node.params.max_student_kb), budget)
+                                        context.settings.seed, max_nodes, budget)
                 if real_only:
                     student = replace(student, name=student.name + "-real",
                                       recipe={**student.recipe, "synthetic": False})
@@ -183,7 +192,7 @@ def _searched_families(kinds: list[str]) -> list[str]:
 
 
 def _tuned_students(node, families: list[str], data: BranchData, scoring: Scoring,
-                    budget: Budget, context):
+                    max_nodes: int | None, budget: Budget, context):
     """The best trial of each student family, tuned on Ray Tune like the search's
     families (the trials land in <node>/students/), in what the stage's budget has left
     after the ladder; nothing when that is too short."""
@@ -197,7 +206,6 @@ def _tuned_students(node, families: list[str], data: BranchData, scoring: Scorin
     # the tuned students are not fitted again
     params = SearchParams(families=families, searcher="tpe", scheduler="fifo",
                           max_trials=trials, keep_models=len(families) * 3, sample_rows=None)
-    max_nodes = student_max_nodes(node.params.max_student_kb)
     fixed = {"student_gbdt": {"max_nodes": max_nodes}} if max_nodes else None
     searched = context.tune(params, {"trees": data}, scoring.metric, budget,
                             f"{node.name} (students)", context.node_dir / "students", fixed)

@@ -49,6 +49,8 @@ def run(node, inputs, context) -> ExportResult:
             "scored_on": "validation part" if result.judged_on is None else result.judged_on}
     if result.reference_score is not None:  # xgboost's defaults on the same rows
         card["reference"] = {metric.name: metric.from_score(result.reference_score)}
+    if result.teacher_bytes is not None:
+        card["teacher_size_bytes"] = result.teacher_bytes
     _remove_stale(folder, keep_onnx=chosen is not None,
                   keep_rules=params.rules and any(s.rules is not None for s in result.students))
     if chosen is not None:

@@ -59,6 +59,7 @@ class DistillResult:
     # the judged rows: what a student keeps the teacher's gain over (None: not fitted)
     reference_score: float | None = None
     judged_on: str | None = None  # which rows the students were scored on, for the card
+    teacher_bytes: int | None = None  # its pickled predictor (size_limit.pickled_bytes)
 
 
 @dataclass

@@ -29,7 +29,7 @@ def _pipeline(folder: Path, compress: dict, validation: str = "auto") -> Path:
          "params": {"families": ["xgboost", "linear"], "max_trials": 6}},
         {"name": "ensemble", "kind": "ensemble", "inputs": ["search"]},
         {"name": "distill", "kind": "distill", "inputs": ["ensemble", "data", "trees"],
-         "params": {"multiplier": 1.0, "search_trials": 4}},
+         "params": {"multiplier": 1.0, "search_trials": 4, "max_student_share": 0.5}},
         {"name": "compress", "kind": "compress", "inputs": ["distill"], "params": compress},
         {"name": "export", "kind": "export", "inputs": ["compress"]},
     ]
@@ -42,7 +42,8 @@ def _pipeline(folder: Path, compress: dict, validation: str = "auto") -> Path:
 # binary: kfold, so the finalists are cross-fitted; regression: holdout, the one judged part
 @pytest.mark.parametrize("task, compress, validation", [
     ("binary", {"max_score_drop": 1.0, "max_relative_drop": None}, "kfold"),
-    ("regression", {"max_score_drop": 0.0, "max_relative_drop": None}, "holdout")])
+    ("regression", {"max_score_drop": 0.0, "max_relative_drop": None, "max_size_share": 0.5},
+     "holdout")])
 def test_compact_model_is_exported_and_agrees_with_python(tmp_path, task, compress, validation):
     frame = make_table(n=600, task=task)
     # no time limit: the trial counts bound the run (a default budget would set the pace)
@@ -57,11 +58,18 @@ def test_compact_model_is_exported_and_agrees_with_python(tmp_path, task, compre
     assert chosen is not None and chosen["parity_max_diff"] <= 1e-4
     assert chosen["size_bytes"] == (folder / "compact.onnx").stat().st_size
     assert chosen["latency_ms_one_row"] > 0 and chosen["python_ms_one_row"] > 0
+    # the gbdt students aimed at half the teacher's size (14 bytes a node is an estimate)
+    teacher_bytes = card["teacher_size_bytes"]
+    front = pd.read_csv(folder / "pareto.csv")
+    gbdt = front[front["kind"].eq("gbdt")]
+    assert len(gbdt) and (gbdt["size_bytes"] <= 0.55 * teacher_bytes).all()
+    if "max_size_share" in compress:
+        assert chosen["size_bytes"] <= 0.5 * teacher_bytes
+        assert "size ÷ teacher's" in (folder / "compact.md").read_text()
     # the reference the gain is measured from: xgboost's defaults, scored where the students are
     assert np.isfinite(card["reference"][card["metric"]])
     assert "reference" in (folder / "compact.md").read_text()
     assert [i["name"] for i in card["serving"]["inputs"]] == ["x1", "x2", "colour", "when"]
-    front = pd.read_csv(folder / "pareto.csv")
     assert front["chosen"].sum() == 1 and front["on_front"].any()
     picked = front[front["chosen"].eq(True)].iloc[0]
     assert bool(picked["meets_score"]) == chosen["meets_score_constraint"]
@@ -103,6 +111,6 @@ def test_unmet_constraints_keep_the_ensemble_with_a_clear_reason(tmp_path):
     card = json.loads((folder / "compact.json").read_text())
     assert card["chosen"] is None
     assert "no student meets the constraints" in card["reason"]
-    assert "over max_size_kb 0.001" in card["reason"]
+    assert "KB over the 0.001 KB allowed (max_size_kb" in card["reason"]
     assert not (folder / "compact.onnx").exists()
     assert model.predict(frame.drop(columns="y")).shape == (400,)  # the ensemble still predicts

@@ -42,13 +42,13 @@ TEACHER = 0.93
 STUDENTS = [_student("small", 0.90, 10), _student("middle", 0.925, 50), _student("big", 0.928, 200)]
 
 
-def _choose(**params):
+def _choose(teacher_bytes: int | None = None, **params):
     from automl.compress.choose import allowed_drop, choose
     from automl.metrics import get_metric
 
     params = CompressParams(**params)
     return choose(STUDENTS, TEACHER, allowed_drop(params, TEACHER), params,
-                  get_metric("roc_auc", "binary"))
+                  get_metric("roc_auc", "binary"), teacher_bytes)
 
 
 def test_the_smallest_student_within_every_constraint_is_chosen():
@@ -68,4 +68,30 @@ def test_when_the_caps_rule_out_every_student_none_is_chosen():
     choice = _choose(max_size_kb=1)
     assert choice.chosen is None
     assert "no student meets the constraints (closest, big:" in choice.reason
-    assert "over max_size_kb 1" in choice.reason
+    assert "200.0 KB over the 1 KB allowed" in choice.reason
+
+
+@pytest.mark.parametrize("teacher_kb, max_size_kb, chosen", [
+    (1000, None, "middle"),  # a tenth of 1,000 KB: "big" (200 KB) is out
+    (4000, None, "big"),  # a tenth of 4,000 KB lets it in
+    (4000, 150, "middle"),  # both set: the tighter applies
+    (None, None, "big"),  # the teacher's size unknown: no share to apply
+])
+def test_a_share_of_the_teachers_size_caps_the_student(teacher_kb, max_size_kb, chosen):
+    teacher_bytes = None if teacher_kb is None else teacher_kb * 1024
+    # only "big" is close enough to the teacher; where it is capped, "middle" is the best left
+    choice = _choose(teacher_bytes, max_score_drop=0.003, max_relative_drop=None,
+                     max_size_share=0.1, max_size_kb=max_size_kb)
+    assert choice.chosen.name == chosen and choice.meets_score == (chosen == "big")
+
+
+def test_the_teachers_size_is_its_pickle_counted_up_to_a_stop():
+    import pickle
+
+    import numpy as np
+
+    from automl.compress.size_limit import pickled_bytes
+
+    teacher = {"weights": np.arange(50_000, dtype=np.float64), "name": "ensemble"}
+    assert pickled_bytes(teacher) == len(pickle.dumps(teacher, protocol=pickle.HIGHEST_PROTOCOL))
+    assert pickled_bytes(teacher, stop_at=100_000) == 100_000  # 400 KB of weights: stopped
