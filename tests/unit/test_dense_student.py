@@ -198,7 +198,7 @@ def test_a_student_that_fails_its_export_is_left_out_not_the_stage():
     context = SimpleNamespace(settings=SimpleNamespace(seed=0), log=logged.append)
     node = SimpleNamespace(name="distill")
     made = [s.name for s, _ in _ladder_students(node, ["gbdt", "linear"], Z, constant, len(Z),
-                                                training, scoring, schema, Budget.unlimited(),
-                                                context)]
+                                                training, scoring, schema, None,
+                                                Budget.unlimited(), context)]
     assert "linear" in made and "gbdt-20x3" not in made
     assert any("the gbdt student (20, 3, 0.3) failed and is left out" in line for line in logged)
