@@ -59,8 +59,9 @@ class PreprocessParams(Strict):
                                    description="more levels: frequency/target encoding")
     rare_min_fraction: float = Field(0.005, ge=0, lt=0.5, description="rarer categories are grouped")
     high_cardinality: Literal["frequency", "target"] = "frequency"
-    # linear models and nets extrapolate without bound: a value past every training row
-    # (a house twice the largest seen) moves their prediction as far as the model is steep
+    # a linear model extrapolates without bound: a value past every training row (a house
+    # twice the largest seen) moves its prediction as far as the model is steep (the MLP
+    # reads the trees branch through DenseCode, which clips the same way)
     clip_numbers: bool = Field(True, description="dense branch: numbers clipped to their "
                                                  "training range before scaling")
 

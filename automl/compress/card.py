@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from automl.compress.onnx_raw import output_contract
 from automl.compress.raw_inputs import input_contract
+from automl.compress.size_limit import teacher_size_text
 from automl.data.schema import Schema
 
 PRECONDITIONS = [
@@ -110,7 +111,7 @@ def markdown(card: dict, target: str) -> str:
 def _size_share_row(size_bytes: int, teacher_bytes: int | None) -> list[str]:
     if not teacher_bytes:
         return []
-    return [f"| size ÷ teacher's (its pickled predictor, {teacher_bytes / 1024:,.0f} KB) | "
+    return [f"| size ÷ teacher's (its predictor, {teacher_size_text(teacher_bytes)}) | "
             f"{size_bytes / teacher_bytes:.3f} |"]
 
 

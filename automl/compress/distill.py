@@ -30,7 +30,7 @@ from automl.compress.families import (StudentGBDT, StudentLGBM, default_xgboost_
 from automl.compress.judged import SAMPLE_ROWS, DistillResult, Scoring, Student, describe
 from automl.compress.onnx_export import export_trees_model
 from automl.compress.rules import tree_rules
-from automl.compress.size_limit import pickled_bytes, size_limit_kb
+from automl.compress.size_limit import pickled_bytes, size_limit_kb, teacher_size_text
 from automl.compress.students import fit_tree_student, student_output
 from automl.compress.teaching import Teaching, lessons
 from automl.config import SearchParams
@@ -95,7 +95,7 @@ def run(node, inputs, context) -> DistillResult:
     max_nodes = student_max_nodes(aim_kb)
     if aim_kb is not None:
         context.log(f"{node.name}: students aimed at {aim_kb:.0f} KB (the teacher: "
-                    f"{teacher_bytes / 1024:.0f} KB pickled)")
+                    f"{teacher_size_text(teacher_bytes)})")
     training = None
     if set(params.students) & set(DENSE):  # the encoding learns from the real rows only
         code = DenseCode.fit(lesson.Z[:lesson.n_real], branch.categorical)

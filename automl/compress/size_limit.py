@@ -41,6 +41,12 @@ def pickled_bytes(obj, stop_at: int = TEACHER_COUNT_CAP) -> int:
     return sink.count
 
 
+def teacher_size_text(teacher_bytes: int) -> str:
+    """The teacher's size for a log line or the card; a count stopped at the cap is a floor."""
+    floor = "at least " if teacher_bytes >= TEACHER_COUNT_CAP else ""
+    return f"{floor}{teacher_bytes / 1024:,.0f} KB pickled"
+
+
 def size_limit_kb(max_kb: float | None, share: float | None,
                   teacher_bytes: int | None) -> float | None:
     """The tighter of `max_kb` and `share` of the teacher's size, in KB (None: no limit)."""
