@@ -25,6 +25,9 @@ class Metric:
     greater_is_better: bool
     needs_proba: bool
     fn: Callable[[np.ndarray, np.ndarray], float]
+    # the metric of each of a stack of predictions at once (first axis), where numpy can
+    # do it without sklearn's per-call checks: ensemble selection scores thousands of blends
+    many: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
 
     def value(self, y_true: np.ndarray, prediction: np.ndarray) -> float:
         """The metric itself. `prediction` is class probabilities (n, k) or values (n,)."""
@@ -38,6 +41,16 @@ class Metric:
         """The metric oriented so that higher is better."""
         value = self.value(y_true, prediction)
         return value if self.greater_is_better else -value
+
+    def scores(self, y_true: np.ndarray, predictions: np.ndarray) -> np.ndarray:
+        """`score()` of each prediction in a stack of them (first axis), equal to calling it
+        on each in turn."""
+        y_true, predictions = np.asarray(y_true), np.asarray(predictions)
+        if self.many is not None:
+            values = np.asarray(self.many(y_true, predictions), dtype=np.float64)
+        else:
+            values = np.array([self.value(y_true, p) for p in predictions], dtype=np.float64)
+        return values if self.greater_is_better else -values
 
 
 def _as_input(metric: Metric, prediction: np.ndarray) -> np.ndarray:
@@ -64,15 +77,46 @@ def _roc_auc(y, proba):
     return skm.roc_auc_score(y, proba)
 
 
+def _log_loss_many(y, probas):
+    proba = np.clip(probas, 1e-15, 1.0)
+    proba = proba / proba.sum(axis=2, keepdims=True)
+    return -np.log(proba[:, np.arange(len(y)), y]).mean(axis=1)
+
+
+def _rmse_many(y, preds):
+    return np.sqrt(((preds - y) ** 2).mean(axis=1))
+
+
+def _roc_auc_many(y, probas):
+    """Binary: the rank-sum (Mann-Whitney) form of the area, ties at their mean rank, as
+    sklearn computes it; multiclass: the mean of each class against the rest (ovr, macro)."""
+    if probas.ndim == 2:
+        return _binary_auc_many(y == 1, probas)
+    if probas.shape[2] == 2:
+        return _binary_auc_many(y == 1, probas[:, :, 1])
+    return np.mean([_binary_auc_many(y == k, probas[:, :, k]) for k in range(probas.shape[2])],
+                   axis=0)
+
+
+def _binary_auc_many(positive: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    from scipy.stats import rankdata
+
+    n_pos, n_neg = positive.sum(), (~positive).sum()
+    if n_pos == 0 or n_neg == 0:
+        raise ValueError("ROC AUC needs both classes among the rows scored")
+    ranks = rankdata(scores, axis=1)
+    return (ranks[:, positive].sum(axis=1) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+
+
 METRICS: dict[str, Metric] = {
     m.name: m
     for m in [
-        Metric("roc_auc", (BINARY, MULTICLASS), True, True, _roc_auc),
-        Metric("log_loss", (BINARY, MULTICLASS), False, True, _log_loss),
+        Metric("roc_auc", (BINARY, MULTICLASS), True, True, _roc_auc, _roc_auc_many),
+        Metric("log_loss", (BINARY, MULTICLASS), False, True, _log_loss, _log_loss_many),
         Metric("accuracy", (BINARY, MULTICLASS), True, False, skm.accuracy_score),
         Metric("balanced_accuracy", (BINARY, MULTICLASS), True, False, skm.balanced_accuracy_score),
         Metric("f1", (BINARY,), True, False, skm.f1_score),
-        Metric("rmse", (REGRESSION,), False, False, _rmse),
+        Metric("rmse", (REGRESSION,), False, False, _rmse, _rmse_many),
         Metric("mae", (REGRESSION,), False, False, skm.mean_absolute_error),
         Metric("r2", (REGRESSION,), True, False, skm.r2_score),
     ]

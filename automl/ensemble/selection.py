@@ -39,12 +39,14 @@ def greedy_selection(predictions: list[np.ndarray], y: np.ndarray, metric: Metri
     budget = budget or Budget.unlimited()
     if not predictions:
         raise AutoMLError("greedy ensemble selection needs at least one candidate prediction")
-    outputs = [np.asarray(p, dtype=np.float64) for p in predictions]
+    outputs = np.stack([np.asarray(p, dtype=np.float64) for p in predictions])
+    # a blend that cannot be scored (a member's output holds NaN) must never be picked
+    finite = np.isfinite(outputs.reshape(len(outputs), -1)).all(axis=1)
     counts = np.zeros(len(outputs))
     running_sum = np.zeros_like(outputs[0])
     best_counts, best_score, trajectory = counts, -np.inf, []
     for round_number in range(1, size + 1):
-        scores = [_score(metric, y, (running_sum + out) / round_number) for out in outputs]
+        scores = _scores(metric, y, (running_sum + outputs) / round_number, finite)
         pick = int(np.argmax(scores))
         counts = counts.copy()
         counts[pick] += 1
@@ -58,8 +60,16 @@ def greedy_selection(predictions: list[np.ndarray], y: np.ndarray, metric: Metri
     return Selection(best_counts / best_counts.sum(), float(best_score), trajectory)
 
 
+def _scores(metric: Metric, y: np.ndarray, blends: np.ndarray, finite: np.ndarray) -> np.ndarray:
+    """Each blend's score, all at once where the metric allows; -inf where not finite."""
+    scores = np.full(len(blends), -np.inf)
+    if finite.any():
+        values = metric.scores(y, blends[finite])
+        scores[finite] = np.where(np.isfinite(values), values, -np.inf)
+    return scores
+
+
 def _score(metric: Metric, y: np.ndarray, prediction: np.ndarray) -> float:
-    # a blend that cannot be scored (a member's output holds NaN) must never be picked
     if not np.isfinite(prediction).all():
         return -np.inf
     score = metric.score(y, prediction)

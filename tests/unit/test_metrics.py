@@ -1,0 +1,42 @@
+"""Metrics scored many predictions at once equal the same metric called on each in turn."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from automl.metrics import get_metric
+
+
+def _stack(task: str, n_classes: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Eight predictions of 300 rows, with what trips a hand-written metric: tied scores,
+    probabilities of exactly 0 and 1."""
+    if task == "regression":
+        y = rng.normal(size=300)
+        return y, y + rng.normal(size=(8, 300))
+    y = rng.integers(0, n_classes, size=300)
+    proba = rng.dirichlet(np.ones(n_classes), size=(8, 300))
+    proba[1] = np.round(proba[1], 1)
+    proba[1] /= proba[1].sum(axis=1, keepdims=True)  # many ties
+    proba[2, :20] = np.eye(n_classes)[(y[:20] + 1) % n_classes]  # sure and wrong
+    proba[3, :20] = np.eye(n_classes)[y[:20]]  # sure and right
+    return y, proba
+
+
+@pytest.mark.parametrize("name, task, n_classes", [
+    ("roc_auc", "binary", 2), ("roc_auc", "multiclass", 4), ("log_loss", "binary", 2),
+    ("log_loss", "multiclass", 3), ("rmse", "regression", 0), ("accuracy", "multiclass", 3),
+    ("r2", "regression", 0),
+])
+def test_scores_of_a_stack_equal_the_score_of_each(name, task, n_classes):
+    y, predictions = _stack(task, n_classes, np.random.default_rng(0))
+    metric = get_metric(name, task)
+    one_by_one = [metric.score(y, p) for p in predictions]
+    np.testing.assert_allclose(metric.scores(y, predictions), one_by_one, rtol=1e-12, atol=1e-12)
+
+
+def test_binary_roc_auc_takes_one_column_or_two():
+    y, proba = _stack("binary", 2, np.random.default_rng(1))
+    metric = get_metric("roc_auc", "binary")
+    np.testing.assert_allclose(metric.scores(y, proba[:, :, 1]), metric.scores(y, proba))
+
