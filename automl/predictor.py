@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from automl.calibration import temper
 from automl.data.schema import IgnoredColumnsWarning, Schema, prepare_features, unused_columns
 from automl.errors import PredictError
 from automl.metrics import REGRESSION
@@ -35,6 +36,8 @@ class Predictor:
     branches: dict[str, Branch]
     members: list[Member]
     stacker: object | None = None  # a meta-model over the members' outputs (stacking)
+    # class probabilities at this temperature (automl/calibration.py); 1: as combined
+    temperature: float = 1.0
 
     def member_outputs(self, frame: pd.DataFrame | Mapping) -> list[np.ndarray]:
         """Each member's probabilities (n, k) or values (n,), in member order."""
@@ -62,9 +65,11 @@ class Predictor:
 
     def _combine(self, outputs: list[np.ndarray]) -> np.ndarray:
         if self.stacker is not None:
-            return self.stacker.predict_raw(outputs)
-        total = sum(m.weight for m in self.members)
-        return sum(m.weight / total * out for m, out in zip(self.members, outputs))
+            combined = self.stacker.predict_raw(outputs)
+        else:
+            total = sum(m.weight for m in self.members)
+            combined = sum(m.weight / total * out for m, out in zip(self.members, outputs))
+        return combined if self.schema.task == REGRESSION else temper(combined, self.temperature)
 
     def labels(self, raw: np.ndarray) -> np.ndarray:
         """Predicted values or class labels from `predict_raw`'s output."""
@@ -93,6 +98,7 @@ class Predictor:
                 # class i of predict_raw's columns is label classes[i]
                 "classes": self.schema.classes,
                 "combine": "weighted mean" if self.stacker is None else type(self.stacker).__name__,
+                "temperature": self.temperature,
                 "branches": sorted(self.branches), "members": members}
 
     def check_classifier(self) -> None:

@@ -89,7 +89,7 @@ def without_fold(teacher: Predictor, fold: int) -> Predictor | None:
     if teacher.stacker is not None or not all(hasattr(m.model, "models_") for m in teacher.members):
         return None
     members = [replace(m, model=m.model.models_[fold]) for m in teacher.members]
-    return Predictor(teacher.schema, teacher.branches, members)
+    return replace(teacher, members=members)  # its branches and temperature as they are
 
 
 def _taught_in_sample(dataset: Dataset, trees: BranchData, teacher: Predictor,

@@ -31,11 +31,12 @@ class EnsembleResult:
     validation: str = "holdout"  # how its score (and its members') was measured
     # its predictions on the scored rows: the validation part, or out of fold (kfold)
     valid_prediction: np.ndarray | None = field(default=None, repr=False)
+    temperature: float = 1.0  # of its class probabilities (automl/calibration.py)
 
     def predictor(self) -> Predictor:
         used = {m.branch for m in self.members}
         return Predictor(self.schema, {k: b for k, b in self.branches.items() if k in used},
-                         list(self.members), self.stacker)
+                         list(self.members), self.stacker, self.temperature)
 
     def facts(self) -> dict:
         """What the ensemble is, as plain data (ensemble.json, read by the report)."""
@@ -44,6 +45,7 @@ class EnsembleResult:
                 "score": self.score, "best_member_score": self.best_member_score,
                 "n_candidates": self.n_candidates, "searches": self.searches,
                 "refit": self.refit, "validation": self.validation,
+                "temperature": self.temperature,
                 "trajectory": self.trajectory, "fit_seconds": self.fit_seconds,
                 "members": [{"name": m.name, "family": m.family, "weight": m.weight / total,
                              "params": m.params} for m in self.members]}

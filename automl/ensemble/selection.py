@@ -57,7 +57,14 @@ def greedy_selection(predictions: list[np.ndarray], y: np.ndarray, metric: Metri
             best_counts, best_score = counts, scores[pick]
         if budget.expired():
             break
-    return Selection(best_counts / best_counts.sum(), float(best_score), trajectory)
+    weights = best_counts / best_counts.sum()
+    # scored as every trial is (the metric's own function, not the batch one, which may
+    # differ in the last bit), so a one-member ensemble scores exactly as that member
+    return Selection(weights, _score(metric, y, _weighted(weights, outputs)), trajectory)
+
+
+def _weighted(weights: np.ndarray, outputs) -> np.ndarray:
+    return sum(w * o for w, o in zip(weights, outputs) if w > 0)
 
 
 def _scores(metric: Metric, y: np.ndarray, blends: np.ndarray, finite: np.ndarray) -> np.ndarray:
@@ -102,8 +109,7 @@ def bagged_selection(predictions: list[np.ndarray], y: np.ndarray, metric: Metri
     if not weights.any():
         return greedy_selection(predictions, y, metric, size, budget)
     weights /= weights.sum()
-    blend = sum(w * o for w, o in zip(weights, outputs) if w > 0)
-    score = _score(metric, y, blend)
+    score = _score(metric, y, _weighted(weights, outputs))
     if score < max(single):
         return greedy_selection(predictions, y, metric, size, budget)
     # no rounds to show: the weights are a mean over resamples, scored once on all rows

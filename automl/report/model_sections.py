@@ -44,7 +44,10 @@ def _one_ensemble(result: dict, facts: RunFacts) -> str:
                   (f"best single model {metric.name}", number(best)),
                   # in scores (higher is better), so a lower RMSE shows as a gain too
                   ("gain over the best single model", number(result["score"] - result["best_member_score"])),
-                  ("members refitted on train + validation", "yes" if result.get("refit") else "no")])
+                  ("members refitted on train + validation", "yes" if result.get("refit") else "no")]
+                 # fitted on the same scored rows (log loss only): the score above includes it
+                 + ([("temperature of the class probabilities", number(result["temperature"]))]
+                    if result.get("temperature", 1.0) != 1.0 else []))
     weights = pd.DataFrame({"name": [m["name"] for m in members],
                             "family": [m["family"] for m in members],
                             "weight": [m["weight"] for m in members]})

@@ -14,6 +14,7 @@ import pytest
 import ray
 
 from automl import AutoML
+from automl.calibration import temper
 from automl.graph.context import Settings
 from automl.graph.load import validate_graph
 from automl.graph.run import fit_run
@@ -28,6 +29,7 @@ import sys
 import numpy as np
 import pandas as pd
 from automl import AutoML
+from automl.calibration import temper
 model = AutoML.load(sys.argv[1])
 np.save(sys.argv[3], model.predict_proba(pd.read_csv(sys.argv[2], parse_dates=["when"])))
 assert "ray" not in sys.modules, sorted(m for m in sys.modules if m.startswith("ray"))[:5]
@@ -59,21 +61,22 @@ def graph(searches: dict[str, list[str]], ensemble: dict | None = None, max_tria
 
 @pytest.fixture(scope="module")
 def frame() -> pd.DataFrame:
-    return make_table(n=400)
+    return make_table(n=600)  # a temperature is fitted on 500 scored rows or more
 
 
 @pytest.fixture(scope="module")
 def greedy_run(tmp_path_factory, frame):
     spec = graph({"search": ["xgboost", "linear"]}, {"size": 15})
-    return fit_run(frame, Settings(target="y"), spec, out=tmp_path_factory.mktemp("runs"),
-                   verbose=False)
+    # log loss: the metric under which the ensemble also fits a temperature
+    return fit_run(frame, Settings(target="y", metric="log_loss"), spec,
+                   out=tmp_path_factory.mktemp("runs"), verbose=False)
 
 
 def test_ensemble_scores_at_least_its_best_member_out_of_fold(greedy_run):
     ensemble, search = greedy_run.outputs["ensemble"], greedy_run.outputs["search"]
     best_trial = search.best()
     dataset = greedy_run.outputs["data"]
-    assert dataset.validation.method == "kfold" and dataset.X_valid is None  # 400 rows: auto
+    assert dataset.validation.method == "kfold" and dataset.X_valid is None  # 600 rows: auto
     assert ensemble.method == "greedy" and ensemble.validation == "5-fold cross-validation"
     assert ensemble.best_member_score == best_trial.score
     assert ensemble.score >= best_trial.score
@@ -81,9 +84,23 @@ def test_ensemble_scores_at_least_its_best_member_out_of_fold(greedy_run):
     metric = get_metric(ensemble.metric, dataset.task)
     trials = {t.trial_id: t for t in search.trials}
     blend = sum(m.weight * trials[m.name].valid_prediction for m in ensemble.members)
-    np.testing.assert_allclose(blend, ensemble.valid_prediction)
-    assert metric.score(dataset.y_train, blend) == pytest.approx(ensemble.score, rel=1e-9)
-    assert ensemble.trajectory[0] == best_trial.score
+    tempered = temper(blend, ensemble.temperature)
+    np.testing.assert_allclose(tempered, ensemble.valid_prediction)
+    assert metric.score(dataset.y_train, tempered) == pytest.approx(ensemble.score, rel=1e-9)
+    assert ensemble.temperature != 1.0  # fitted: a blend of bagged models is never exact
+    assert metric.score(dataset.y_train, tempered) > metric.score(dataset.y_train, blend)
+    # round one is the best trial, scored by the batch form of the metric
+    assert ensemble.trajectory[0] == pytest.approx(best_trial.score, rel=1e-12)
+
+
+def test_class_probabilities_are_at_the_fitted_temperature(greedy_run, frame):
+    ensemble, predictor = greedy_run.outputs["ensemble"], greedy_run.predictor
+    features = frame.drop(columns="y")
+    outputs = predictor.member_outputs(features)
+    blend = sum(m.weight * out for m, out in zip(predictor.members, outputs))
+    np.testing.assert_allclose(predictor.predict_proba(features).to_numpy(),
+                               temper(blend, ensemble.temperature), rtol=0, atol=1e-12)
+    assert predictor.describe()["temperature"] == ensemble.temperature
 
 
 def test_members_are_kept_trials_with_weights(greedy_run):
