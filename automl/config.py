@@ -111,9 +111,10 @@ class EnsembleParams(Strict):
     stacking_folds: int = Field(5, ge=2, le=20, description="cross-validation folds of the meta-model")
     refit: bool = Field(False, description="refit the members on train + validation before saving")
     calibrate: Literal["auto", "off"] = Field(
-        "auto", description="auto: where the metric is log loss and at least 500 rows are "
-                            "scored, one temperature fitted on them sharpens or softens the "
-                            "class probabilities (the predicted classes stay as they are)")
+        "auto", description="auto: where the metric is log loss, at least 500 rows are "
+                            "scored and no stacker combines the members, one temperature "
+                            "fitted on those rows sharpens or softens the class "
+                            "probabilities (the predicted classes stay as they are)")
 
 
 class DistillParams(Strict):

@@ -53,8 +53,8 @@ def run(node, inputs, context) -> EnsembleResult:
         method = "greedy"
         members = [_member(c, w) for c, w in zip(candidates, selection.weights) if w > 0]
     blend = _blend(candidates, selection.weights, stacker, outputs)
-    temperature = 1.0
-    if params.calibrate == "auto" and metric.name == "log_loss":
+    temperature = 1.0  # a stacker's logistic meta-model is fitted to the log loss already
+    if params.calibrate == "auto" and metric.name == "log_loss" and stacker is None:
         temperature, blend, score = _calibrated(node.name, blend, pool.y_scored, metric, score,
                                                 context)
     if params.refit:
