@@ -32,7 +32,7 @@ def judge(table, out: Path, time_budget: str) -> dict:
     runs = out / "runs" / table.name
     subprocess.run([sys.executable, "-m", "automl.cli", "fit", str(data), "--target", table.target,
                     "--metric", "log_loss", "--time-budget", time_budget, "--out", str(runs),
-                    "--no-report", "--quiet"], check=True)
+                    "--no-report", "--quiet"], check=True, stdout=subprocess.DEVNULL)
     predictor = AutoML.load(sorted(runs.iterdir())[-1]).predictor_
     metric = get_metric("log_loss", predictor.schema.task)
     X, y = test.drop(columns=[table.target]), predictor.schema.encode_target(test[table.target])
