@@ -12,17 +12,18 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import minimize_scalar
 
+from automl.metrics import LOG_LOSS_FLOOR, METRICS
+
 # T is searched in [1/20, 20] on a log scale; a blend that needs more is not a blend of
 # probabilities
 LOG_T_BOUND = float(np.log(20.0))
-FLOOR = 1e-15  # probabilities clipped here before their log, as the log loss metric does
 
 
 def temper(proba: np.ndarray, temperature: float) -> np.ndarray:
     """`proba` (n, k) at `temperature`: each row's p ** (1/T), normalised."""
     if temperature == 1.0:
         return proba
-    logits = np.log(np.clip(proba, FLOOR, 1.0)) / temperature
+    logits = np.log(np.clip(proba, LOG_LOSS_FLOOR, 1.0)) / temperature
     logits -= logits.max(axis=1, keepdims=True)
     sharp = np.exp(logits)
     return sharp / sharp.sum(axis=1, keepdims=True)
@@ -30,10 +31,8 @@ def temper(proba: np.ndarray, temperature: float) -> np.ndarray:
 
 def fit_temperature(y: np.ndarray, proba: np.ndarray) -> float:
     """The temperature that minimises the log loss of `proba` (n, k) on labels `y`."""
-    rows = np.arange(len(y))
-
-    def log_loss(log_t: float) -> float:
-        return float(-np.log(np.clip(temper(proba, np.exp(log_t))[rows, y], FLOOR, 1.0)).mean())
+    def log_loss(log_t: float) -> float:  # the metric's own batch form, on a stack of one
+        return float(METRICS["log_loss"].many(y, temper(proba, np.exp(log_t))[None])[0])
 
     best = minimize_scalar(log_loss, bounds=(-LOG_T_BOUND, LOG_T_BOUND), method="bounded",
                            options={"xatol": 1e-4})

@@ -62,8 +62,11 @@ def _as_input(metric: Metric, prediction: np.ndarray) -> np.ndarray:
     return prediction
 
 
+LOG_LOSS_FLOOR = 1e-15  # probabilities are clipped here before their log
+
+
 def _log_loss(y, proba):
-    proba = np.clip(proba, 1e-15, 1.0)
+    proba = np.clip(proba, LOG_LOSS_FLOOR, 1.0)
     return skm.log_loss(y, proba / proba.sum(axis=1, keepdims=True), labels=np.arange(proba.shape[1]))
 
 
@@ -78,7 +81,7 @@ def _roc_auc(y, proba):
 
 
 def _log_loss_many(y, probas):
-    proba = np.clip(probas, 1e-15, 1.0)
+    proba = np.clip(probas, LOG_LOSS_FLOOR, 1.0)
     proba = proba / proba.sum(axis=2, keepdims=True)
     return -np.log(proba[:, np.arange(len(y)), y]).mean(axis=1)
 
