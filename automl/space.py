@@ -5,6 +5,8 @@
     portfolio: (optional) strong configs to run first, cheap and strong first: a list of
                {params: {...}, source: "where it came from"}; each entry's keys must be the
                space's own (in `params` or `default`), and like a trial it updates `default`
+    all_rows_portfolio: (optional) the same, for large tables: fitted on all the rows first
+               when the search learns from a sample of them
 
 Bounds are inclusive. A bound may depend on the number of training rows:
 `{rows: 0.01, min: 1, max: 100}` means clip(round(0.01 * rows), 1, 100).
@@ -87,6 +89,9 @@ class Space(_Strict):
     default: dict[str, Any] = {}
     params: dict[str, Param] = {}
     portfolio: list[PortfolioEntry] = []
+    # large tables (a search on a sample of the rows): configs fitted on all the rows before
+    # the sample's best, as their gain shows only with many rows (automl/search/sampled.py)
+    all_rows_portfolio: list[PortfolioEntry] = []
 
     @model_validator(mode="after")
     def _check_bounds(self):
@@ -99,12 +104,14 @@ class Space(_Strict):
     @model_validator(mode="after")
     def _check_portfolio(self):
         known = set(self.params) | set(self.default)
-        for i, entry in enumerate(self.portfolio, 1):
+        listed = [("portfolio", i, entry) for i, entry in enumerate(self.portfolio, 1)] + \
+            [("all_rows_portfolio", i, entry) for i, entry in enumerate(self.all_rows_portfolio, 1)]
+        for key, i, entry in listed:
             unknown = sorted(set(entry.params) - known)
             if unknown:
                 name = unknown[0]
                 raise ValueError(
-                    f"portfolio entry {i} sets {', '.join(map(repr, unknown))}, which the space "
+                    f"{key} entry {i} sets {', '.join(map(repr, unknown))}, which the space "
                     f"does not have{did_you_mean(name, known)}; an entry may set only the "
                     f"space's own parameters: {listing(known)}")
         return self
@@ -116,7 +123,8 @@ class Space(_Strict):
         for name, param in params.items():
             if name in default:
                 default[name] = param.clip(default[name])
-        return Space(default=default, params=params, portfolio=self.portfolio)
+        return Space(default=default, params=params, portfolio=self.portfolio,
+                     all_rows_portfolio=self.all_rows_portfolio)
 
 
 def load_space(key: str, folder: Path | None = None) -> Space:

@@ -1,5 +1,6 @@
 """A large table fits with the default pipeline: its trials learn from a sample of the
-rows, its best are fitted again on all of them, and the ensemble chooses among both.
+rows, the families' all-rows portfolio and its best are fitted on all of them, and the
+ensemble chooses among both.
 A 200,000-row version of the 1M-row size check (automl/bench/big_table.py)."""
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ def test_a_200k_row_table_is_searched_on_a_sample_and_its_best_fitted_on_all_row
     train_rows = ROWS - 20_000  # the validation part: 20%, at most max_valid_rows (20,000)
     assert (trials.loc[~on_all_rows, "rows"] == 20_000).all(), trials  # sample_rows
     assert on_all_rows.any() and (trials.loc[on_all_rows, "rows"] == train_rows).all(), trials
+    # the all-rows portfolio's first entry (search/lightgbm.yaml) is fitted before the rest
+    assert "lightgbm-rows1" + ALL_ROWS_SUFFIX in set(trials["trial"]), trials
     ensemble = board.loc[board["family"] == "ensemble", "score"].item()
     assert ensemble >= trials["score"].max()  # on the validation part
     assert set(model.predict(frame.head(5).drop(columns="y"))) <= {"yes", "no"}

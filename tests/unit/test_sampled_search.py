@@ -1,5 +1,6 @@
 """Large tables: trials learn from a sample of the rows where that pays, the same rows in
-every branch, classes kept in proportion; the best are refitted first per family."""
+every branch, classes kept in proportion; the families' all-rows portfolio is fitted on all
+the rows first, then the best trials, each family's best first."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from automl.data.schema import infer_schema, prepare_features
 from automl.data.split import KFOLD, split_dataset
 from automl.preprocess.branches import build_branch
 from automl.preprocess.stage import BranchData
-from automl.search.sampled import _worth_fitting, sample_for_trials
+from automl.search.sampled import _fits, _worth_fitting, sample_for_trials
 from automl.search.trial import TrialResult
+from automl.space import Space, load_space
 from tests.conftest import make_table
 
 
@@ -64,3 +66,28 @@ def test_each_familys_best_is_refitted_first():
     trials = [trial("a", "xgboost", 0.90), trial("b", "xgboost", 0.89), trial("c", "linear", 0.80),
               TrialResult("d", "mlp", {}, "ok", score=0.95)]  # no kept model: not refitted
     assert [t.trial_id for t in _worth_fitting(trials)] == ["a", "c", "b"]
+
+
+def test_the_all_rows_portfolio_comes_first_and_its_configs_are_fitted_once():
+    space = Space.model_validate({
+        "default": {"n_estimators": 100, "max_depth": 6},
+        "params": {"max_depth": {"type": "int", "low": 2, "high": 12}},
+        "all_rows_portfolio": [{"params": {"max_depth": 12}, "source": "deep trees"}]})
+    trials = [TrialResult("a", "xgboost", {"n_estimators": 100, "max_depth": 3}, "ok", score=0.9,
+                          model=object()),
+              TrialResult("b", "xgboost", {"n_estimators": 100, "max_depth": 12}, "ok", score=0.8,
+                          model=object()),
+              TrialResult("c", "linear", {"C": 1.0}, "ok", score=0.7, model=object())]
+    fits = _fits({"xgboost": space, "linear": Space()}, trials)
+    # the entry takes the default's other values; trial b had its very config: not again
+    assert [(f.name, f.params) for f in fits] == [
+        ("xgboost-rows1", {"n_estimators": 100, "max_depth": 12}),
+        ("a", {"n_estimators": 100, "max_depth": 3}), ("c", {"C": 1.0})]
+
+
+def test_the_shipped_all_rows_portfolios_are_within_their_spaces():
+    # load_space validates the entries' keys; resolve keeps them for the search
+    assert [e.params["num_leaves"] for e in
+            load_space("lightgbm").resolve(100_000).all_rows_portfolio] == [167, 139]
+    assert [e.params["min_samples_leaf"] for e in
+            load_space("random_forest").resolve(100_000).all_rows_portfolio] == [1]

@@ -48,6 +48,14 @@ def test_an_unknown_key_in_an_entry_is_refused_with_a_suggestion(tmp_path):
         load_space("toy", tmp_path)
 
 
+def test_an_all_rows_entry_is_checked_as_the_portfolio_is(tmp_path):
+    write_space(tmp_path, SPACE + "all_rows_portfolio:\n"
+                "  - params: {max_dept: 12}\n    source: \"deep trees\"\n")
+    with pytest.raises(ConfigError, match=r"all_rows_portfolio entry 1 sets 'max_dept'.*did you "
+                                          r"mean 'max_depth'"):
+        load_space("toy", tmp_path)
+
+
 def test_an_entry_needs_params_and_a_source(tmp_path):
     write_space(tmp_path, SPACE.replace('    source: "the default"\n', ""))
     with pytest.raises(ConfigError, match="invalid"):
