@@ -104,8 +104,8 @@ class Space(_Strict):
     @model_validator(mode="after")
     def _check_portfolio(self):
         known = set(self.params) | set(self.default)
-        listed = [("portfolio", i, entry) for i, entry in enumerate(self.portfolio, 1)] + \
-            [("all_rows_portfolio", i, entry) for i, entry in enumerate(self.all_rows_portfolio, 1)]
+        listed = [(key, i, entry) for key in ("portfolio", "all_rows_portfolio")
+                  for i, entry in enumerate(getattr(self, key), 1)]
         for key, i, entry in listed:
             unknown = sorted(set(entry.params) - known)
             if unknown:
@@ -123,8 +123,8 @@ class Space(_Strict):
         for name, param in params.items():
             if name in default:
                 default[name] = param.clip(default[name])
-        return Space(default=default, params=params, portfolio=self.portfolio,
-                     all_rows_portfolio=self.all_rows_portfolio)
+        # a copy, so every other field (the portfolios) carries over as it is
+        return self.model_copy(update={"default": default, "params": params})
 
 
 def load_space(key: str, folder: Path | None = None) -> Space:
