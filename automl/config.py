@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from automl.bounds import NO_UPPER_BOUND, Distinct
 
@@ -119,8 +119,10 @@ class EnsembleParams(Strict):
 
 class DistillParams(Strict):
     # small xgboost and LightGBM models, shallow trees (rules), a linear model and small MLPs
-    students: Annotated[list[Literal["gbdt", "lgbm", "rules", "linear", "mlp"]], Distinct] = Field(
-        ["gbdt", "lgbm", "rules", "linear", "mlp"], min_length=1, max_length=5)
+    # and a blend: the best tree student and MLP student averaged (compress/blend.py)
+    students: Annotated[list[Literal["gbdt", "lgbm", "rules", "linear", "mlp", "blend"]],
+                        Distinct] = Field(["gbdt", "lgbm", "rules", "linear", "mlp", "blend"],
+                                          min_length=1, max_length=6)
     augment: Literal["munge", "gibbs", "none"] = "munge"
     multiplier: float = Field(2.0, ge=0, le=20)
     budget_share: float = Field(0.2, gt=0, le=1)
@@ -145,6 +147,14 @@ class DistillParams(Strict):
     max_student_share: float | None = Field(None, gt=0, le=1, description="aim them also at "
                                             "this share of the teacher's size (its pickled "
                                             "predictor), where that is smaller")
+
+    @model_validator(mode="after")
+    def _blend_has_its_parts(self) -> DistillParams:
+        kinds = set(self.students)
+        if "blend" in kinds and not ("mlp" in kinds and kinds & {"gbdt", "lgbm"}):
+            raise ValueError("the blend student averages an mlp student with a gbdt or lgbm "
+                             "one: list mlp and gbdt or lgbm in students too, or drop blend")
+        return self
 
 
 class CompressParams(Strict):

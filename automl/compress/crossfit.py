@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from automl.budget import Budget
+from automl.compress.blend import Blend
 from automl.compress.judged import DistillResult, Student, describe, fidelity
 from automl.compress.families import default_xgboost_output
 from automl.compress.teaching import (Lessons, Teaching, lessons, mixed, scored_prediction,
@@ -202,7 +203,11 @@ def _all_rows(teaching: Teaching, synthetic: bool) -> Lessons:
 
 
 def _fit(recipe: dict, lesson: Lessons, teaching: Teaching, budget: Budget):
-    """The recipe's family fitted on the lesson (its real rows only, where it says so)."""
+    """The recipe's family fitted on the lesson (its real rows only, where it says so);
+    a blend's two parts each by their own recipe."""
+    if recipe["family"] == "blend":
+        trees, mlp = (_fit(part, lesson, teaching, budget) for part in recipe["parts"])
+        return Blend(trees, mlp, recipe["tree_weight"])
     schema = teaching.dataset.schema
     family = family_class(recipe["family"])
     params = {k: v for k, v in recipe["params"].items() if k in family.allowed_params}

@@ -9,7 +9,9 @@ Students, all reading the `trees` branch so the export carries its preprocessing
   (readable rules), a linear model and small MLPs (`dense_student`);
 - then, with `search`, a gbdt and an MLP student tuned on Ray Tune by the search the
   run offers its stages (`context.tune`, families `student_gbdt`/`student_mlp`), with
-  `search_share` of the stage's budget.
+  `search_share` of the stage's budget;
+- then a blend: the best tree student and MLP student averaged in one graph, where that
+  beats both (`blend`).
 Each is scored on the judged rows (the validation part; under kfold, one fold),
 compared with the teacher (fidelity), exported to ONNX, checked for parity and timed
 there. Under kfold the best few are then judged again on every fold and refitted on all
@@ -23,6 +25,7 @@ import time
 from dataclasses import replace
 
 from automl.budget import Budget
+from automl.compress.blend import best_blend
 from automl.compress.crossfit import cross_fit
 from automl.compress.dense_student import DenseNet, Training, fit_dense_student
 from automl.compress.families import (StudentGBDT, StudentLGBM, default_xgboost_output,
@@ -128,10 +131,29 @@ def run(node, inputs, context) -> DistillResult:
         for student, model in _tuned_students(node, searched, data, scoring, max_nodes,
                                               screening, context):
             _add(result, student, getattr(model, "net_", None), node.name, context)
+    if "blend" in params.students:
+        _add_blend(result, aim_kb, node.name, context)
     if lesson.fold is None:
         return result
     return cross_fit(result, Teaching(dataset, trees, teacher_output, params, settings.seed,
                                       lesson_seconds), budget, node.name, context)
+
+
+def _add_blend(result: DistillResult, aim_kb: float | None, label: str, context) -> None:
+    """The best blend of a tree and an MLP student within the size aim (`blend`), where
+    one beats both its parts on the judged rows."""
+    try:
+        blend = best_blend(result.students, result.nets, result.scoring,
+                           None if aim_kb is None else aim_kb * 1024)
+    except Exception as err:  # noqa: BLE001 - as a student of the ladder
+        context.log(f"{label}: the blend student failed and is left out: "
+                    f"{first_line(err) or type(err).__name__}")
+        return
+    if blend is None:
+        context.log(f"{label}: no blend of a tree and an MLP student beat both its parts"
+                    + ("" if aim_kb is None else f" within {aim_kb:.0f} KB"))
+    else:
+        _add(result, blend, None, label, context)
 
 
 def _reference_score(lesson, task: str, metric, budget: Budget, seed: int, label: str,
@@ -248,7 +270,7 @@ def _ladder(kinds: list[str], synthetic: bool = False):
     a budget that runs out mid-ladder still leaves one student of every kind, the
     LightGBM one last in its round (KIND_ORDER). With `synthetic` rows in the lessons,
     each gbdt rung comes twice: with them, and without."""
-    kinds = sorted(kinds, key=KIND_ORDER.index)
+    kinds = sorted((k for k in kinds if k in LADDER), key=KIND_ORDER.index)  # not "blend": made of these
     for rank in range(max(len(LADDER[kind]) for kind in kinds)):
         for kind in (kind for kind in kinds if rank < len(LADDER[kind])):
             yield kind, LADDER[kind][rank], False

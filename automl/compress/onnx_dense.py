@@ -47,7 +47,7 @@ def export_dense_model(branch: Branch, student: DenseNet, features: pd.DataFrame
     if opset < HEAD_OPSET:  # skl2onnx picks the lowest opset the branch needs (11 for categories only)
         front = onnx.version_converter.convert_version(front, HEAD_OPSET)
         opset = HEAD_OPSET
-    head = _head(student, front.ir_version, opset)
+    head = dense_head(student, front.ir_version, opset)
     model = onnx.compose.merge_models(front, head, io_map=[(branch_out, "dense_in")])
     onnx.checker.check_model(model)
     return model.SerializeToString()
@@ -74,7 +74,7 @@ class OpGraph:
         return outputs if isinstance(output, list) else outputs[0]
 
 
-def _head(student: DenseNet, ir_version: int, opset: int) -> onnx.ModelProto:
+def dense_head(student: DenseNet, ir_version: int, opset: int) -> onnx.ModelProto:
     """The encoding and the layers, at the branch's opset (merging needs one per domain)."""
     g = OpGraph()
     h = _encode(g, student)

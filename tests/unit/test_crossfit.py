@@ -3,15 +3,18 @@ teacher's and the reference's out-of-fold output on the same rows, then refitted
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from automl.budget import Budget
+from automl.compress.blend import blend_student
 from automl.compress.crossfit import FINALISTS, Costs, _refitted, cross_fit
 from automl.compress.distill import _tree_student
 from automl.compress.judged import DistillResult, Scoring
 from automl.compress.teaching import Teaching
-from automl.compress.families import default_xgboost_output
+from automl.compress.families import StudentMLP, default_xgboost_output
 from automl.compress.onnx_export import check_parity
 from automl.compress.teaching import lessons
 from automl.config import DistillParams
@@ -73,6 +76,28 @@ def test_finalists_are_judged_out_of_fold_on_every_row_and_refitted():
         assert student.onnx != before.onnx and student.params["refit"] == "all training rows"
         assert check_parity(student.onnx, student.sample_output, crossed.sample) <= 1e-4
     assert any("finalists judged out of fold" in line for line in log.lines)
+
+
+def test_a_blend_finalist_is_fitted_again_part_by_part():
+    """A blend's recipe names its two parts' recipes: on each fold, and on all the rows,
+    both are fitted and averaged, and the refitted graph agrees with the Python blend."""
+    params = DistillParams(multiplier=0.0)
+    result, teaching, _ = _screened(params)
+    lesson = lessons(teaching.dataset, teaching.trees, teaching.teacher_output, params, seed=0)
+    dataset, scoring = teaching.dataset, result.scoring
+    mlp = StudentMLP(task=dataset.task, n_classes=2, params={"width": 16, "max_epochs": 20},
+                     categorical=tuple(teaching.trees.branch.categorical))
+    mlp.fit(lesson.Z, lesson.targets, lesson.Z_valid, lesson.teacher_valid)
+    dense = replace(scoring.dense_student(mlp.net_, "mlp-16", "mlp"), recipe={
+        "family": "student_mlp", "params": {"width": 16, "max_epochs": 20}, "synthetic": True})
+    tree = result.students[-1]
+    blend = blend_student(tree, dense, mlp.net_, 0.5, scoring)
+    result.students = [blend, tree, dense]
+    crossed = cross_fit(result, teaching, Budget.unlimited(), "distill", Log())
+    refitted = next(s for s in crossed.students if s.kind == "blend")
+    assert refitted.judged_on is None and refitted.params["refit"] == "all training rows"
+    assert refitted.onnx != blend.onnx
+    assert check_parity(refitted.onnx, refitted.sample_output, crossed.sample) <= 1e-4
 
 
 def test_no_time_for_a_second_fold_leaves_the_choice_on_fold_one():
