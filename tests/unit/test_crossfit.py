@@ -10,7 +10,7 @@ import pytest
 
 from automl.budget import Budget
 from automl.compress.blend import blend_student
-from automl.compress.crossfit import FINALISTS, Costs, _refitted, cross_fit
+from automl.compress.crossfit import FINALISTS, Costs, _fit, _refitted, cross_fit
 from automl.compress.distill import _tree_student
 from automl.compress.judged import DistillResult, Scoring
 from automl.compress.teaching import Teaching
@@ -98,6 +98,20 @@ def test_a_blend_finalist_is_fitted_again_part_by_part():
     assert refitted.judged_on is None and refitted.params["refit"] == "all training rows"
     assert refitted.onnx != blend.onnx
     assert check_parity(refitted.onnx, refitted.sample_output, crossed.sample) <= 1e-4
+
+
+def test_a_rung_with_extra_params_names_them_and_is_refitted_with_them():
+    """LADDER's second LightGBM rung grows leaves of 5 rows: its name says so, and the
+    cross-fit's refit (from the recipe) grows the same."""
+    params = DistillParams(multiplier=0.0)
+    result, teaching, _ = _screened(params)
+    lesson = lessons(teaching.dataset, teaching.trees, teaching.teacher_output, params, seed=0)
+    student = _tree_student("lgbm", (30, 7, 0.1, {"min_child_samples": 5}), lesson.Z,
+                            lesson.targets, result.scoring, teaching.dataset.schema, 0)
+    assert student.name == "lgbm-30x7-leaf5"
+    assert student.recipe["params"]["min_child_samples"] == 5
+    refitted = _fit(student.recipe, lesson, teaching, Budget.unlimited())
+    assert refitted.model_.get_params()["min_child_samples"] == 5
 
 
 def test_no_time_for_a_second_fold_leaves_the_choice_on_fold_one():
