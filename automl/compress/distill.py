@@ -58,8 +58,8 @@ from automl.runfolder import loaded
 # The LightGBM students, (trees, leaves, rate): see StudentLGBM; the size aim cuts their
 # trees. 1,200 at 0.1 where time is left: on diamonds' validation part RMSE 521.5 against
 # 523.0 for 600 at 0.2 (the teacher 514.3).
-# The MLP's second rung, two layers of 128 (60-90 KB, by the inputs; 92 KB on satellite): taught on 80% of ames_housing's
-# and satellite's training parts, it kept all the ensemble's gain on the other 20% of
+# The MLP's second rung, two layers of 128 (60-90 KB, by the inputs; 92 KB on satellite):
+# taught on 80% of ames_housing's and satellite's training parts, it kept all the ensemble's gain on the other 20% of
 # ames_housing (RMSE 15,524 against 15,559; no tree student of 1 MB passed 0.80 of it) and
 # 0.82 on satellite (trees 0.69-0.78), where one layer of 64 kept 0.94 and 0.54 (README,
 # "What a student can reach").
@@ -293,10 +293,11 @@ def _tree_student(kind, size, X, target, scoring: Scoring, schema: Schema, seed:
     hotel_bookings' 190,000 soft rows in the stage, past the ladder's end)."""
     task, branch, valid = schema.task, scoring.branch, scoring.valid
     if kind in BOOSTED:
-        n_trees, shape, rate, *extra = size  # extra: a dict of the family's other params
+        n_trees, shape, rate, *rest = size
+        extra = rest[0] if rest else {}  # the family's other params, where a rung sets some
         family = BOOSTED[kind]
         params = {"n_estimators": n_trees, family.shape_param: shape, "learning_rate": rate,
-                  **(extra[0] if extra else {})}
+                  **extra}
         student = family(task=task, n_classes=len(schema.classes or []),
                          params={**params, **({"max_nodes": max_nodes} if max_nodes else {})},
                          seed=seed, n_jobs=os.cpu_count() or 1)  # the stage has the machine
@@ -304,7 +305,7 @@ def _tree_student(kind, size, X, target, scoring: Scoring, schema: Schema, seed:
         kept = student.size_params()["n_estimators"]  # fewer, where max_nodes or time cut them
         # two rungs cut to the same size differ by their rate, which the name then says
         name = f"{kind}-{n_trees}x{shape}" if kept == n_trees else f"{kind}-{kept}x{shape}-lr{rate:g}"
-        name += "".join(f"-{SHORT_NAMES[key]}{value:g}" for key, value in (extra[0] if extra else {}).items())
+        name += "".join(f"-{SHORT_NAMES[key]}{value:g}" for key, value in extra.items())
         params["n_estimators"] = kept
         return replace(scoring.student(name, kind, params, student.predict_raw(scoring.Z_valid),
                                        student.onnx_bytes(branch, valid)),

@@ -71,4 +71,3 @@ def _weighted_sum(g: OpGraph, edges: list[str], weights: list[float]) -> str:
     scaled = [g.op("Mul", [edge, g.const(np.array(w, dtype=np.float32))])
               for edge, w in zip(edges, weights)]
     return g.op("Add", scaled)
-
