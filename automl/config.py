@@ -119,10 +119,11 @@ class EnsembleParams(Strict):
 
 class DistillParams(Strict):
     # small xgboost and LightGBM models, shallow trees (rules), a linear model and small MLPs
-    # and a blend: the best tree student and MLP student averaged (compress/blend.py)
-    students: Annotated[list[Literal["gbdt", "lgbm", "rules", "linear", "mlp", "blend"]],
-                        Distinct] = Field(["gbdt", "lgbm", "rules", "linear", "mlp", "blend"],
-                                          min_length=1, max_length=6)
+    # and a blend: the best tree student and MLP student averaged (compress/blend.py); and
+    # memo: the best tree students with the teacher's output on recurring rows (compress/memo.py)
+    students: Annotated[list[Literal["gbdt", "lgbm", "rules", "linear", "mlp", "blend", "memo"]],
+                        Distinct] = Field(["gbdt", "lgbm", "rules", "linear", "mlp", "blend", "memo"],
+                                          min_length=1, max_length=7)
     augment: Literal["munge", "gibbs", "none"] = "munge"
     multiplier: float = Field(2.0, ge=0, le=20)
     budget_share: float = Field(0.2, gt=0, le=1)
@@ -149,11 +150,14 @@ class DistillParams(Strict):
                                             "predictor), where that is smaller")
 
     @model_validator(mode="after")
-    def _blend_has_its_parts(self) -> DistillParams:
+    def _derived_students_have_their_bases(self) -> DistillParams:
         kinds = set(self.students)
         if "blend" in kinds and not ("mlp" in kinds and kinds & {"gbdt", "lgbm"}):
             raise ValueError("the blend student averages an mlp student with a gbdt or lgbm "
                              "one: list mlp and gbdt or lgbm in students too, or drop blend")
+        if "memo" in kinds and not kinds & {"gbdt", "lgbm"}:
+            raise ValueError("a memo student is a gbdt, lgbm or blend student with a memo: "
+                             "list gbdt or lgbm in students too, or drop memo")
         return self
 
 

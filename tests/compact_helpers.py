@@ -11,6 +11,7 @@ import pandas as pd
 
 from automl.compress.export import write_compact_model
 from automl.compress.families import StudentGBDT
+from automl.compress.memo import memoized
 from automl.config import PreprocessParams
 from automl.data import infer_schema, prepare_features
 from automl.data.schema import Schema
@@ -41,7 +42,9 @@ def fit_gbdt_student(X, teacher, task: str, n_estimators: int, max_depth: int) -
 
 
 def compact_run(frame: pd.DataFrame, target: str, run_dir: Path, task: str | None = None,
-                n_estimators: int = 20, max_depth: int = 3) -> CompactRun:
+                n_estimators: int = 20, max_depth: int = 3, memo: bool = False) -> CompactRun:
+    """`memo`: the student with a memo of the labels of every row it learned from
+    (compress/memo.py), so that a served row repeating one of them is looked up."""
     schema = infer_schema(frame, target, task=task)
     frame = frame[frame[target].notna()]
     features = prepare_features(frame, schema)
@@ -49,6 +52,8 @@ def compact_run(frame: pd.DataFrame, target: str, run_dir: Path, task: str | Non
     branch, Z = build_branch(PreprocessParams(branch="trees"), schema, features, y)
     teacher = y if schema.task == "regression" else np.eye(len(schema.classes))[y]
     model = fit_gbdt_student(Z, teacher, schema.task, n_estimators, max_depth)
+    if memo:
+        model = memoized(model, Z, teacher, max_rows=len(Z))
     sample = features.head(200)
     card = write_compact_model(Path(run_dir) / "compact" / "compact.onnx",
                                model.onnx_bytes(branch, sample), schema, sample,

@@ -31,9 +31,10 @@ import numpy as np
 from automl.budget import Budget
 from automl.compress.blend import Blend
 from automl.compress.judged import DistillResult, Student, describe, fidelity
+from automl.compress.memo import memoized, remade_memo
 from automl.compress.families import default_xgboost_output
 from automl.compress.teaching import (Lessons, Teaching, lessons, mixed, scored_prediction,
-                                      with_synthetic)
+                                      synthetic_multiplier, with_synthetic)
 from automl.errors import first_line
 from automl.metrics import get_metric
 from automl.models.registry import family_class
@@ -165,7 +166,7 @@ def _refitted(students: list[Student], result: DistillResult, teaching: Teaching
     if left is not None and left < needed:
         context.log(f"{label}: no time to refit the finalists on all rows ({left:.1f}s left, "
                     f"about {needed:.1f}s needed); they keep their models of the other folds")
-        return students
+        return _memos_remade(students, teaching, scoring, budget, costs, label, context)
     everything = _all_rows(teaching, any(s.recipe["synthetic"] for s in students))
     refitted = []
     for student in sorted(students, key=lambda s: -s.score):
@@ -184,6 +185,42 @@ def _refitted(students: list[Student], result: DistillResult, teaching: Teaching
     return refitted
 
 
+def _memos_remade(students: list[Student], teaching: Teaching, scoring, budget: Budget,
+                  costs: Costs, label: str, context) -> list[Student]:
+    """Memo finalists that keep their fold models still get their memo made from every
+    training row by the whole teacher, where the time left covers its labelling of the
+    real rows: a fold's memo misses the rows of its judged fold, and its teacher is one
+    fold's models where the exported ensemble averages all of them (`memo`)."""
+    memos = [s for s in students if s.kind == "memo" and s.base is not None]
+    if not memos:
+        return students
+    dataset, params = teaching.dataset, teaching.params
+    n_real = len(dataset.y_train)
+    synthetic = any(s.recipe["synthetic"] for s in students)
+    real_share = 1 / (1 + synthetic_multiplier(params.multiplier, n_real, params.max_lesson_rows)
+                      if synthetic else 1)
+    left, needed = budget.remaining(), dataset.validation.n_folds * costs.lesson * real_share
+    if left is not None and left < needed:
+        context.log(f"{label}: no time to make the memos again from all rows either "
+                    f"({left:.1f}s left, about {needed:.1f}s needed)")
+        return students
+    labels = _whole_teacher_labels(teaching)
+    remade = {id(s): remade_memo(s, dataset.X_train, teaching.trees.X_train, labels, scoring)
+              for s in memos}
+    context.log(f"{label}: the memos of {', '.join(s.name for s in memos)} made again from "
+                f"all {n_real:,} training rows by the whole teacher")
+    return [remade.get(id(s), s) for s in students]
+
+
+def _whole_teacher_labels(teaching: Teaching) -> np.ndarray:
+    """The whole teacher's output on every training row, hard labels mixed in as the
+    params say."""
+    dataset = teaching.dataset
+    teacher = teaching.teacher_output.predictor()
+    return mixed(teacher.predict_features(dataset.X_train), dataset.y_train, dataset.task,
+                 teaching.params.hard_labels)
+
+
 def _all_rows(teaching: Teaching, synthetic: bool) -> Lessons:
     """Every training row, labelled as the judged students' rows were: by a teacher that
     learned from them, here the whole one (hard labels mixed in as the params say), and
@@ -191,20 +228,24 @@ def _all_rows(teaching: Teaching, synthetic: bool) -> Lessons:
     taught that way scored RMSE 0.662 on the test part, where the students it was judged
     by (taught the fold models' in-sample output) scored 0.642 on two folds."""
     dataset, trees, params = teaching.dataset, teaching.trees, teaching.params
-    teacher = teaching.teacher_output.predictor()
-    labels = mixed(teacher.predict_features(dataset.X_train), dataset.y_train, dataset.task,
-                   params.hard_labels)
+    labels = _whole_teacher_labels(teaching)
     lesson = Lessons(dataset.X_train, trees.X_train, labels, dataset.X_train[:0],
                      trees.X_train[:0], dataset.y_train[:0], labels[:0], "the whole teacher",
                      dataset.y_train)
     if synthetic:
-        with_synthetic(lesson, teacher, trees.branch, params, teaching.seed)
+        with_synthetic(lesson, teaching.teacher_output.predictor(), trees.branch, params,
+                       teaching.seed)
     return lesson
 
 
 def _fit(recipe: dict, lesson: Lessons, teaching: Teaching, budget: Budget):
     """The recipe's family fitted on the lesson (its real rows only, where it says so);
-    a blend's two parts each by their own recipe."""
+    a blend's two parts each by their own recipe; a memo's base, then its memo of the
+    lesson's real rows."""
+    if recipe["family"] == "memo":
+        base = _fit(recipe["base"], lesson, teaching, budget)
+        return memoized(base, lesson.Z[:lesson.n_real], lesson.targets[:lesson.n_real],
+                        recipe["max_rows"])
     if recipe["family"] == "blend":
         trees, mlp = (_fit(part, lesson, teaching, budget) for part in recipe["parts"])
         return Blend(trees, mlp, recipe["tree_weight"])

@@ -11,7 +11,10 @@ Students, all reading the `trees` branch so the export carries its preprocessing
   run offers its stages (`context.tune`, families `student_gbdt`/`student_mlp`), with
   `search_share` of the stage's budget;
 - then a blend: the best tree student and MLP student averaged in one graph, where that
-  beats both (`blend`).
+  beats both (`blend`);
+- then memos: the best tree and blend students, each with the teacher's output on the
+  training rows that recur, looked up in the same graph (`memo`), where the judged rows
+  repeat some training row.
 Each is scored on the judged rows (the validation part; under kfold, one fold),
 compared with the teacher (fidelity), exported to ONNX, checked for parity and timed
 there. Under kfold the best few are then judged again on every fold and refitted on all
@@ -31,6 +34,7 @@ from automl.compress.dense_student import DenseNet, Training, fit_dense_student
 from automl.compress.families import (StudentGBDT, StudentLGBM, default_xgboost_output,
                                       student_max_nodes)
 from automl.compress.judged import SAMPLE_ROWS, DistillResult, Scoring, Student, describe
+from automl.compress.memo import memo_students
 from automl.compress.onnx_export import export_trees_model
 from automl.compress.rules import tree_rules
 from automl.compress.size_limit import pickled_bytes, size_limit_kb, teacher_size_text
@@ -141,6 +145,8 @@ def run(node, inputs, context) -> DistillResult:
             _add(result, student, getattr(model, "net_", None), node.name, context)
     if "blend" in params.students:
         _add_blend(result, aim_kb, node.name, context)
+    if "memo" in params.students:
+        _add_memos(result, lesson, aim_kb, node.name, context)
     if lesson.fold is None:
         return result
     return cross_fit(result, Teaching(dataset, trees, teacher_output, params, settings.seed,
@@ -162,6 +168,23 @@ def _add_blend(result: DistillResult, aim_kb: float | None, label: str, context)
                     + ("" if aim_kb is None else f" within {aim_kb:.0f} KB"))
     else:
         _add(result, blend, None, label, context)
+
+
+def _add_memos(result: DistillResult, lesson, aim_kb: float | None, label: str, context) -> None:
+    """The best tree and blend students with a memo of the recurring rows (`memo`),
+    where the judged rows repeat some training row."""
+    try:
+        memos = memo_students(result.students, lesson, result.scoring,
+                              None if aim_kb is None else aim_kb * 1024)
+    except Exception as err:  # noqa: BLE001 - as a student of the ladder
+        context.log(f"{label}: the memo students failed and are left out: "
+                    f"{first_line(err) or type(err).__name__}")
+        return
+    if not memos:
+        context.log(f"{label}: no memo student (no judged row repeats a training row, or "
+                    "no tree student has room for one)")
+    for student in memos:
+        _add(result, student, None, label, context)
 
 
 def _reference_score(lesson, task: str, metric, budget: Budget, seed: int, label: str,

@@ -25,7 +25,7 @@ SAMPLE_ROWS = 200  # validation rows kept with the result for the export's check
 @dataclass
 class Student:
     name: str
-    kind: str  # "gbdt", "lgbm", "rules", "linear", "mlp" or "blend"
+    kind: str  # "gbdt", "lgbm", "rules", "linear", "mlp", "blend" or "memo"
     params: dict
     score: float  # the run's metric on the validation part, higher is better
     fidelity: float  # agreement with the teacher (classes) or R² to its output (regression)
@@ -43,6 +43,7 @@ class Student:
     # None: judged on the result's rows (DistillResult.judged_on); else the rows it was
     # judged on, which the choice then passes over (a cross-fit's non-finalists)
     judged_on: str | None = None
+    base: Student | None = field(default=None, repr=False)  # a memo student's (`memo`)
 
 
 @dataclass

@@ -27,13 +27,13 @@ def export_blend(tree_onnx: bytes, net: DenseNet, tree_weight: float) -> bytes:
     if opset < HEAD_OPSET:  # the head's operators as it writes them
         model, opset = onnx.version_converter.convert_version(model, HEAD_OPSET), HEAD_OPSET
     graph = model.graph
-    features = _tree_input(graph)
+    features = tree_input(graph)
     head = onnx.compose.add_prefix(dense_head(net, model.ir_version, opset), HEAD_PREFIX)
     head_in = head.graph.input[0].name
     for node in head.graph.node:
         node.input[:] = [features if name == head_in else name for name in node.input]
     outputs = [o.name for o in graph.output]
-    _rename_outputs(graph, {name: TREES_PREFIX + name for name in outputs})
+    rename_outputs(graph, {name: TREES_PREFIX + name for name in outputs})
     g = OpGraph("blend/")
     mixed = _weighted_sum(g, [TREES_PREFIX + outputs[-1], HEAD_PREFIX + outputs[-1]],
                           [tree_weight, 1.0 - tree_weight])
@@ -51,7 +51,7 @@ def export_blend(tree_onnx: bytes, net: DenseNet, tree_weight: float) -> bytes:
     return model.SerializeToString()
 
 
-def _tree_input(graph) -> str:
+def tree_input(graph) -> str:
     """The branch's output, which every tree node of the graph reads."""
     inputs = {node.input[0] for node in graph.node if node.op_type.startswith("TreeEnsemble")}
     if len(inputs) != 1:
@@ -59,7 +59,7 @@ def _tree_input(graph) -> str:
     return inputs.pop()
 
 
-def _rename_outputs(graph, renames: dict[str, str]) -> None:
+def rename_outputs(graph, renames: dict[str, str]) -> None:
     """The tree nodes' final edges renamed; the graph's outputs keep their names, for the
     blend's nodes to write."""
     for node in graph.node:

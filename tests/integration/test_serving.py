@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from automl.cli import main
+from automl.data import prepare_features
 from tests.compact_helpers import compact_run
 from tests.conftest import SHARED_DATA, make_table
 
@@ -105,17 +106,29 @@ def awkward_table(task: str, n: int = 1500, seed: int = 0) -> pd.DataFrame:
     return frame
 
 
+@pytest.mark.parametrize("memo", [False, True])
 @pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
-def test_a_synthetic_table_with_dates_and_missing_values(task, tmp_path):
-    run = compact_run(awkward_table(task), "y", tmp_path / "run")
+def test_a_synthetic_table_with_dates_and_missing_values(task, memo, tmp_path):
+    run = compact_run(awkward_table(task), "y", tmp_path / "run", memo=memo)
     kinds = {c.name: c.kind for c in run.schema.columns}
     assert kinds == {"x1": "numeric", "x2": "numeric", "colour": "categorical", "when": "datetime",
                      "count": "numeric", "flag": "categorical", "booked": "datetime",
                      "due": "datetime"}
     rows = awkward_table(task, n=400, seed=1).drop(columns="y")
     rows.loc[rows.index[:5], "colour"] = "ultraviolet"  # never seen
+    if memo:  # rows it learned from, dates and missing values among them, are looked up
+        learned = awkward_table(task).drop(columns="y").head(200)
+        rows = pd.concat([learned, rows], ignore_index=True)
+        assert_memo_answers(run, learned)
     rows.to_parquet(tmp_path / "rows.parquet")
     check_served(run, tmp_path / "rows.parquet", tmp_path)
+
+
+def assert_memo_answers(run, learned: pd.DataFrame) -> None:
+    """The memo answers the rows it learned (with their labels), not the student."""
+    answered = run.python_output(learned)
+    student = run.model.base.predict_raw(run.branch.transform(prepare_features(learned, run.schema)))
+    assert not np.allclose(answered, student)
 
 
 def test_the_cards_own_example_serves_the_file(tmp_path):
@@ -139,15 +152,18 @@ def _tables() -> list[str]:
     return list(pd.read_csv(manifest)["name"]) if manifest.is_file() else []
 
 
+@pytest.mark.parametrize("memo", [False, True])
 @pytest.mark.parametrize("name", _tables())  # about half a second each
-def test_a_benchmark_table_served_with_no_automl_code(name, shared_data, tmp_path):
+def test_a_benchmark_table_served_with_no_automl_code(name, memo, shared_data, tmp_path):
     entry = pd.read_csv(shared_data / "MANIFEST.csv").set_index("name").loc[name]
     table = pq.read_table(shared_data / f"{name}.parquet")
     rng = np.random.default_rng(0)
     fit_rows = rng.choice(table.num_rows, size=min(FIT_ROWS, table.num_rows), replace=False)
     run = compact_run(table.take(fit_rows).to_pandas(), entry["target"], tmp_path / "run",
-                      task=entry["task"])
+                      task=entry["task"], memo=memo)
     served_rows = rng.choice(table.num_rows, size=min(SERVED_ROWS, table.num_rows), replace=False)
+    if memo:  # some of the rows it learned from among those served
+        served_rows = np.unique(np.concatenate([served_rows, fit_rows[:200]]))
     pq.write_table(table.take(np.sort(served_rows)).drop_columns([entry["target"]]),
                    tmp_path / "rows.parquet")
     check_served(run, tmp_path / "rows.parquet", tmp_path)

@@ -13,9 +13,10 @@ from automl.compress.blend import blend_student
 from automl.compress.crossfit import FINALISTS, Costs, _fit, _refitted, cross_fit
 from automl.compress.distill import _tree_student
 from automl.compress.judged import DistillResult, Scoring
+from automl.compress.memo import build_memo, memo_student, memo_students
 from automl.compress.teaching import Teaching
 from automl.compress.families import StudentMLP, default_xgboost_output
-from automl.compress.onnx_export import check_parity
+from automl.compress.onnx_export import check_parity, run_onnx
 from automl.compress.teaching import lessons
 from automl.config import DistillParams
 from automl.data.split import KFOLD
@@ -134,3 +135,73 @@ def test_finalists_keep_their_fold_models_when_the_refit_would_not_fit_in_time()
                          "distill", log)
     assert all(a.onnx != b.onnx for a, b in zip(sorted(refitted, key=lambda s: s.name),
                                                  sorted(result.students, key=lambda s: s.name)))
+
+
+def test_a_memo_finalist_is_refitted_with_the_whole_teachers_output_on_every_row():
+    """A memo's recipe names its base's: on each fold, and on all the rows, the base is
+    fitted and the memo made from that lesson's rows; the refitted memo holds every
+    training row, the judged fold's too, answered by the whole teacher."""
+    params = DistillParams(multiplier=0.0)
+    result, teaching, _ = _screened(params)
+    lesson = lessons(teaching.dataset, teaching.trees, teaching.teacher_output, params, seed=0)
+    tree = result.students[-1]
+    memo = build_memo(lesson.Z[:lesson.n_real], lesson.targets[:lesson.n_real],
+                      run_onnx(tree.onnx, lesson.real), max_rows=10**6)
+    student = memo_student(tree, memo, result.scoring, max_rows=10**6)
+    assert student.score == tree.score  # no judged row of fold 1 recurs in this table
+    result.students = [student, tree]
+    crossed = cross_fit(result, teaching, Budget.unlimited(), "distill", Log())
+    refitted = next(s for s in crossed.students if s.kind == "memo")
+    assert refitted.params["refit"] == "all training rows"
+    assert check_parity(refitted.onnx, refitted.sample_output, crossed.sample) <= 1e-4
+    whole = teaching.teacher_output.predictor().predict_features(crossed.sample)
+    np.testing.assert_allclose(refitted.sample_output, whole, atol=1e-6)
+
+
+def test_memo_students_come_where_judged_rows_repeat_training_rows():
+    params = DistillParams(multiplier=0.0)
+    result, teaching, _ = _screened(params)
+    lesson = lessons(teaching.dataset, teaching.trees, teaching.teacher_output, params, seed=0)
+    assert memo_students(result.students, lesson, result.scoring, 1024 * 1024) == []
+    # judged on 100 of the rows the students learn from: each recurs
+    repeated = Scoring(result.scoring.branch, lesson.real.iloc[:100], lesson.y_real[:100],
+                       lesson.targets[:100], AUC, teaching.dataset.task, lesson.Z[:100])
+    trees = [_tree_student("gbdt", rung, lesson.Z, lesson.targets, repeated,
+                           teaching.dataset.schema, 0) for rung in RUNGS]
+    memos = memo_students(trees, lesson, repeated, 1024 * 1024)
+    assert [s.name for s in memos] == [s.name + "+memo"
+                                       for s in sorted(trees, key=lambda s: -s.score)[:2]]
+    for memo_of in memos:
+        assert memo_of.kind == "memo" and memo_of.fidelity == pytest.approx(1.0)
+        assert memo_of.recipe["base"]["family"] == "student_gbdt"
+    # no room beside the base: no memo
+    assert memo_students(trees, lesson, repeated, min(s.size_bytes for s in trees)) == []
+
+
+def test_a_memo_finalist_without_time_to_refit_gets_its_memo_from_every_row():
+    """No time to refit (a refit is n_folds lessons and the fits) but time to label the
+    real rows once: the memo finalist keeps its fold model, with a memo of every
+    training row by the whole teacher; the other finalists keep theirs as they are."""
+    params = DistillParams(multiplier=0.0)
+    result, teaching, _ = _screened(params)
+    lesson = lessons(teaching.dataset, teaching.trees, teaching.teacher_output, params, seed=0)
+    tree = result.students[-1]
+    memo = build_memo(lesson.Z[:lesson.n_real], lesson.targets[:lesson.n_real],
+                      run_onnx(tree.onnx, lesson.real), max_rows=10**6)
+    student = memo_student(tree, memo, result.scoring, max_rows=10**6)
+    log = Log()
+    kept = _refitted([student, tree], result, teaching, Budget(30.0),
+                     Costs(lesson=1.0, fits=100.0), "distill", log)
+    assert any("memos of gbdt-60x4+memo made again" in line for line in log.lines)
+    remade, same = kept
+    assert same is tree and remade.score == student.score
+    assert remade.params["memo"] == "all training rows"
+    assert remade.params["memo_rows"] == len(teaching.dataset.y_train) > len(memo.keys)
+    assert check_parity(remade.onnx, remade.sample_output, result.sample) <= 1e-4
+    whole = teaching.teacher_output.predictor().predict_features(result.sample)
+    np.testing.assert_allclose(remade.sample_output, whole, atol=1e-6)
+    # nor the time for that: as judged
+    log = Log()
+    kept = _refitted([student, tree], result, teaching, Budget(3.0),
+                     Costs(lesson=1.0, fits=100.0), "distill", log)
+    assert kept[0] is student and any("no time to make the memos again" in line for line in log.lines)
