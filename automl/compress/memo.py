@@ -15,9 +15,9 @@ occurs), as many as fit the size aim, and the student answers every other row.
 A row's key is an exact integer hash of the `trees` branch's float32 values (see
 `row_keys`), which the ONNX graph computes the same way (`onnx_memo`): each value is
 floored at 2^-16 (missing values get a fixed code), taken modulo a prime under 2^20,
-and three weighted sums of those, each exact in float64 whatever the order of their
-terms, make three 21-bit parts of one int64. Rows equal to 2^-16 in every value share a
-key; two others share one with odds of about 2^-60.
+and two weighted sums of those, each exact in float64 whatever the order of their terms,
+make the two 21-bit halves of one int64. Rows equal to 2^-16 in every value share a key;
+two others share one with odds of about 2^-40.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from automl.preprocess.branches import Branch
 SCALE = 2.0 ** 16  # a value's resolution in its key
 PRIME = 1_048_573  # the largest prime under 2^20: the terms' modulus
 MISSING = -(2.0 ** 31) + 11.0  # the code a missing value is keyed by
-PART_BITS = 21  # each of the three parts of a key is below 2 * PRIME < 2^21
+PART_BITS = 21  # each of the two halves of a key is below 2 * PRIME < 2^21
 KEY_BYTES = 8  # one int64 key in the graph
 BASE_KINDS = ("gbdt", "lgbm", "blend")  # students with a tree input edge to read the row from
 BASES = 2  # the best students of those kinds that get a memo
@@ -44,9 +44,9 @@ BASE_MARGIN = 1.05  # a base refitted on all rows may come out this much larger
 
 
 def key_weights(n_features: int) -> np.ndarray:
-    """(n_features, 3) integer weights below PRIME, as float64; fixed per width, so that a
+    """(n_features, 2) integer weights below PRIME, as float64; fixed per width, so that a
     refitted memo keys rows as the judged one did."""
-    return np.random.default_rng(n_features).integers(1, PRIME, size=(n_features, 3)).astype(np.float64)
+    return np.random.default_rng(n_features).integers(1, PRIME, size=(n_features, 2)).astype(np.float64)
 
 
 def row_keys(Z: np.ndarray) -> np.ndarray:
@@ -56,7 +56,7 @@ def row_keys(Z: np.ndarray) -> np.ndarray:
     floored[~np.isfinite(floored)] = MISSING
     parts = np.fmod(np.fmod(floored, PRIME) @ key_weights(values.shape[1]), PRIME) + PRIME
     parts = parts.astype(np.int64)
-    return parts[:, 0] + (parts[:, 1] << PART_BITS) + (parts[:, 2] << 2 * PART_BITS)
+    return parts[:, 0] + (parts[:, 1] << PART_BITS)
 
 
 @dataclass

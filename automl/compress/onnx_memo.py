@@ -26,7 +26,7 @@ def export_memo(student_onnx: bytes, memo) -> bytes:
 
     model = onnx.load_from_string(student_onnx)
     opset = next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
-    if opset < HEAD_OPSET:  # Unsqueeze with its axes as an input
+    if opset < HEAD_OPSET:  # Squeeze with its axes as an input
         model = onnx.version_converter.convert_version(model, HEAD_OPSET)
     graph = model.graph
     features = tree_input(graph)
@@ -38,22 +38,18 @@ def export_memo(student_onnx: bytes, memo) -> bytes:
     coded = g.op("Where", [missing, f64(MISSING), floored])
     terms = g.op("Mod", [coded, f64(PRIME)], fmod=1)
     sums = g.op("MatMul", [terms, g.const(key_weights(n_features))])
-    parts = g.op("Cast", [g.op("Add", [g.op("Mod", [sums, f64(PRIME)], fmod=1), f64(PRIME)])],
-                 to=TensorProto.INT64)
-    shifts = np.array([1, 1 << PART_BITS, 1 << 2 * PART_BITS], dtype=np.int64)
-    shifted = g.op("Mul", [parts, g.const(shifts)])
-    # three Adds, not ReduceSum: onnxruntime's int64 ReduceSum rounds past 2^53
-    columns = [g.op("Gather", [shifted, g.const(np.int64(i))], axis=1) for i in range(3)]
-    key = g.op("Add", [g.op("Add", columns[:2]), columns[2]])
+    parts = g.op("Add", [g.op("Mod", [sums, f64(PRIME)], fmod=1), f64(PRIME)])
+    # the halves joined in float64, exact below 2^53: (n, 1), as the lookup's output is
+    joined = g.op("MatMul", [parts, g.const(np.array([[1.0], [2.0 ** PART_BITS]]))])
+    key = g.op("Cast", [joined], to=TensorProto.INT64)
     found = _lookup(g, key, memo)
     outputs = [o.name for o in graph.output]
     rename_outputs(graph, {name: STUDENT_PREFIX + name for name in outputs})
     student = STUDENT_PREFIX + outputs[-1]
-    answered = g.op("Where", [g.op("IsNaN", [found]), student, found])
     if len(outputs) == 1:  # regression
-        g.op("Identity", [answered], outputs[0])
+        g.op("Where", [g.op("IsNaN", [found]), student, found], outputs[0])
     else:
-        g.op("Identity", [answered], outputs[1])
+        answered = g.op("Where", [g.op("IsNaN", [found]), student, found], outputs[1])
         g.op("ArgMax", [answered], outputs[0], axis=1, keepdims=0)
     graph.node.extend(g.nodes)
     graph.initializer.extend(g.constants)
@@ -67,11 +63,10 @@ def _lookup(g: OpGraph, key: str, memo) -> str:
     values = memo.values.astype(np.float32)
     if values.ndim == 1 or values.shape[1] == 2:  # one float per key
         kept = values if values.ndim == 1 else values[:, 1]
-        found = g.op("LabelEncoder", [key], domain="ai.onnx.ml",
-                     keys_tensor=numpy_helper.from_array(memo.keys.astype(np.int64)),
-                     values_tensor=numpy_helper.from_array(kept),
-                     default_tensor=numpy_helper.from_array(nan))
-        column = g.op("Unsqueeze", [found, g.const(np.array([1], dtype=np.int64))])
+        column = g.op("LabelEncoder", [key], domain="ai.onnx.ml",
+                      keys_tensor=numpy_helper.from_array(memo.keys.astype(np.int64)),
+                      values_tensor=numpy_helper.from_array(kept),
+                      default_tensor=numpy_helper.from_array(nan))
         if values.ndim == 1:
             return column
         return g.op("Concat", [g.op("Sub", [g.const(np.float32(1)), column]), column], axis=1)
@@ -80,7 +75,9 @@ def _lookup(g: OpGraph, key: str, memo) -> str:
                  keys_tensor=numpy_helper.from_array(memo.keys.astype(np.int64)),
                  values_tensor=numpy_helper.from_array(np.arange(len(values), dtype=np.int64)),
                  default_tensor=numpy_helper.from_array(np.array([len(values)], dtype=np.int64)))
-    return g.op("Gather", [g.const(table), index], axis=0)
+    # (n, 1) indices gather (n, 1, k) rows
+    rows = g.op("Gather", [g.const(table), index], axis=0)
+    return g.op("Squeeze", [rows, g.const(np.array([1], dtype=np.int64))])
 
 
 def _width(model, edge: str) -> int:
