@@ -89,6 +89,7 @@ def markdown(card: dict, target: str) -> str:
                f"{chosen['score_shortfall']:.4g} {metric}. The ensemble stays the model "
                "`automl predict` uses; this one is used when asked for (`--model compact`).")
     lines += [f"Chosen: **{chosen['name']}** ({card['reason']}).", "", verdict, "",
+              *_memo_lines(chosen),
               "| figure | value |", "|---|---:|",
               f"| {metric} | {chosen[metric]:.4f} |",
               f"| score drop vs teacher | {chosen['score_drop']:.4f} |",
@@ -106,6 +107,17 @@ def markdown(card: dict, target: str) -> str:
               f"load average of {timing['load_average_1min']} (a busy machine slows them).",
               "", *_serving_lines(card["serving"])]
     return "\n".join(lines)
+
+
+def _memo_lines(chosen: dict) -> list[str]:
+    """What a memo student holds, and what that tells whoever has the file."""
+    if chosen["kind"] != "memo":
+        return []
+    return [f"It holds a memo of {chosen['params']['memo_rows']:,} training rows: a 42-bit "
+            "key of each row's values and the teacher's output there, which answers a row "
+            "that repeats one of them exactly. Whoever has the file can tell whether a given "
+            "row was among them; where that matters, drop `memo` from the distill node's "
+            "`students`.", ""]
 
 
 def _size_share_row(size_bytes: int, teacher_bytes: int | None) -> list[str]:

@@ -34,7 +34,7 @@ from automl.compress.dense_student import DenseNet, Training, fit_dense_student
 from automl.compress.families import (StudentGBDT, StudentLGBM, default_xgboost_output,
                                       student_max_nodes)
 from automl.compress.judged import SAMPLE_ROWS, DistillResult, Scoring, Student, describe
-from automl.compress.memo import memo_students
+from automl.compress.memo import MIN_REPEATS, memo_students, repeat_share
 from automl.compress.onnx_export import export_trees_model
 from automl.compress.rules import tree_rules
 from automl.compress.size_limit import pickled_bytes, size_limit_kb, teacher_size_text
@@ -181,8 +181,9 @@ def _add_memos(result: DistillResult, lesson, aim_kb: float | None, label: str, 
                     f"{first_line(err) or type(err).__name__}")
         return
     if not memos:
-        context.log(f"{label}: no memo student (no judged row repeats a training row, or "
-                    "no tree student has room for one)")
+        context.log(f"{label}: no memo student ({repeat_share(lesson.Z_valid, lesson.Z[:lesson.n_real]):.1%} "
+                    f"of the judged rows repeat a training row, under {MIN_REPEATS:.0%}; "
+                    "or no tree student has room for one)")
     for student in memos:
         _add(result, student, None, label, context)
 

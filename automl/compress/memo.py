@@ -41,6 +41,13 @@ BASE_KINDS = ("gbdt", "lgbm", "blend")  # students with a tree input edge to rea
 BASES = 2  # the best students of those kinds that get a memo
 LOOKUP_BYTES = 2048  # the key's nodes and weights, about 1.5 KB
 BASE_MARGIN = 1.05  # a base refitted on all rows may come out this much larger
+# of the size aim, left for the raw-column front the export puts before the student's
+# graph (hotel_bookings' 29 columns and their categories: 13 KB)
+FRONT_SHARE = 0.03
+# judged rows that must repeat a training row for a memo to be made: on the ten benchmark
+# tables' training parts 0-0.7% of the rows repeat another on eight, 15% and 26% on two;
+# at 120 s a memo of adult's (0.2% of its test rows repeat) took 210 KB and changed nothing
+MIN_REPEATS = 0.02
 
 
 def key_weights(n_features: int) -> np.ndarray:
@@ -116,11 +123,11 @@ def build_memo(Z: np.ndarray, targets: np.ndarray, base_output: np.ndarray,
 def memo_rows_within(base_bytes: int, max_bytes: float | None, n_outputs: int,
                      n_rows: int) -> int:
     """How many memo rows fit beside a base student of `base_bytes` (all `n_rows` where
-    there is no aim), leaving room for the lookup's nodes and for a refitted base a
-    little larger than this one."""
+    there is no aim), leaving room for the lookup's nodes, for a refitted base a little
+    larger than this one, and for the export's raw-column front."""
     if max_bytes is None:
         return n_rows
-    room = max_bytes - BASE_MARGIN * base_bytes - LOOKUP_BYTES
+    room = (1 - FRONT_SHARE) * max_bytes - BASE_MARGIN * base_bytes - LOOKUP_BYTES
     return max(0, int(room // entry_bytes(n_outputs)))
 
 
@@ -147,12 +154,12 @@ def memoized(base, Z: np.ndarray, targets: np.ndarray, max_rows: int) -> Memoize
 def memo_students(students: list[Student], lesson, scoring: Scoring,
                   max_bytes: float | None) -> list[Student]:
     """A memo student for each of the BASES best tree and blend students that can be
-    fitted again, where its memo answers some judged row; none on a table whose judged
-    rows repeat no training row."""
+    fitted again; none on a table where fewer than MIN_REPEATS of the judged rows repeat
+    a training row."""
     bases = sorted((s for s in students if s.kind in BASE_KINDS and s.recipe is not None),
                    key=lambda s: -s.score)[:BASES]
     Z, targets = lesson.Z[:lesson.n_real], lesson.targets[:lesson.n_real]
-    if not bases or not np.isin(row_keys(scoring.Z_valid), row_keys(Z)).any():
+    if not bases or repeat_share(scoring.Z_valid, Z) < MIN_REPEATS:
         return []
     memos = []
     for base in bases:
@@ -162,6 +169,11 @@ def memo_students(students: list[Student], lesson, scoring: Scoring,
         if len(memo.keys):
             memos.append(memo_student(base, memo, scoring, rows))
     return memos
+
+
+def repeat_share(Z_valid: np.ndarray, Z: np.ndarray) -> float:
+    """The share of `Z_valid`'s rows whose key is among `Z`'s."""
+    return float(np.isin(row_keys(Z_valid), row_keys(Z)).mean()) if len(Z_valid) else 0.0
 
 
 def memo_student(base: Student, memo: Memo, scoring: Scoring, max_rows: int) -> Student:

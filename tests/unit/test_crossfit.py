@@ -13,7 +13,7 @@ from automl.compress.blend import blend_student
 from automl.compress.crossfit import FINALISTS, Costs, _fit, _refitted, cross_fit
 from automl.compress.distill import _tree_student
 from automl.compress.judged import DistillResult, Scoring
-from automl.compress.memo import build_memo, memo_student, memo_students
+from automl.compress.memo import MIN_REPEATS, build_memo, memo_student, memo_students, repeat_share
 from automl.compress.teaching import Teaching
 from automl.compress.families import StudentMLP, default_xgboost_output
 from automl.compress.onnx_export import check_parity, run_onnx
@@ -176,6 +176,11 @@ def test_memo_students_come_where_judged_rows_repeat_training_rows():
         assert memo_of.recipe["base"]["family"] == "student_gbdt"
     # no room beside the base: no memo
     assert memo_students(trees, lesson, repeated, min(s.size_bytes for s in trees)) == []
+    # too few judged rows repeat one (1 of 100, under MIN_REPEATS): no memo
+    Z_once = np.vstack([lesson.Z_valid[:99], lesson.Z[:1]])
+    assert repeat_share(Z_once, lesson.Z[:lesson.n_real]) == 0.01 < MIN_REPEATS
+    once = replace(repeated, Z_valid=Z_once)
+    assert memo_students(trees, lesson, once, 1024 * 1024) == []
 
 
 def test_a_memo_finalist_without_time_to_refit_gets_its_memo_from_every_row():
