@@ -36,6 +36,7 @@ SCALE = 2.0 ** 16  # a value's resolution in its key
 PRIME = 1_048_573  # the largest prime under 2^20: the terms' modulus
 MISSING = -(2.0 ** 31) + 11.0  # the code a missing value is keyed by
 PART_BITS = 21  # each of the two halves of a key is below 2 * PRIME < 2^21
+MAX_COLUMNS = 2 ** 13  # terms below 2^40 each: fewer than 2^13 of them sum below 2^53
 KEY_BYTES = 8  # one int64 key in the graph
 BASE_KINDS = ("gbdt", "lgbm", "blend")  # students with a tree input edge to read the row from
 BASES = 2  # the best students of those kinds that get a memo
@@ -59,6 +60,9 @@ def key_weights(n_features: int) -> np.ndarray:
 def row_keys(Z: np.ndarray) -> np.ndarray:
     """An int64 key per row of the trees branch's output (see the module's note)."""
     values = np.asarray(Z, dtype=np.float32).astype(np.float64)
+    if values.shape[1] >= MAX_COLUMNS:
+        raise ValueError(f"a memo keys rows of fewer than {MAX_COLUMNS:,} columns, not "
+                         f"{values.shape[1]:,}: its sums stay exact below 2^53 only so")
     floored = np.floor(values * SCALE)
     floored[~np.isfinite(floored)] = MISSING
     parts = np.fmod(np.fmod(floored, PRIME) @ key_weights(values.shape[1]), PRIME) + PRIME

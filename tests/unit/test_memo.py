@@ -29,6 +29,8 @@ def test_row_keys_are_equal_for_equal_rows_and_differ_otherwise():
     missing = Z.copy()
     missing[:, 0] = np.nan  # a missing value is not a zero, nor any number
     assert not np.isin(row_keys(missing), keys).any()
+    with pytest.raises(ValueError, match="fewer than 8,192 columns"):
+        row_keys(np.zeros((2, 8192)))
 
 
 def test_build_memo_keeps_the_rows_whose_teacher_output_the_student_misses_most():
