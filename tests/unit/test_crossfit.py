@@ -10,7 +10,7 @@ import pytest
 
 from automl.budget import Budget
 from automl.compress.blend import blend_student
-from automl.compress.crossfit import FINALISTS, Costs, _fit, _refitted, cross_fit
+from automl.compress.crossfit import FINALISTS, Costs, _fit, _memo_seconds, _refitted, cross_fit
 from automl.compress.distill import _tree_student
 from automl.compress.judged import DistillResult, Scoring
 from automl.compress.memo import MIN_REPEATS, build_memo, memo_student, memo_students, repeat_share
@@ -210,3 +210,17 @@ def test_a_memo_finalist_without_time_to_refit_gets_its_memo_from_every_row():
     kept = _refitted([student, tree], result, teaching, Budget(3.0),
                      Costs(lesson=1.0, fits=100.0), "distill", log)
     assert kept[0] is student and any("no time to make the memos again" in line for line in log.lines)
+
+
+def test_the_judging_leaves_a_memo_finalist_the_time_to_remake_its_memo():
+    """Where a finalist is a memo, the time its memo's remaking takes (the whole teacher
+    labelling every real row: n_folds lessons' worth, less their synthetic rows) is what
+    the cross-fit keeps from the judging of more folds; nothing without a memo."""
+    params = DistillParams(multiplier=2.0)
+    result, teaching, _ = _screened(params)
+    tree = result.students[-1]
+    assert _memo_seconds([tree], teaching, 3.0) == 0.0
+    memo = build_memo(teaching.trees.X_train[:10], np.full((10, 2), 0.5),
+                      np.zeros((10, 2)), max_rows=10)
+    student = memo_student(tree, memo, result.scoring, max_rows=10)
+    assert _memo_seconds([student, tree], teaching, 3.0) == pytest.approx(5 * 3.0 / 3)
