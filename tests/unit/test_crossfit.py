@@ -137,17 +137,23 @@ def test_finalists_keep_their_fold_models_when_the_refit_would_not_fit_in_time()
                                                  sorted(result.students, key=lambda s: s.name)))
 
 
-def test_a_memo_finalist_is_refitted_with_the_whole_teachers_output_on_every_row():
-    """A memo's recipe names its base's: on each fold, and on all the rows, the base is
-    fitted and the memo made from that lesson's rows; the refitted memo holds every
-    training row, the judged fold's too, answered by the whole teacher."""
+def _memo_finalist():
+    """The screened result, its largest gbdt student, and that student with a memo of the
+    fold-1 lesson's rows (every one of them kept)."""
     params = DistillParams(multiplier=0.0)
     result, teaching, _ = _screened(params)
     lesson = lessons(teaching.dataset, teaching.trees, teaching.teacher_output, params, seed=0)
     tree = result.students[-1]
     memo = build_memo(lesson.Z[:lesson.n_real], lesson.targets[:lesson.n_real],
                       run_onnx(tree.onnx, lesson.real), max_rows=10**6)
-    student = memo_student(tree, memo, result.scoring, max_rows=10**6)
+    return result, teaching, tree, memo_student(tree, memo, result.scoring, max_rows=10**6), memo
+
+
+def test_a_memo_finalist_is_refitted_with_the_whole_teachers_output_on_every_row():
+    """A memo's recipe names its base's: on each fold, and on all the rows, the base is
+    fitted and the memo made from that lesson's rows; the refitted memo holds every
+    training row, the judged fold's too, answered by the whole teacher."""
+    result, teaching, tree, student, memo = _memo_finalist()
     assert student.score == tree.score  # no judged row of fold 1 recurs in this table
     result.students = [student, tree]
     crossed = cross_fit(result, teaching, Budget.unlimited(), "distill", Log())
@@ -187,13 +193,7 @@ def test_a_memo_finalist_without_time_to_refit_gets_its_memo_from_every_row():
     """No time to refit (a refit is n_folds lessons and the fits) but time to label the
     real rows once: the memo finalist keeps its fold model, with a memo of every
     training row by the whole teacher; the other finalists keep theirs as they are."""
-    params = DistillParams(multiplier=0.0)
-    result, teaching, _ = _screened(params)
-    lesson = lessons(teaching.dataset, teaching.trees, teaching.teacher_output, params, seed=0)
-    tree = result.students[-1]
-    memo = build_memo(lesson.Z[:lesson.n_real], lesson.targets[:lesson.n_real],
-                      run_onnx(tree.onnx, lesson.real), max_rows=10**6)
-    student = memo_student(tree, memo, result.scoring, max_rows=10**6)
+    result, teaching, tree, student, memo = _memo_finalist()
     log = Log()
     kept = _refitted([student, tree], result, teaching, Budget(30.0),
                      Costs(lesson=1.0, fits=100.0), "distill", log)
