@@ -95,9 +95,6 @@ class Memo:
             values = np.stack([np.float32(1) - values[:, 1], values[:, 1]], axis=1)
         return values.astype(np.float64)
 
-    def bytes_per_row(self) -> int:
-        return entry_bytes(self.values.shape[1] if self.values.ndim == 2 else 1)
-
 
 def entry_bytes(n_outputs: int) -> int:
     """A memo row's bytes in the graph: its key and one float (regression, binary), or an
@@ -165,9 +162,9 @@ def memo_students(students: list[Student], lesson, scoring: Scoring,
     Z, targets = lesson.Z[:lesson.n_real], lesson.targets[:lesson.n_real]
     if not bases or repeat_share(scoring.Z_valid, Z) < MIN_REPEATS:
         return []
+    n_outputs = targets.shape[1] if targets.ndim == 2 else 1
     memos = []
     for base in bases:
-        n_outputs = targets.shape[1] if targets.ndim == 2 else 1
         rows = memo_rows_within(base.size_bytes, max_bytes, n_outputs, len(Z))
         memo = build_memo(Z, targets, run_onnx(base.onnx, lesson.real), rows)
         if len(memo.keys):
