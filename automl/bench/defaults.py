@@ -9,6 +9,7 @@ HARD_TIMEOUT_MARGIN = 60.0  # imports, reading the table, scoring and timing pre
 TIME_BUDGET = "60s"
 OUT = "bench_out"
 RESULTS_CSV, REPORT_MD = "results.csv", "bench.md"
+INTERVALS_CSV = "gain_kept_intervals.csv"  # with --pipeline compact: see `intervals`
 
 
 def default_data_dir() -> Path:

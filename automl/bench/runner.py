@@ -23,10 +23,12 @@ import pandas as pd
 
 import automl
 from automl.bench import protocol
-from automl.bench.defaults import (HARD_TIMEOUT_FACTOR, HARD_TIMEOUT_MARGIN, OUT, REPORT_MD,
-                                   RESULTS_CSV)
+from automl.bench.defaults import (HARD_TIMEOUT_FACTOR, HARD_TIMEOUT_MARGIN, INTERVALS_CSV, OUT,
+                                   REPORT_MD, RESULTS_CSV)
 from automl.bench.protocol import BenchDataset, read_manifest, select_datasets
+from automl.bench.intervals import gain_kept_intervals
 from automl.bench.report import markdown, results_frame
+from automl.bench.scores import DISTILLED
 from automl.bench.systems import (SYSTEMS, SystemSpec, get_system, interpreter,
                                   missing_requirements)
 from automl.bench.worker import RESULT
@@ -96,7 +98,10 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] | None = None) -> 
             progress(f"{where}: {_outcome(new)}")
             atomic_write_text(out / RESULTS_CSV, results_frame(rows).to_csv(index=False))
     results = results_frame(rows)
-    atomic_write_text(out / REPORT_MD, markdown(results, _header(config), notices))
+    intervals = gain_kept_intervals(results, out / "work", DISTILLED)
+    if len(intervals):
+        atomic_write_text(out / INTERVALS_CSV, intervals.to_csv(index=False))
+    atomic_write_text(out / REPORT_MD, markdown(results, _header(config), notices, intervals))
     return BenchResult(results, out / RESULTS_CSV, out / REPORT_MD, notices)
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from automl.bench import measure
+from automl.bench.intervals import save_predictions
 from automl.bench.protocol import BenchDataset, BenchSplit, load_table, split_table
 from automl.bench.systems import FitJob, Fitted, load_runner
 from automl.errors import RunError, first_line
@@ -51,6 +52,8 @@ def run_job(job: dict) -> list[dict]:
 def _measure(fitted: Fitted, split: BenchSplit, work_dir: Path) -> dict:
     prediction = _checked(fitted.predict(split.X_test), split, fitted.variant)
     scores = evaluate(split.train.task, split.y_test_true, prediction)
+    # kept for the bench's intervals of the gain kept (`intervals`), beside result.json
+    save_predictions(work_dir, fitted.variant, prediction, split.y_test_true)
     artifact = fitted.save(work_dir / "model" / fitted.variant)
     return {"variant": fitted.variant, **scores,
             "model_bytes": measure.disk_bytes(artifact),

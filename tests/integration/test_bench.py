@@ -157,6 +157,7 @@ def test_bench_on_two_shared_tables(shared_data, tmp_path, capsys):
     check_columns(rows)
     check_against_a_direct_computation(rows, shared_data)
     check_the_compact_rows(rows)
+    check_the_intervals(rows, out)
     report = (out / "bench.md").read_text()
     assert "## Summary" in report and "## credit_g" in report and "## cardiotocography" in report
     assert "| automl | ensemble | 2 of 2 |" in report
@@ -173,6 +174,20 @@ def check_the_compact_rows(rows: pd.DataFrame) -> None:
         assert by_variant.loc["compact", "model_bytes"] < by_variant.loc["ensemble", "model_bytes"]
     credit = rows[(rows["dataset"] == "credit_g")].set_index("variant")
     assert credit.loc["compact", "roc_auc"] > 0.6
+
+
+def check_the_intervals(rows: pd.DataFrame, out) -> None:
+    # the predictions kept are the ones scored, and each table's interval was computed
+    credit = out / "work" / "credit_g" / "automl" / "predictions"
+    proba, y = np.load(credit / "compact.npy"), np.load(credit / "y_test.npy")
+    scored = rows[(rows["dataset"] == "credit_g") & (rows["variant"] == "compact")]
+    assert roc_auc_score(y, proba[:, 1]) == pytest.approx(scored["roc_auc"].item())
+    intervals = pd.read_csv(out / "gain_kept_intervals.csv")
+    assert intervals["dataset"].tolist() == ["credit_g", "cardiotocography"]
+    assert (intervals["system"] == "automl").all() and intervals["no_gain"].between(0, 1).all()
+    found = intervals.dropna()
+    assert (found["low"] <= found["high"]).all()
+    assert "interval reaches 0.97 on" in (out / "bench.md").read_text()
 
 
 def check_columns(rows: pd.DataFrame) -> None:

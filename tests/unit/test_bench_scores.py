@@ -131,5 +131,10 @@ def test_compact_against_the_ensemble_by_hand():
     assert math.isnan(table.loc["d3", "gain_kept"])  # the ensemble did not beat xgb_default
     text = markdown(results, [], [])
     assert "## automl: compact vs ensemble" in text
-    assert "| d1 | 0.9000 | 0.8800 | 0.8000 | 0.80 | 256 B | 0.1250 | 0.100 |" in text
+    assert "| d1 | 0.9000 | 0.8800 | 0.8000 | 0.80 |  | 256 B | 0.1250 | 0.100 |" in text
     assert "Gain kept ≥ 0.97 on 0 of 3 datasets." in text
+    intervals = pd.DataFrame([{"dataset": "d1", "system": "automl", "low": 0.61, "high": 0.98,
+                               "no_gain": 0.02}])
+    text = markdown(results, [], [], intervals)
+    assert "| d1 | 0.9000 | 0.8800 | 0.8000 | 0.80 | 0.61 – 0.98 (2% no gain) | 256 B |" in text
+    assert "Gain kept ≥ 0.97 on 0 of 3 datasets; its 90% interval reaches 0.97 on 1." in text
