@@ -98,6 +98,8 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] | None = None) -> 
             progress(f"{where}: {_outcome(new)}")
             atomic_write_text(out / RESULTS_CSV, results_frame(rows).to_csv(index=False))
     results = results_frame(rows)
+    if (results["variant"].isin([student for _, _, student in DISTILLED])).any():
+        progress("the gain kept's intervals: resampling each test part (a few seconds a table)")
     intervals = gain_kept_intervals(results, out / "work", DISTILLED)
     if len(intervals):
         atomic_write_text(out / INTERVALS_CSV, intervals.to_csv(index=False))
