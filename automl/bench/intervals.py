@@ -24,7 +24,7 @@ N_RESAMPLES = 1000
 LEVEL = 0.90
 SEED = 0
 PREDICTIONS = "predictions"  # the worker's folder of <variant>.npy, and the labels
-LABELS = "y_test.npy"
+LABELS = "y_test"
 COLUMNS = ["dataset", "system", "low", "high", "no_gain"]
 
 
@@ -33,7 +33,7 @@ def save_predictions(work_dir: Path, variant: str, prediction: np.ndarray,
     folder = Path(work_dir) / PREDICTIONS
     folder.mkdir(parents=True, exist_ok=True)
     np.save(folder / f"{variant}.npy", prediction)
-    np.save(folder / LABELS, y_true)
+    np.save(folder / f"{LABELS}.npy", y_true)
 
 
 def gain_kept_interval(task: str, y: np.ndarray, teacher: np.ndarray, student: np.ndarray,
@@ -72,7 +72,7 @@ def gain_kept_intervals(results: pd.DataFrame, work_root: Path, distilled) -> pd
             outputs = [_load(work_root, dataset, system, variant)
                        for variant in (teacher, student)]
             outputs.append(_load(work_root, dataset, REFERENCE, "default"))
-            y = _labels(work_root, dataset, system)
+            y = _load(work_root, dataset, system, LABELS)
             if y is None or any(output is None for output in outputs):
                 continue
             rows.append({"dataset": dataset, "system": system,
@@ -80,11 +80,7 @@ def gain_kept_intervals(results: pd.DataFrame, work_root: Path, distilled) -> pd
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def _load(work_root: Path, dataset: str, system: str, variant: str) -> np.ndarray | None:
-    path = Path(work_root) / dataset / system / PREDICTIONS / f"{variant}.npy"
-    return np.load(path) if path.is_file() else None
-
-
-def _labels(work_root: Path, dataset: str, system: str) -> np.ndarray | None:
-    path = Path(work_root) / dataset / system / PREDICTIONS / LABELS
+def _load(work_root: Path, dataset: str, system: str, name: str) -> np.ndarray | None:
+    """A variant's test predictions (or the labels, LABELS) as `system`'s worker left them."""
+    path = Path(work_root) / dataset / system / PREDICTIONS / f"{name}.npy"
     return np.load(path) if path.is_file() else None
