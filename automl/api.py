@@ -27,12 +27,14 @@ from automl.data.files import check_encoding
 from automl.data.ingest import read_table, with_text_column_names
 from automl.errors import AutoMLError, ConfigError
 from automl.bundle import load_bundle
+from automl.graph.compose import with_holdout, with_max_trials
 from automl.graph.context import Settings
 from automl.graph.load import load_graph
 from automl.graph.run import fit_run
 from automl.graph.spec import GraphSpec
 from automl.runfolder import read_json
-from automl.options import check_address, check_holdout, check_out_dir, check_seed
+from automl.options import (check_address, check_holdout, check_max_trials, check_out_dir,
+                            check_seed)
 from automl.metrics import BINARY, MULTICLASS, REGRESSION, default_metric, get_metric
 
 VERBOSITY = {0: "quiet", 1: "progress lines, as the CLI prints them"}
@@ -43,16 +45,6 @@ MODELS = {"ensemble": "the run's final model (model/, a pickle)",
 
 class NotFittedError(AutoMLError, SklearnNotFittedError):
     """predict, score or save before fit: sklearn's NotFittedError, in automl's family."""
-
-
-def with_holdout(spec: GraphSpec, test_fraction: float | None) -> GraphSpec:
-    """The graph with its ingest node's test_fraction replaced (None: as the graph says)."""
-    test_fraction = check_holdout(test_fraction)
-    if test_fraction is None:
-        return spec
-    nodes = [n.model_copy(update={"params": n.params.model_copy(update={"test_fraction": test_fraction})})
-             if n.kind == "ingest" else n for n in spec.nodes]
-    return GraphSpec.model_validate({**spec.model_dump(), "nodes": [n.model_dump() for n in nodes]})
 
 
 class _AutoMLBase(BaseEstimator):
@@ -69,7 +61,7 @@ class _AutoMLBase(BaseEstimator):
     def __init__(self, pipeline: str | Path = "default", time_budget: str | float | None = None,
                  metric: str | None = None, seed: int = 0, out: str | Path = "runs",
                  address: str | None = None, holdout: float | None = None, verbosity: int = 0,
-                 report: bool = True, encoding: str | None = None):
+                 report: bool = True, encoding: str | None = None, max_trials: int | None = None):
         self.pipeline = pipeline
         self.time_budget = time_budget
         self.metric = metric
@@ -80,6 +72,7 @@ class _AutoMLBase(BaseEstimator):
         self.verbosity = verbosity
         self.report = report
         self.encoding = encoding
+        self.max_trials = max_trials
 
     def fit(self, X, y=None, *, target: str | None = None):
         """Fit on `X` and `y`, or on a table (a DataFrame or a file path) and its `target` column."""
@@ -89,7 +82,8 @@ class _AutoMLBase(BaseEstimator):
         settings = Settings(target=target, task=self._task(source, target), metric=self.metric,
                             seed=int(self.seed), time_budget=budget, address=self.address,
                             encoding=encoding)
-        spec = with_holdout(load_graph(self.pipeline), self.holdout)
+        spec = with_max_trials(with_holdout(load_graph(self.pipeline), self.holdout),
+                               self.max_trials)
         result = fit_run(source, settings, spec, out=self.out, verbose=self.verbosity >= 1,
                          report=self.report, started=started)
         self.run_dir_ = result.run_dir
@@ -181,6 +175,7 @@ class _AutoMLBase(BaseEstimator):
         check_seed(self.seed)
         check_holdout(self.holdout)
         check_address(self.address)
+        check_max_trials(self.max_trials)
         check_out_dir(self.out)
         return parse_time_budget(self.time_budget), check_encoding(self.encoding)
 
@@ -261,10 +256,10 @@ class AutoML(_Probabilities, _AutoMLBase):
                  metric: str | None = None, task: str | None = None, seed: int = 0,
                  out: str | Path = "runs", address: str | None = None,
                  holdout: float | None = None, verbosity: int = 0, report: bool = True,
-                 encoding: str | None = None):
+                 encoding: str | None = None, max_trials: int | None = None):
         super().__init__(pipeline=pipeline, time_budget=time_budget, metric=metric, seed=seed,
                          out=out, address=address, holdout=holdout, verbosity=verbosity,
-                         report=report, encoding=encoding)
+                         report=report, encoding=encoding, max_trials=max_trials)
         self.task = task
 
     def _task(self, source, target: str) -> str | None:

@@ -123,6 +123,10 @@ def _add_fit(commands) -> None:
                           f"{format_duration(MIN_TIME_BUDGET)} to {format_duration(MAX_TIME_BUDGET)}; "
                           f"'none' for no limit (then max_trials bounds the search) "
                           f"(default: {format_duration(DEFAULT_TIME_BUDGET)})")
+    fit.add_argument("--max-trials", default=None, metavar="N",
+                     help="run N trials in each search (then --time-budget none makes the run "
+                          "the same on any machine: the same seed, the same leaderboard) "
+                          "(default: as the pipeline says, else as many as the budget allows)")
     fit.add_argument("--metric", default=None,
                      help="metric to optimise (default: roc_auc, log_loss or rmse by task)")
     fit.add_argument("--task", choices=["binary", "multiclass", "regression"], default=None,
@@ -220,11 +224,21 @@ def _add_bench(commands) -> None:
 
 def _fit(args) -> int:
     budget, encoding = _check_fit_args(args)
-    # only now the libraries that take seconds to load (pandas, sklearn, torch, ray)
-    from automl.api import with_holdout
-    from automl.graph.compose import with_compact
-    from automl.graph.context import Settings
+    from automl.graph.compose import with_compact, with_holdout, with_max_trials
     from automl.graph.load import load_graph
+
+    pipeline = args.pipeline if args.pipeline or args.resume else "default"
+    spec = None if pipeline is None else with_holdout(load_graph(pipeline), args.holdout)
+    if spec is not None and args.compact:
+        spec = with_compact(spec)
+    if spec is not None:
+        spec = with_max_trials(spec, args.max_trials)
+    if args.address:  # before the libraries below take seconds: a cluster that cannot be
+        from automl.search.runtime import connect  # joined is one line, exit 2, at once
+
+        connect(args.address)
+    # only now the libraries that take seconds to load (pandas, sklearn, torch, ray)
+    from automl.graph.context import Settings
     from automl.graph.run import fit_run
 
     settings = None
@@ -232,10 +246,6 @@ def _fit(args) -> int:
         settings = Settings(target=args.target, task=args.task, metric=args.metric,
                             seed=args.seed, time_budget=budget, address=args.address,
                             encoding=encoding)
-    pipeline = args.pipeline if args.pipeline or args.resume else "default"
-    spec = None if pipeline is None else with_holdout(load_graph(pipeline), args.holdout)
-    if args.compact:
-        spec = with_compact(spec)
     with warnings.catch_warnings():
         if args.quiet:  # a quiet run's data notices come as warnings (RunContext.notice)
             warnings.simplefilter("ignore", DataNotice)
@@ -256,8 +266,8 @@ def _check_fit_args(args) -> tuple[float | str | None, str | None]:
     from automl.budget import parse_time_budget
     from automl.data.files import check_encoding, locate
     from automl.errors import ConfigError
-    from automl.options import (check_address, check_holdout, check_out_dir, check_run_dir,
-                                check_seed)
+    from automl.options import (check_address, check_holdout, check_max_trials, check_out_dir,
+                                check_run_dir, check_seed)
 
     if args.resume is None and (args.data is None or args.target is None):
         raise ConfigError("fit needs DATA and --target COLUMN (or --resume RUN_DIR)")
@@ -271,6 +281,7 @@ def _check_fit_args(args) -> tuple[float | str | None, str | None]:
     args.seed = check_seed(args.seed, "--seed")
     args.holdout = check_holdout(args.holdout, "--holdout")
     args.address = check_address(args.address, "--address")
+    args.max_trials = check_max_trials(args.max_trials, "--max-trials")
     check_out_dir(args.out, "--out")
     if args.resume is not None:
         check_run_dir(args.resume, "resume")

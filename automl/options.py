@@ -34,6 +34,23 @@ def check_seed(value, label: str = "seed") -> int:
     return seed
 
 
+MAX_TRIALS = 100_000  # as the search node's max_trials allows
+
+
+def check_max_trials(value, label: str = "max_trials") -> int | None:
+    """A whole number of trials from 1 to MAX_TRIALS (also given as text), or None."""
+    if value is None:
+        return None
+    try:
+        count = int(str(value).strip()) if not isinstance(value, bool) else None
+    except ValueError:
+        count = None
+    if count is None or not 1 <= count <= MAX_TRIALS:
+        raise ConfigError(f"{label} {value!r} is not a number of trials; allowed: a whole "
+                          f"number from 1 to {MAX_TRIALS}; e.g. 200")
+    return count
+
+
 def check_holdout(value, label: str = "holdout") -> float | None:
     """A share of the rows held out for the test score, as the ingest node's test_fraction
     allows; None: as the graph says."""

@@ -1,4 +1,5 @@
-"""Graphs made from other graphs: `with_compact` (what `automl fit --compact` runs).
+"""Graphs made from other graphs: `with_compact` (what `automl fit --compact` runs),
+`with_holdout` (`--holdout`) and `with_max_trials` (`--max-trials`).
 
 `--compact` adds the compact preset's distill, compress and export nodes to the chosen
 graph rather than standing for the compact preset: the preset chooses the search
@@ -11,6 +12,7 @@ from __future__ import annotations
 from automl.errors import GraphError
 from automl.graph.load import load_graph, validate_graph
 from automl.graph.spec import GraphSpec
+from automl.options import check_holdout
 
 COMPACT_PRESET = "compact"
 COMPACT_KINDS = ("distill", "compress", "export")
@@ -43,6 +45,28 @@ def with_compact(spec: GraphSpec) -> GraphSpec:
     return validate_graph({"name": f"{spec.name}+compact", "summary": spec.summary,
                            "description": spec.description, "nodes": nodes + added},
                           f"{spec.name} with --compact")
+
+
+def with_holdout(spec: GraphSpec, test_fraction: float | None) -> GraphSpec:
+    """The graph with its ingest node's test_fraction replaced (None: as the graph says)."""
+    test_fraction = check_holdout(test_fraction)
+    if test_fraction is None:
+        return spec
+    nodes = [n.model_copy(update={"params": n.params.model_copy(update={"test_fraction": test_fraction})})
+             if n.kind == "ingest" else n for n in spec.nodes]
+    return GraphSpec.model_validate({**spec.model_dump(), "nodes": [n.model_dump() for n in nodes]})
+
+
+def with_max_trials(spec: GraphSpec, max_trials: int | None) -> GraphSpec:
+    """`spec` with every search node's `max_trials` set (None: as the graph says)."""
+    if max_trials is None:
+        return spec
+    nodes = [node.model_dump(mode="json") for node in spec.nodes]
+    for node in nodes:
+        if node["kind"] == "search":
+            node["params"]["max_trials"] = max_trials
+    return validate_graph({**spec.model_dump(mode="json"), "nodes": nodes},
+                          f"{spec.name} with --max-trials {max_trials}")
 
 
 def _compact_nodes(taken: set[str], inputs: dict[str, list[str]]) -> list[dict]:

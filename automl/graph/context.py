@@ -1,9 +1,10 @@
 """What a running stage is handed: its declared inputs, the run's settings, its budget, a log.
 
 A stage reads exactly the outputs its node lists (`StageInputs`); nothing further up the
-graph. The run also offers the stages one service they share and must not import from
-each other: a Ray Tune search (`RunContext.tune`), used by the search stage and by the
-distill stage to tune its students.
+graph. The run also offers the stages two services they share and must not import from each
+other: a Ray Tune search (`RunContext.tune`), used by the search stage and by the distill
+stage to tune its students; and `RunContext.offload`, which runs a heavy fit as a Ray task
+on a joined cluster's nodes (in this process on a local Ray).
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ class RunContext:
     _table: pd.DataFrame | None = field(default=None, repr=False)
     _schema: Any = field(default=None, repr=False)
     _held: list[str] | None = field(default=None, repr=False)  # notices kept back (preflight)
+    _offload: Any = field(default=None, repr=False)
 
     def table(self) -> pd.DataFrame:
         """The input table, read once per run however many stages ask for it."""
@@ -127,6 +129,23 @@ class RunContext:
         from automl.search.stage import search_families
 
         return search_families(params, data_by_branch, metric, budget, self, label, folder, fixed)
+
+    def join_cluster(self) -> None:
+        """Join the cluster of `settings.address` now, before the table is read: a cluster
+        that cannot be joined is one line and exit 2 in seconds (automl.search.cluster)."""
+        from automl.search.runtime import connect
+
+        self.log(f"search: {connect(self.settings.address)}")
+
+    @property
+    def offload(self):
+        """Where the stages' heavy fits run: Ray tasks on the nodes of a joined cluster,
+        this process otherwise (see automl.search.offload); one per run."""
+        if self._offload is None:
+            from automl.search.offload import offload_for
+
+            self._offload = offload_for(self.settings.address)
+        return self._offload
 
     def log(self, message: str) -> None:
         if self.verbose:

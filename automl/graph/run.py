@@ -56,6 +56,8 @@ def fit_run(source, settings: Settings, pipeline: str | Path | GraphSpec = "defa
     seconds, budget_line = resolve_time_budget(settings.time_budget)
     settings = replace(settings, time_budget=seconds)  # run.json and node keys hold seconds
     context = RunContext(source, settings, run_dir, Budget(seconds, start=started), verbose)
+    if settings.address:
+        context.join_cluster()
     if resume is None:
         context.preflight(budget_line)  # bad input fails here, before a run folder exists
     else:

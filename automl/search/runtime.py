@@ -5,16 +5,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import socket
 import time
 
 import ray
 
-from automl.errors import ConfigError, first_line
-from automl.search import reaper
+from automl.errors import ConfigError
+from automl.search import cluster, reaper
 
 # Spin-waiting OpenMP threads make co-scheduled trials crawl on shared cores (DESIGN.md).
 WORKER_ENV = {"OMP_WAIT_POLICY": "passive"}
+_joined: str | None = None  # what joining a cluster said, for whoever asks again
 
 
 def connect(address: str | None = None) -> str:
@@ -34,22 +34,13 @@ def connect(address: str | None = None) -> str:
     # there is a full disk, which the trials' writes meet too and report as one line
     # (DiskFullError); Tune's traceback of it would come before that line.
     logging.getLogger("ray.tune.execution.experiment_state").setLevel(logging.CRITICAL)
+    global _joined
     if ray.is_initialized():
-        return "reused the Ray already running in this process"
+        return _joined or "reused the Ray already running in this process"
     common = dict(logging_level=logging.WARNING, log_to_driver=False, configure_logging=True)
     if address:
-        _check_reachable(address)
-        try:  # the other nodes' workers get WORKER_ENV through the job's runtime env
-            ray.init(address=address, runtime_env={"env_vars": WORKER_ENV}, **common)
-        except Exception as err:  # ray raises ConnectionError, RuntimeError or ValueError here
-            reason = first_line(err) or type(err).__name__
-            raise ConfigError(
-                f"cannot join the Ray cluster at {address!r}: {reason}; give HOST:PORT of a running "
-                "'ray start --head' (or ray://HOST:10001), or leave --address out to run locally"
-            ) from None
-        # the driver's node: where trial results gather (TrialSink) and the run folder is
-        return (f"joined the Ray cluster at {address} ({cluster_cpus():g} CPUs); this driver "
-                f"is on node {node_id()[:12]}")
+        _joined = cluster.join(address, WORKER_ENV, common)
+        return _joined
     started = time.monotonic()
     # A local Ray's workers inherit the environment its processes start with: no runtime env
     # to set up, which costs about a second before the first trial (measured, see the README).
@@ -75,19 +66,9 @@ def _environment(values: dict[str, str]):
             os.environ.pop(name, None)
 
 
-def _check_reachable(address: str) -> None:
-    """Fail in seconds, not minutes: ray.init retries an unreachable address for long."""
-    host_port = address.split("://", 1)[-1]
-    host, _, port = host_port.rpartition(":")
-    if not host or not port.isdigit():
-        return  # e.g. "auto": let Ray resolve it
-    try:
-        socket.create_connection((host, int(port)), timeout=5).close()
-    except OSError as err:
-        raise ConfigError(
-            f"cannot join the Ray cluster at {address!r}: nothing answers there ({err.strerror or err}); "
-            "start one with 'ray start --head' or leave --address out to run locally"
-        ) from None
+def started() -> bool:
+    """Whether this process has started or joined Ray already."""
+    return ray.is_initialized()
 
 
 def cluster_cpus() -> float:

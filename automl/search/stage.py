@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 from automl.atomic import atomic_write_text
 from automl.budget import Budget
@@ -24,7 +23,8 @@ from automl.search.tuner import SearchPlan, run_search
 def prepare(nodes, context) -> None:
     """Start (or join) Ray when the run starts: it takes seconds, which the ingest and the
     branches use meanwhile (the executor runs them beside this hook)."""
-    context.log(f"search: {runtime.connect(context.settings.address)}")
+    if not runtime.started():  # a cluster is joined first thing (RunContext.join_cluster)
+        context.log(f"search: {runtime.connect(context.settings.address)}")
     for node in nodes:  # before any data is prepared, let alone trained on
         runtime.check_trial_cpus(node.params.cpus_per_trial, f"node {node.name!r}")
 
@@ -102,11 +102,13 @@ def _fallback_trial(family: str, inputs: TrialInputs, metric, context, label: st
     """No trial finished in the budget (Ray's start-up can eat a small one): fit the first
     family's cheap default here, so the run still ends with a real model."""
     context.log(f"{label}: no trial finished within the budget; fitting the {family} default "
-                "config in this process")
+                "config" + (" on the cluster" if context.offload.remote else " in this process"))
     data = inputs.data[inputs.family_branch[family]]
     left = context.run_budget.share(1.0, keep=context.run_budget.reserve())
-    return fit_trial(f"{family}-fallback", family, inputs.spaces[family].default, data, metric,
-                     seed=inputs.seed, n_jobs=inputs.n_jobs, budget=left)
+    offload = context.offload  # on a cluster's node, where every fit runs there
+    return offload.call(fit_trial, f"{family}-fallback", family, inputs.spaces[family].default,
+                        offload.put(data), metric, seed=inputs.seed, n_jobs=inputs.n_jobs,
+                        budget=left, cpus=inputs.n_jobs)
 
 
 def _log_summary(name, result: SearchResult, metric, context) -> None:

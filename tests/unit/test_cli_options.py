@@ -31,6 +31,11 @@ CASES: dict[tuple[str, str], list[tuple[list[str], str]]] = {
         (["{csv}", "--target", "y", "--time-budget", "8d"], "--time-budget '8d' is too long"),
         (["{csv}", "--target", "y", "--time-budget", "soon"], "--time-budget 'soon' is not a duration"),
     ],
+    ("fit", "max_trials"): [
+        (["{csv}", "--target", "y", "--max-trials", "0"],
+         "--max-trials '0' is not a number of trials; allowed: a whole number from 1 to 100000"),
+        (["{csv}", "--target", "y", "--max-trials", "many"], "--max-trials 'many' is not a number"),
+    ],
     ("fit", "metric"): [(["{csv}", "--target", "y", "--metric", "auc"], "unknown metric 'auc'")],
     ("fit", "task"): [(["{csv}", "--target", "y", "--task", "binar"],
                        "argument --task: invalid choice: 'binar'")],

@@ -20,6 +20,7 @@ from tests.conftest import make_table
     ("holdout", 0.9, r"^holdout 0.9 is out of range; allowed: a number in \[0, 0.9\)"),
     ("address", "head:99999", r"^address 'head:99999' has port 99999, out of range"),
     ("address", "just-a-host", r"^address 'just-a-host' is not a Ray address; allowed: HOST:PORT"),
+    ("max_trials", 0, r"^max_trials 0 is not a number of trials; allowed: a whole number from 1"),
 ])
 def test_an_argument_out_of_bounds_fails_before_the_run(tmp_path, argument, value, message):
     model = AutoML(pipeline="fast", out=tmp_path / "runs", **{argument: value})
