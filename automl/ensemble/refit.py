@@ -16,7 +16,9 @@ import numpy as np
 from automl.budget import Budget
 from automl.models.bagging import BaggedModel
 from automl.models.registry import family_class
+from automl.offload import InProcess
 from automl.predictor import Member
+from automl.provenance import stamp
 from automl.preprocess.stage import BranchData
 
 # A refit with more rows takes longer than its trial: refit only where time allows for it.
@@ -33,14 +35,15 @@ def refit_member(member: Member, data: BranchData, seed: int,
     X = np.concatenate([data.X_train, data.X_valid])
     y = np.concatenate([data.y_train, data.y_valid])
     model.fit(X, y, budget=budget)  # no validation part: no early stopping
-    return replace(member, model=model, params=params)
+    return replace(member, model=stamp(model), params=params)
 
 
 def refit_members(members: list[Member], branch_inputs: dict[str, BranchData],
                   fit_seconds: dict[str, float], seed: int, budget: Budget,
-                  log) -> tuple[list[Member], int]:
+                  log, offload: InProcess = InProcess()) -> tuple[list[Member], int]:
     """Members refitted where their branch's data is an input (by preprocess node name),
-    they were validated on a holdout part, and time allows; the count refitted."""
+    they were validated on a holdout part, and time allows; the count refitted. Each
+    refit runs where `offload` (the run's) puts heavy fits: a cluster's node, or here."""
     refitted, count = [], 0
     for member in members:
         data = branch_inputs.get(member.branch)
@@ -51,7 +54,9 @@ def refit_members(members: list[Member], branch_inputs: dict[str, BranchData],
             log(f"refit: kept {member.name} ({member.family}) as validated: {why}")
             refitted.append(member)
             continue
-        refitted.append(refit_member(member, data, seed, budget=budget))
+        cpus = getattr(member.model, "n_jobs", 1)
+        refitted.append(offload.call(refit_member, member, offload.put(data), seed, budget,
+                                     cpus=cpus))
         count += 1
     return refitted, count
 

@@ -123,7 +123,7 @@ def _refit(members: list[Member], branch_inputs: dict, candidates: list[Candidat
            context) -> list[Member]:
     seconds = {c.name: c.fit_seconds for c in candidates}
     refitted, count = refit_members(members, branch_inputs, seconds, context.settings.seed,
-                                    context.budget, context.log)
+                                    context.budget, context.log, context.offload)
     context.log(f"refit: {count} of {len(members)} member(s) refitted on train + validation")
     return refitted
 

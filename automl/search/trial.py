@@ -22,6 +22,7 @@ from automl.metrics import Metric
 from automl.models.bagging import BaggedModel
 from automl.models.registry import family_class
 from automl.preprocess.stage import BranchData
+from automl.provenance import here, stamp
 
 
 @dataclass
@@ -39,6 +40,7 @@ class TrialResult:
     trial_seconds: float | None = None  # start to end as the driver saw it (Ray overhead included)
     finished: float | None = None  # time.time() when the fit ended: the report's time axis
     rows: int | None = None  # training rows it learned from (a sample, on large tables)
+    fitted_by: str = field(default_factory=here)  # 'host:pid' of the process that fitted it
 
     def row(self) -> dict:
         """A leaderboard row (no arrays, no model)."""
@@ -76,7 +78,7 @@ def fit_trial(trial_id: str, family: str, params: dict, data: BranchData, metric
                            finished=time.time())
     return TrialResult(trial_id, family, params, "ok", score=score,
                        fit_seconds=time.monotonic() - started, finished=time.time(),
-                       valid_prediction=prediction, model=model, rows=len(data.y_train))
+                       valid_prediction=prediction, model=stamp(model), rows=len(data.y_train))
 
 
 def _maker(family: str, params: dict, data: BranchData, seed: int, n_jobs: int):

@@ -14,6 +14,7 @@ from pathlib import Path
 import ray
 from ray import tune
 from ray.tune.schedulers import ASHAScheduler
+from ray.tune.search import ConcurrencyLimiter
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from automl.budget import Budget
@@ -111,9 +112,18 @@ def _tuner(plan: SearchPlan, trainable, folder: Path, progress: Progress, log) -
         return tune.Tuner.restore(str(experiment), trainable, resume_unfinished=True,
                                   resume_errored=False, param_space=_param_space(plan))
     concurrency = _concurrency(plan)
+    searcher, scheduler = _searcher(plan), _scheduler(plan)
+    if reproducible(plan):
+        # The searcher proposes a batch only once every trial before it has ended, and no
+        # scheduler stops a trial by how it compares with trials still running: then which
+        # trial finished first changes nothing, and the same seed gives the same trials.
+        searcher, scheduler = ConcurrencyLimiter(searcher, concurrency, batch=True), None
+        log(f"search: {plan.max_trials} trials and no time budget: in batches of "
+            f"{concurrency}, none stopped early, so the same seed gives the same leaderboard")
     config = tune.TuneConfig(
-        metric="score", mode="max", search_alg=_searcher(plan), scheduler=_scheduler(plan),
-        num_samples=_num_samples(plan), max_concurrent_trials=concurrency,
+        metric="score", mode="max", search_alg=searcher, scheduler=scheduler,
+        num_samples=_num_samples(plan),
+        max_concurrent_trials=None if reproducible(plan) else concurrency,
         time_budget_s=_tune_time_budget(plan.budget),
         reuse_actors=True,
     )
@@ -124,6 +134,11 @@ def _tuner(plan: SearchPlan, trainable, folder: Path, progress: Progress, log) -
     log(f"search: {plan.searcher} over {', '.join(plan.spaces)}; {concurrency} trial(s) at once, "
         f"{plan.cpus_per_trial:g} CPU each; budget {plan.budget.describe()}")
     return tune.Tuner(trainable, param_space=_param_space(plan), tune_config=config, run_config=run)
+
+
+def reproducible(plan: SearchPlan) -> bool:
+    """A search bounded by its trials alone: nothing in it need depend on the clock."""
+    return plan.max_trials is not None and not plan.budget.limited
 
 
 def _concurrency(plan: SearchPlan, cpus: float | None = None) -> int:
