@@ -55,8 +55,10 @@ def refit_members(members: list[Member], branch_inputs: dict[str, BranchData],
             refitted.append(member)
             continue
         cpus = getattr(member.model, "n_jobs", 1)
+        memory = family_class(member.family).fit_memory.need(
+            len(data.y_train) + len(data.y_valid), data.X_train.shape[1])
         refitted.append(offload.call(refit_member, member, offload.put(data), seed, budget,
-                                     cpus=cpus))
+                                     cpus=cpus, memory=memory))
         count += 1
     return refitted, count
 

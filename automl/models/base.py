@@ -15,6 +15,7 @@ from sklearn.base import BaseEstimator
 from automl.budget import Budget
 from automl.errors import ConfigError
 from automl.metrics import BINARY, MULTICLASS, REGRESSION
+from automl.models.memory import UNMEASURED, FitMemory
 
 # Called by iterative families now and then: (round, validation predictions) -> None.
 # The search stage passes one that reports to the scheduler, which may stop the trial.
@@ -33,6 +34,8 @@ class Family(BaseEstimator):
     allowed_params: ClassVar[tuple[str, ...]] = ()
     # Where <key>.yaml lives; None: the shipped search/ folder. Plugin families set it.
     space_folder: ClassVar[str | None] = None
+    # What a fit needs, for the Ray task that runs it (automl/models/memory.py)
+    fit_memory: ClassVar[FitMemory] = UNMEASURED
 
     def __init__(self, task: str = BINARY, n_classes: int = 2, params: dict | None = None,
                  categorical: tuple[int, ...] = (), seed: int = 0, n_jobs: int = 1):

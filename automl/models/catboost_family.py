@@ -20,6 +20,7 @@ from automl.budget import Budget
 from automl.models.base import ReportFn, as_budget
 from automl.models.boosting import BoostingFamily
 from automl.models.reporting import ProgressReports
+from automl.models import memory
 
 MISSING = -1  # the category of missing and unseen values
 LOSSES = {BINARY: "Logloss", MULTICLASS: "MultiClass", REGRESSION: "RMSE"}
@@ -90,6 +91,7 @@ def _set_eval_metric(model, name: str) -> None:
 
 class CatBoostFamily(BoostingFamily):
     key = "catboost"
+    fit_memory = memory.CATBOOST
     allowed_params = (
         "iterations", "learning_rate", "depth", "l2_leaf_reg", "random_strength", "subsample",
         "one_hot_max_size", "border_count", "max_ctr_complexity", "leaf_estimation_iterations",

@@ -15,6 +15,7 @@ from automl.budget import Budget
 from automl.models.base import ReportFn, as_budget
 from automl.models.boosting import BoostingFamily
 from automl.models.reporting import ProgressReports
+from automl.models import memory
 
 # LightGBM runs its callbacks by `order`; its early stopping has order 30.
 AFTER_EARLY_STOPPING = 40
@@ -55,6 +56,7 @@ class _Progress:
 
 class LightGBMFamily(BoostingFamily):
     key = "lightgbm"
+    fit_memory = memory.LIGHTGBM
     # sklearn-API names (LightGBM's aliases), as the xgboost family spells them
     allowed_params = (
         "n_estimators", "learning_rate", "num_leaves", "max_depth", "min_child_samples",

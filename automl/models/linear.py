@@ -21,6 +21,7 @@ from sklearn.linear_model import ElasticNet, LogisticRegression, Ridge
 from automl.errors import ConfigError
 from automl.budget import Budget
 from automl.models.base import Family, ReportFn, as_budget
+from automl.models import memory
 
 PENALTIES = ("l2", "l1", "elasticnet")
 ITERATIONS_PER_CHUNK = 20  # solver iterations between two looks at the budget
@@ -28,6 +29,7 @@ ITERATIONS_PER_CHUNK = 20  # solver iterations between two looks at the budget
 
 class LinearFamily(Family):
     key = "linear"
+    fit_memory = memory.LINEAR
     branch = "dense"
     allowed_params = ("C", "penalty", "l1_ratio", "max_iter", "tol")
 

@@ -22,6 +22,7 @@ from automl.models.dense_code import DenseCode
 from automl.models.nets import (ACTIVATIONS, Schedule, build_network, forward_in_batches,
                                 torch_threads, train_network)
 from automl.models.reporting import ProgressReports
+from automl.models import memory
 
 DEFAULTS = {"n_layers": 2, "width": 128, "activation": "relu", "dropout": 0.1,
             "learning_rate": 1e-3, "weight_decay": 1e-4, "batch_size": 256,
@@ -30,6 +31,7 @@ DEFAULTS = {"n_layers": 2, "width": 128, "activation": "relu", "dropout": 0.1,
 
 class MLPFamily(Family):
     key = "mlp"
+    fit_memory = memory.MLP
     branch = "trees"  # encoded for the network by DenseCode, as the MLP students are
     iterative = True
     allowed_params = tuple(DEFAULTS)

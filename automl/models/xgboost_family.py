@@ -8,6 +8,7 @@ from automl.budget import Budget
 from automl.models.base import ReportFn, as_budget
 from automl.models.boosting import BoostingFamily
 from automl.models.reporting import ProgressReports
+from automl.models import memory
 
 
 class _Progress(xgb.callback.TrainingCallback):
@@ -30,6 +31,7 @@ class _Progress(xgb.callback.TrainingCallback):
 
 class XGBoostFamily(BoostingFamily):
     key = "xgboost"
+    fit_memory = memory.XGBOOST
     allowed_params = (
         "n_estimators", "learning_rate", "max_depth", "min_child_weight", "subsample",
         "colsample_bytree", "reg_lambda", "reg_alpha", "gamma", "max_bin", "max_leaves",

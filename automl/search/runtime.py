@@ -10,6 +10,7 @@ import time
 import ray
 
 from automl.errors import ConfigError
+from automl.models.memory import human
 from automl.search import cluster, reaper
 
 # Spin-waiting OpenMP threads make co-scheduled trials crawl on shared cores (DESIGN.md).
@@ -85,6 +86,21 @@ def check_trial_cpus(cpus_per_trial: float, label: str) -> None:
             f"{label}: param 'cpus_per_trial' = {cpus_per_trial:g} is more than any node of "
             f"this Ray has ({largest:g} CPUs), so no trial could start; allowed: up to "
             f"{largest:g} here; lower it, or join a cluster with larger nodes (--address)")
+
+
+def check_task_fits(cpus: float, memory: int | None, what: str) -> None:
+    """Refuse a task that no node of this Ray has room for (CPUs and memory): Ray would hold
+    it pending without a word, until the budget ends or forever."""
+    nodes = [node["Resources"] for node in ray.nodes() if node["Alive"]]
+    if any(n.get("CPU", 0) >= cpus and n.get("memory", 0) >= (memory or 0) for n in nodes):
+        return
+    largest = max(nodes, key=lambda n: (n.get("CPU", 0), n.get("memory", 0)), default={})
+    raise ConfigError(
+        f"{what} needs {cpus:g} CPU and {human(memory or 0)} of memory, and no node of this Ray "
+        f"has that much (the largest: {largest.get('CPU', 0):g} CPUs, "
+        f"{human(largest.get('memory', 0))}); join a cluster with larger nodes, or give the "
+        "search less to hold: fewer rows (sample_rows), fewer cpus_per_trial, holdout "
+        "validation instead of k folds")
 
 
 def alive_nodes() -> set[str]:

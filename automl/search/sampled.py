@@ -25,6 +25,7 @@ from sklearn.model_selection import train_test_split
 from automl.budget import Budget
 from automl.data.split import HOLDOUT
 from automl.metrics import REGRESSION, get_metric
+from automl.models.registry import family_class
 from automl.preprocess.stage import BranchData
 from automl.search.sink import send
 from automl.search.trial import TrialResult, fit_trial
@@ -83,8 +84,10 @@ def fit_on_all_rows(trials: list[TrialResult], inputs, full_data: dict[str, Bran
         left = budget.remaining()
         if left is not None and left < MIN_FIT_SECONDS:
             break
-        running.append(_fit_all.options(num_cpus=inputs.n_jobs).remote(fit, inputs, data_ref,
-                                                                        budget))
+        data = full_data[inputs.family_branch[fit.family]]
+        memory = family_class(fit.family).fit_memory.need(*data.X_train.shape)
+        running.append(_fit_all.options(num_cpus=inputs.n_jobs, memory=memory).remote(
+            fit, inputs, data_ref, budget))
         started += 1
     ray.get(running)
     rows = len(next(iter(full_data.values())).y_train)

@@ -1,9 +1,11 @@
 """A Ray actor that receives every finished trial, wherever the trial ran.
 
 Trials send their result (validation predictions, no model) here before they report to
-Tune. The fitted model goes to the run folder's models/ only while it ranks among the
-best `keep_models` (`admit` says so): written by the trial itself when it runs on the
-sink's node, and by the sink when it arrives from another node. Results then hold a
+Tune. The fitted model and the predictions are kept only while the trial ranks among the
+best `keep_models` (`admit` says so), the ensemble's only candidates; so a search of
+2,000 trials holds and writes no more of them than one of 20. A kept model goes to the
+run folder's models/: written by the trial itself when it runs on the sink's node, and
+by the sink when it arrives from another node. Results then hold a
 `StoredModel` reference, so neither the sink nor the driver ever holds a pickled model
 of every trial, and only the models the ensemble keeps are loaded at the end. The sink
 also writes each result to the run folder, so a killed driver's finished trials survive
@@ -52,11 +54,14 @@ class TrialSink:
         """A finished trial; `stored`: its model is in models/<trial>.joblib already."""
         model, result.model = result.model, None
         self.results[result.trial_id] = result
+        kept = (stored or model is not None) and self.admit(result.score)
+        if not kept:  # no member of any ensemble: its predictions serve nothing
+            result.valid_prediction = None
+            if stored:  # ranked out while it was being written
+                self._model_path(result.trial_id).unlink(missing_ok=True)
         self._write(f"trials/{result.trial_id}.joblib", result)
-        if (stored or model is not None) and self.admit(result.score):
+        if kept:
             self._keep_model(result.trial_id, result.score, None if stored else model)
-        elif stored:  # ranked out while it was being written
-            self._model_path(result.trial_id).unlink(missing_ok=True)
 
     def _keep_model(self, trial_id: str, score: float, model) -> None:
         heapq.heappush(self.best, (score, trial_id))
@@ -68,9 +73,17 @@ class TrialSink:
             self.results[trial_id].model = StoredModel(self._model_path(trial_id))
         if len(self.best) > self.keep_models:
             _, evicted = heapq.heappop(self.best)
-            self.results[evicted].model = None
-            if self.folder is not None:
-                self._model_path(evicted).unlink(missing_ok=True)
+            self._drop(evicted)
+
+    def _drop(self, trial_id: str) -> None:
+        """A trial ranked out of the best: its model and predictions go, here and on disk,
+        so that neither this actor's memory nor the run folder grows with the search's
+        length (2,000 trials keep `keep_models` models and predictions, as 20 do)."""
+        result = self.results[trial_id]
+        result.model, result.valid_prediction = None, None
+        self._write(f"trials/{trial_id}.joblib", result)
+        if self.folder is not None:
+            self._model_path(trial_id).unlink(missing_ok=True)
 
     def _model_path(self, trial_id: str) -> Path:
         return self.folder / "models" / f"{trial_id}.joblib"

@@ -62,8 +62,10 @@ def search_families(params: SearchParams, data_by_branch: dict[str, BranchData],
     runtime.connect(settings.address)  # started already by `prepare`, unless in the distill stage
     iterative = any(family_class(key).iterative for key in params.families)
     kfold = first.validation.method == KFOLD
+    memory = trial_memory(params.families, family_branch, sampled or data_by_branch)
+    runtime.check_task_fits(params.cpus_per_trial, memory, f"{label}: a trial")
     plan = SearchPlan(
-        spaces=spaces, searcher=params.searcher,
+        spaces=spaces, searcher=params.searcher, memory_per_trial=memory,
         scheduler=params.scheduler if iterative or kfold else "fifo", budget=budget,
         interim_reports=first.validation.n_folds - 1 if kfold else REPORTS_PER_FIT,
         max_trials=params.max_trials, cpus_per_trial=params.cpus_per_trial,
@@ -88,6 +90,20 @@ def search_families(params: SearchParams, data_by_branch: dict[str, BranchData],
                         family_branch, trials, first.y_scored, first.validation.describe())
 
 
+def trial_memory(families: list[str], family_branch: dict[str, str],
+                 data_by_branch: dict[str, BranchData]) -> int:
+    """Bytes each trial asks its node for: the most any of `families` needs on its branch's
+    training rows (k fold models kept under k-fold). One figure for every trial, not one per
+    family, so that Tune reuses a trial's actor for the next trial whatever its family."""
+    needs = []
+    for family in families:
+        data = data_by_branch[family_branch[family]]
+        rows, columns = data.X_train.shape
+        models = max(1, data.validation.n_folds)  # k fold models kept; one under holdout
+        needs.append(family_class(family).fit_memory.need(rows, columns, models))
+    return max(needs)
+
+
 def _with_fixed(space, values: dict | None):
     """The space with `values` in its default (what every trial starts from) and out of its
     searched params."""
@@ -108,7 +124,8 @@ def _fallback_trial(family: str, inputs: TrialInputs, metric, context, label: st
     offload = context.offload  # on a cluster's node, where every fit runs there
     return offload.call(fit_trial, f"{family}-fallback", family, inputs.spaces[family].default,
                         offload.put(data), metric, seed=inputs.seed, n_jobs=inputs.n_jobs,
-                        budget=left, cpus=inputs.n_jobs)
+                        budget=left, cpus=inputs.n_jobs,
+                        memory=trial_memory([family], inputs.family_branch, inputs.data))
 
 
 def _log_summary(name, result: SearchResult, metric, context) -> None:

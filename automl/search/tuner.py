@@ -50,6 +50,7 @@ class SearchPlan:
     keep_models: int
     seed: int
     all_rows_share: float = 0.0  # sampled trials: share of the budget to refit on all rows
+    memory_per_trial: int | None = None  # bytes each trial asks its node for
 
 
 # Trials on a sample rank configs for the all-rows fits; none may take more than this share
@@ -73,8 +74,10 @@ def run_search(plan: SearchPlan, inputs: TrialInputs, folder: Path, log,
     if all_rows is not None and tuned.budget.total is not None:
         inputs.max_trial_seconds = max(SAMPLED_TRIAL_FLOOR, SAMPLED_TRIAL_SHARE * tuned.budget.total)
     UntilDeadline.budget, StopOnFullDisk.message = tuned.budget, None
-    trainable = tune.with_resources(tune.with_parameters(run_trial, inputs=inputs),
-                                    {"cpu": plan.cpus_per_trial})
+    resources = {"cpu": plan.cpus_per_trial}
+    if plan.memory_per_trial:
+        resources["memory"] = plan.memory_per_trial
+    trainable = tune.with_resources(tune.with_parameters(run_trial, inputs=inputs), resources)
     metric = get_metric(inputs.metric, inputs.task)
     progress = Progress(metric.name, metric.greater_is_better, tuned.budget.total)
     tuner = _tuner(tuned, trainable, folder, progress, log)
