@@ -27,6 +27,16 @@ COLUMNS = (["dataset", "task", "system", "variant", "status", "error", "n_train"
             "time_budget_s"] + METRIC_COLUMNS + [c for c, _, _ in COSTS] + ["wall_seconds"])
 
 
+def table(frame: pd.DataFrame) -> str:
+    """A frame as a markdown table, numbers right-aligned (the bench's other scripts)."""
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
+    lines = ["| " + " | ".join(map(str, frame.columns)) + " |",
+             "|" + "|".join("---:" if n else "---" for n in numeric) + "|"]
+    lines += ["| " + " | ".join("" if pd.isna(v) else str(v) for v in row) + " |"
+              for row in frame.itertuples(index=False)]
+    return "\n".join(lines) + "\n"
+
+
 def results_frame(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows).reindex(columns=COLUMNS)
 
