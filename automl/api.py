@@ -31,7 +31,6 @@ from automl.graph.compose import with_holdout, with_max_trials
 from automl.graph.context import Settings
 from automl.graph.load import load_graph
 from automl.graph.run import fit_run
-from automl.graph.spec import GraphSpec
 from automl.runfolder import read_json
 from automl.options import (check_address, check_holdout, check_max_trials, check_out_dir,
                             check_seed)

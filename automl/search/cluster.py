@@ -9,6 +9,7 @@ uses token authentication, so this driver joins in the same mode with the token 
 from __future__ import annotations
 
 import json
+import os
 import platform
 import socket
 import subprocess
@@ -21,7 +22,8 @@ from automl.errors import ConfigError, first_line
 from automl.search import probe
 
 PROBE_TIMEOUT_SECONDS = 15
-FREE_CPU_WAIT_SECONDS = 5.0  # a cluster whose CPUs are all taken may free one soon
+FREE_CPU_WAIT_SECONDS = 5.0
+WORKING_FOLDER_WAIT_SECONDS = 30.0  # a cluster whose CPUs are all taken may free one soon
 CLIENT_PREFIX = "ray://"
 TOKEN_HELP = ("pass the cluster's token (on the head: 'ray get-auth-token') as "
               "RAY_AUTH_TOKEN=<token>, or its file as RAY_AUTH_TOKEN_PATH=<file>, or copy it "
@@ -35,15 +37,33 @@ def join(address: str, worker_env: dict[str, str], common: dict) -> str:
     _check_reachable(address)
     seen = _look(address)
     probe.set_auth_mode("token" if seen["auth"] == "token" else "disabled")
+    folder = os.getcwd()
     try:  # the other nodes' workers get `worker_env` through the job's runtime env
         ray.init(address=seen["address"], runtime_env={"env_vars": worker_env}, **common)
     except Exception as err:  # what the probe did not foresee: ray raises several kinds
         raise ConfigError(_cannot(address, first_line(err) or type(err).__name__,
                                   "check that the head runs and this machine can reach it")) from None
+    _back_to(folder)
     _check_free_cpus(address)
     auth = ", token authentication" if seen["auth"] == "token" else ""
     return (f"joined the Ray cluster at {seen['address']} ({_count(len(seen['nodes']), 'node')}, "
             f"{_cpus():g} CPUs{auth}); this driver is on node {ray.get_runtime_context().get_node_id()[:12]}")
+
+
+def _back_to(folder: str) -> None:
+    """Back into `folder` (this process's working folder before it joined) if it was made
+    anew meanwhile. The first job submitted to a fresh Ray 2.60 cluster
+    (`ray job submit --working-dir ...`) sees its working folder deleted as its driver
+    joins, and unpacked again at the same path a moment later; the process stays in the
+    deleted one, where its relative paths (the table to read) find nothing."""
+    deadline = time.monotonic() + WORKING_FOLDER_WAIT_SECONDS
+    while not os.path.isdir(folder) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    try:
+        if os.path.isdir(folder) and not os.path.samefile(folder, "."):
+            os.chdir(folder)
+    except FileNotFoundError:  # "." itself is gone: the folder was made anew
+        os.chdir(folder)
 
 
 def _look(address: str) -> dict:

@@ -41,12 +41,15 @@ class LocalCluster:
     def __init__(self, workers: list[float] = (1, 1), head_cpus: float = 1,
                  folder: str | Path | None = None, token: bool = True,
                  dashboard: bool = False, ray: str | None = None,
-                 env: dict[str, str] | None = None):
+                 env: dict[str, str] | None = None, worker_memory: int | None = None):
         """`workers`: one CPU count per worker node; `folder`: for the token and each node's
         output (a temporary one when None); `dashboard`: the head serves the dashboard and
         the job API (needs ray[default]); `ray`: the `ray` command (this Python's by
-        default); `env`: more environment for the nodes' processes (their workers')."""
+        default); `env`: more environment for the nodes' processes (their workers');
+        `worker_memory`: bytes of memory each worker node offers its tasks (Ray's default:
+        most of what the host has free)."""
         self.worker_cpus, self.head_cpus = list(workers), head_cpus
+        self.worker_memory = worker_memory
         self.env = dict(env or {})
         self.folder = Path(folder or tempfile.mkdtemp(prefix="automl-cluster-"))
         self.token_path = self.folder / "auth_token" if token else None
@@ -100,8 +103,10 @@ class LocalCluster:
             # one at a time: nodes of one host share the head's session folder, and two
             # raylets starting at once took the same socket name there (one died of it)
             for i, cpus in enumerate(self.worker_cpus):
-                self.nodes.append(self._start_node(["--address", self.address, "--num-cpus",
-                                                    f"{cpus:g}"], f"worker{i + 1}", worker=True))
+                args = ["--address", self.address, "--num-cpus", f"{cpus:g}"]
+                if self.worker_memory:
+                    args += ["--memory", str(int(self.worker_memory))]
+                self.nodes.append(self._start_node(args, f"worker{i + 1}", worker=True))
                 self._wait_for_nodes(2 + i)
         except BaseException:
             self.stop()

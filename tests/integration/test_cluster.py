@@ -213,6 +213,21 @@ def test_joining_a_cluster_without_cpus_or_of_another_ray_version_says_so(tmp_pa
         assert seconds < 10, seconds
 
 
+def test_a_trial_that_fits_on_no_node_is_refused_before_the_search(tmp_path):
+    """Nodes whose memory holds no trial: one line naming the largest node and the need,
+    before any trial starts (Ray would hold it pending without a word)."""
+    with LocalCluster(workers=[1], head_cpus=0, worker_memory=20 * 2**20,
+                      folder=tmp_path / "small") as small:
+        driver = Driver(str(SAMPLE), "--target", "income", "--address", small.address,
+                        "--pipeline", "fast", "--out", str(tmp_path / "runs"), "--time-budget",
+                        "30s", "--no-report", env=small.driver_env())
+        assert driver.finish() == 2, driver.log
+    line = driver.lines[-1]
+    assert line.startswith("automl: error: search: a trial needs 1 CPU and "), line
+    assert "no node of this Ray has that much (the largest: 1 CPUs, 20 MB)" in line, line
+    assert not list((tmp_path / "runs").glob("*/nodes/search/*/trials/*")), "a trial ran"
+
+
 def _set_cluster_versions(cluster: LocalCluster, ray_version: str) -> None:
     code = (
         "import json, sys; from automl.search import probe; probe.set_auth_mode('token'); "
@@ -267,10 +282,12 @@ def _trial_nodes(run_dir: Path) -> dict[str, tuple[str, str]]:
 
 
 def test_a_worker_node_killed_mid_search_leaves_its_trials_recorded_as_lost(tmp_path):
+    """A head of 1 CPU and a worker of 2: the worker runs two trials at once (nodes of
+    different sizes used fully) until its raylet is killed; the search ends on the head."""
     markers = tmp_path / "markers"
     markers.mkdir()
     env = {"PYTHONPATH": str(REPO), MARKERS: str(markers), **FAST_NODE_DEATH}
-    with LocalCluster(workers=[1], folder=tmp_path / "cluster", env=env) as cluster:
+    with LocalCluster(workers=[2], folder=tmp_path / "cluster", env=env) as cluster:
         out = tmp_path / "runs"
         driver = _fit(cluster, "--pipeline", str(_sleepy_pipeline(tmp_path)), "--out", str(out),
                       "--time-budget", "60s", env=env, register={"sleepy": SLEEPY})
@@ -295,6 +312,19 @@ def test_a_worker_node_killed_mid_search_leaves_its_trials_recorded_as_lost(tmp_
     assert ok["node"].nunique() == 2, board  # both nodes worked before
     assert (ok.loc[ok["node"] == mine, "finished"] > killed).any(), board  # ... and on without one
     assert json.loads((run_dir / "run.json").read_text())["status"] == "done"
+    on_worker = ok[ok["node"] != mine]
+    assert _most_at_once(on_worker) == 2, on_worker[["trial", "finished", "trial_seconds"]]
+
+
+def _most_at_once(trials: pd.DataFrame) -> int:
+    """The most of these trials that ran at the same time (from start and end times)."""
+    events = sorted([(end - seconds, 1) for end, seconds in zip(trials["finished"], trials["trial_seconds"])]
+                    + [(end, -1) for end in trials["finished"]])
+    running = most = 0
+    for _, change in events:
+        running += change
+        most = max(most, running)
+    return most
 
 
 def test_the_driver_killed_mid_search_resumes_on_the_cluster_with_its_trials(cluster, tmp_path):
@@ -312,5 +342,5 @@ def test_the_driver_killed_mid_search_resumes_on_the_cluster_with_its_trials(clu
     assert "search: resuming the interrupted Ray Tune experiment" in resumed.log
     board = _board(run_dir)
     assert kept <= set(board["trial"]) and board["trial"].is_unique, (kept, board)
-    assert len(board) == 14, board[["trial", "status"]]
+    assert len(board[board["trial"] != "ensemble"]) == 14, board[["trial", "status"]]
     assert json.loads((run_dir / "run.json").read_text())["status"] == "done"

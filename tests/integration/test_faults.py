@@ -1,6 +1,7 @@
-"""Faults for real, no mocks: a node of a two-node Ray cluster taken away mid-search, the
-driver killed with SIGKILL in the search, the ensemble and the distillation (each run
-resumed), and a disk that fills up while the run folder is written.
+"""Faults for real, no mocks, on a local Ray: the driver killed with SIGKILL in the search,
+the ensemble and the distillation (each run resumed), and a disk that fills up while the
+run folder is written. A cluster's worker node lost and its driver killed are in
+test_cluster.py, on a real cluster of `ray start` processes.
 
 Each test knows the moment to strike by watching what the run writes (its log lines, the
 files of its run folder, markers its trials leave), never by a fixed sleep. A killed
@@ -10,8 +11,6 @@ trial's worker (SIGKILL from inside a fit) is in test_search.py, beside the cras
 from __future__ import annotations
 
 import json
-import os
-import time
 from pathlib import Path
 
 import joblib
@@ -21,9 +20,7 @@ import yaml
 
 from tests.conftest import REPO, SAMPLE, mount_small_disk, unmount
 from tests.drivers import Driver
-from tests.plugins.faulty import MARKERS
 
-SLEEPY = "tests.plugins.faulty:SleepyFamily"
 RUN_FILES = ("model/predictor.joblib", "metrics.json", "leaderboard.csv")
 
 
@@ -38,86 +35,6 @@ def _only_run(out: Path) -> Path:
 
 def _trials_written(run_dir: Path, stage: str = "search", folder: str = "trials") -> set[str]:
     return {p.stem for p in _files(run_dir, f"nodes/{stage}/*/{folder}/*.joblib")}
-
-
-# ---- a node removed from a two-node cluster mid-search -----------------------------------
-
-
-def _cluster_pipeline(folder: Path) -> Path:
-    nodes = [{"name": "data", "kind": "ingest", "params": {"validation": "holdout"}},
-             {"name": "trees", "kind": "preprocess", "inputs": ["data"], "params": {"branch": "trees"}},
-             {"name": "search", "kind": "search", "inputs": ["trees"],
-              "params": {"families": ["xgboost", "sleepy"], "searcher": "random",
-                         "scheduler": "fifo", "max_trials": 10}}]
-    path = folder / "cluster.yaml"
-    path.write_text(json.dumps({"name": "cluster", "nodes": nodes}))
-    return path
-
-
-def _trial_nodes(run_dir: Path) -> dict[str, str]:
-    """Trial -> the node it finished on, from the trials the search has written so far."""
-    found = {}
-    for path in _files(run_dir, "nodes/search/*/trials/*.joblib"):
-        try:
-            trial = joblib.load(path)
-        except Exception:  # being renamed into place: read it next time
-            continue
-        found[trial.trial_id] = (trial.node, trial.status)
-    return found
-
-
-@pytest.mark.slow
-def test_a_node_removed_mid_search_has_its_trials_recorded_and_the_search_ends_on_the_other(
-        tmp_path):
-    from ray.cluster_utils import Cluster
-
-    markers = tmp_path / "markers"
-    markers.mkdir()
-    os.environ[MARKERS] = str(markers)  # the cluster's workers inherit it from this process
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
-    try:
-        nodes = {cluster.head_node.node_id: cluster.head_node}
-        extra = cluster.add_node(num_cpus=1)
-        nodes[extra.node_id] = extra
-        out = tmp_path / "runs"
-        driver = Driver(str(SAMPLE), "--target", "income", "--pipeline", str(_cluster_pipeline(tmp_path)),
-                        "--out", str(out), "--address", cluster.address, "--time-budget", "45s",
-                        "--no-report", register={"sleepy": SLEEPY})
-        # the node to take away: the one the driver (and the trials' sink) is not on
-        mine = driver.wait_for_line(r"joined the Ray cluster at \S+ \(2 CPUs\); this driver is on "
-                                    r"node (\w+)").group(1)
-        (doomed,) = [n for n in nodes if not n.startswith(mine)]
-        run_dir = driver.wait_until(lambda: next(iter(out.glob("*/graph.yaml")), None)).parent
-
-        def doomed_is_busy():  # a finished trial there, and a sleepy one running there now
-            finished = {n for n, status in _trial_nodes(run_dir).values() if status == "ok"}
-            running = [json.loads(p.read_text()) for p in markers.glob("*.json")]
-            running = [m for m in running if m["node"] == doomed]
-            return doomed[:12] in finished and running and running
-        driver.wait_until(doomed_is_busy, what="a trial on each node")
-        cluster.remove_node(nodes[doomed], allow_graceful=False)  # its raylet and workers: SIGKILL
-        removed = time.time()
-        assert driver.finish() == 0, driver.log
-    finally:
-        cluster.shutdown()
-        os.environ.pop(MARKERS, None)
-    assert "started a local Ray" not in driver.log
-    board = pd.read_csv(run_dir / "leaderboard.csv")
-    assert board["trial"].is_unique
-    # what was running on the node when it went is recorded as lost: where Ray told the
-    # sink where the trial started, with that node; else with "?"
-    lost = board[board["status"] == "error"]
-    assert len(lost) >= 1, board.drop(columns=["params"], errors="ignore").to_string()
-    assert lost["error"].str.startswith("worker failed: ").all(), lost["error"].tolist()
-    assert lost["node"].isin([doomed[:12], "?"]).all(), lost["node"].tolist()
-    said_node = lost[lost["node"] == doomed[:12]]
-    assert said_node["error"].str.contains("its node died|became unreachable").all(), said_node
-    ok = board[board["status"] == "ok"]
-    assert set(ok["node"]) == {mine, doomed[:12]}, board  # both nodes worked before
-    assert (ok.loc[ok["node"] == mine, "finished"] > removed).any(), board  # ... and on without one
-    assert json.loads((run_dir / "run.json").read_text())["status"] == "done"
-    for name in RUN_FILES:
-        assert (run_dir / name).is_file(), name
 
 
 # ---- the driver killed in the search, the ensemble and the distillation ------------------
