@@ -9,7 +9,7 @@ model sees a row, where the graph cannot).
 from __future__ import annotations
 
 from automl.compress.onnx_raw import output_contract
-from automl.compress.raw_inputs import input_contract
+from automl.serving.inputs import input_contract
 from automl.compress.size_limit import teacher_size_text
 from automl.data.schema import Schema
 

@@ -1,7 +1,7 @@
 """The `export` stage: compact.onnx, the rules, and the model card, in <run>/compact/.
 
 compact.onnx is the chosen student's graph with the raw-column front of `onnx_raw`: the
-table's own columns in (the forms of `raw_inputs`), what `predict_raw` returns out. The
+table's own columns in (the forms of `automl.serving.inputs`), what `predict_raw` returns out. The
 written file is checked against the Python student's output on the stored validation
 rows, fed as raw columns, at the stage's `parity_tolerance`, and a failure stops the run
 loudly. Then it is timed as it is served: one row in onnxruntime alone, and one row
@@ -22,11 +22,11 @@ import pandas as pd
 from automl.atomic import atomic_write_bytes, atomic_write_text
 from automl.compress.card import markdown, serving_card
 from automl.compress.choose import CompressResult
-from automl.compress.compact_model import CompactPredictor, one_row_latency
+from automl.serving.compact import CompactPredictor, one_row_latency
 from automl.compress.judged import Student
 from automl.compress.onnx_export import check_parity
 from automl.compress.onnx_raw import raw_model
-from automl.compress.raw_inputs import frame_feeds, raw_rows
+from automl.serving.inputs import frame_feeds, raw_rows
 from automl.data.schema import Schema
 from automl.metrics import get_metric
 

@@ -12,11 +12,12 @@ import pandas as pd
 
 from automl.compress.dense_student import DenseNet, Training
 from automl.compress.onnx_dense import export_dense_model
-from automl.compress.onnx_export import OnnxModel, check_parity, feeds
+from automl.compress.onnx_export import check_parity
 from automl.compress.rules import RuleSet
 from automl.data.schema import Schema
 from automl.metrics import REGRESSION
 from automl.preprocess.branches import Branch
+from automl.serving.session import OnnxModel, feeds
 
 LATENCY_CALLS = 50
 SAMPLE_ROWS = 200  # validation rows kept with the result for the export's checks

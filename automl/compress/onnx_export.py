@@ -16,13 +16,13 @@ ONNX's compact `TreeEnsemble` operator where they convert.
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from automl.errors import AutoMLError
+from automl.serving.session import OnnxModel, feeds, is_text
 
 if TYPE_CHECKING:  # sklearn loads in a second: serving compact.onnx needs none of it
     from automl.preprocess.branches import Branch
@@ -102,44 +102,8 @@ def _route_missing(model, tree) -> None:
 def input_types(features: pd.DataFrame) -> list:
     from skl2onnx.common.data_types import FloatTensorType, StringTensorType
 
-    return [(name, StringTensorType([None, 1]) if _is_text(features[name])
+    return [(name, StringTensorType([None, 1]) if is_text(features[name])
              else FloatTensorType([None, 1])) for name in features.columns]
-
-
-def feeds(features: pd.DataFrame) -> dict[str, np.ndarray]:
-    """onnxruntime inputs for model-ready rows: one (n, 1) column each."""
-    out = {}
-    for name in features.columns:
-        column = features[name]
-        if _is_text(column):
-            out[name] = column.fillna("").astype(str).to_numpy().reshape(-1, 1)
-        else:
-            out[name] = column.to_numpy(dtype=np.float32).reshape(-1, 1)
-    return out
-
-
-class OnnxModel:
-    """One onnxruntime session over an exported model, answering as `predict_raw` does:
-    probabilities (n, k) or values (n,). `threads=None`: onnxruntime's default."""
-
-    def __init__(self, model: bytes | str | Path, threads: int | None = 1):
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        if threads is not None:
-            options.intra_op_num_threads = options.inter_op_num_threads = threads
-        source = model if isinstance(model, bytes) else str(model)
-        self.session = ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
-
-    def run(self, feed: dict[str, np.ndarray]) -> np.ndarray:
-        outputs = self.session.run(None, feed)
-        if len(outputs) == 2:  # classifier: labels, probabilities
-            return np.asarray(outputs[1], dtype=np.float64)
-        return np.asarray(outputs[0], dtype=np.float64).reshape(-1)
-
-    def predict_features(self, features: pd.DataFrame) -> np.ndarray:
-        """From model-ready columns (`prepare_features`), for a student's graph."""
-        return self.run(feeds(features))
 
 
 def run_onnx(onnx_bytes: bytes, features: pd.DataFrame) -> np.ndarray:
@@ -151,7 +115,7 @@ def check_parity(onnx_bytes: bytes, python_output: np.ndarray,
                  rows: pd.DataFrame | dict[str, np.ndarray], tolerance: float = 1e-4) -> float:
     """The largest ONNX-vs-Python difference on `rows`; ParityError past `tolerance` (and,
     for classes, on any differing label). `rows`: model-ready columns for a student's
-    graph, or the graph's feed as it is (compact.onnx: `raw_inputs.frame_feeds`).
+    graph, or the graph's feed as it is (compact.onnx: `serving.inputs.frame_feeds`).
 
     Probabilities are compared as they are. Regression values are compared relative to
     their scale (the largest |value|, at least 0.001): both sides compute in float32, whose
@@ -173,10 +137,6 @@ def check_parity(onnx_bytes: bytes, python_output: np.ndarray,
     if expected.ndim == 2 and (got.argmax(axis=1) != expected.argmax(axis=1)).any():
         raise ParityError("ONNX and Python predict different labels for some rows")
     return difference
-
-
-def _is_text(column: pd.Series) -> bool:
-    return not pd.api.types.is_numeric_dtype(column)
 
 
 _registered = False

@@ -3,7 +3,7 @@
 A student's graph (`export_trees_model`, `export_dense_model`) reads model-ready
 columns: a float per number, a string per category, a date as its five parts
 (`<col>__year`, ...). `raw_model` puts in front of it what turns the table's own columns
-(`raw_inputs` has the forms, and why) into those:
+(`automl.serving.inputs` has the forms, and why) into those:
 - numbers: inf and -inf become NaN, as `prepare_features` makes them missing; one
   Concat, IsInf, Where and Split for all the numbers together, as every node costs about
   a microsecond a call whatever its width;
@@ -25,7 +25,7 @@ import onnx
 from onnx import TensorProto, helper
 
 from automl.compress.onnx_dense import OpGraph
-from automl.compress.raw_inputs import FORMS, input_contract
+from automl.serving.inputs import FORMS, input_contract
 from automl.data.schema import DATETIME_PARTS, Schema
 from automl.errors import AutoMLError
 from automl.metrics import REGRESSION

@@ -31,7 +31,7 @@ from sklearn.model_selection import train_test_split
 from automl.compress.augment import augment
 from automl.data.split import KFOLD, Dataset
 from automl.metrics import REGRESSION
-from automl.predictor import Predictor
+from automl.serving.ensemble import Predictor
 from automl.preprocess.stage import BranchData
 
 JUDGE_FOLD = 0  # kfold: the fold the students are judged on

@@ -16,7 +16,7 @@ import numpy as np
 from automl.budget import Budget
 from automl.models.bagging import BaggedModel
 from automl.models.registry import family_class
-from automl.predictor import Member
+from automl.serving.ensemble import Member
 from automl.preprocess.stage import BranchData
 
 # A refit with more rows takes longer than its trial: refit only where time allows for it.

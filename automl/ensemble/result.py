@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from automl.data.schema import Schema
-from automl.predictor import Member, Predictor
+from automl.serving.ensemble import Member, Predictor
 from automl.preprocess.branches import Branch
 
 

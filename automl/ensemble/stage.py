@@ -13,7 +13,7 @@ from automl.ensemble.selection import bagged_selection
 from automl.ensemble.stacking import LinearStacker, cross_validated_score
 from automl.errors import first_line
 from automl.metrics import get_metric
-from automl.predictor import Member
+from automl.serving.ensemble import Member
 from automl.runfolder import ENSEMBLE_JSON, loaded
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from automl import AutoML
-from automl.compress.compact_model import CompactPredictor
+from automl.serving.compact import CompactPredictor
 from automl.search import runtime
 from tests.conftest import make_table
 

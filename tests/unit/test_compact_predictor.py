@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from automl import AutoML
-from automl.compress.compact_model import CompactPredictor
+from automl.serving.compact import CompactPredictor
 from automl.data.schema import IgnoredColumnsWarning
 from automl.errors import ConfigError, PredictError, RunError
 from tests.compact_helpers import compact_run

@@ -95,7 +95,7 @@ def _opset3_size(branch, model, rows) -> int:
 
 
 def test_trees_of_one_leaf_and_labels_survive_the_rewrite():
-    from automl.compress.onnx_export import OnnxModel, feeds
+    from automl.serving.session import OnnxModel, feeds
 
     schema, branch, _ = _student("binary")
     rows = _surprising_rows(schema)

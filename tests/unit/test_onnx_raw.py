@@ -15,7 +15,7 @@ from skl2onnx import convert_sklearn
 
 from automl.compress.onnx_export import OPSETS, check_parity, export_trees_model, input_types
 from automl.compress.onnx_raw import raw_model
-from automl.compress.raw_inputs import frame_feeds, raw_rows, row_feed
+from automl.serving.inputs import frame_feeds, raw_rows, row_feed
 from automl.compress.students import student_output
 from automl.config import PreprocessParams
 from automl.data import infer_schema, prepare_features

@@ -14,7 +14,7 @@ import pytest
 
 from automl.data.schema import IgnoredColumnsWarning, infer_schema, prepare_features
 from automl.data.split import split_dataset
-from automl.predictor import Member, Predictor
+from automl.serving.ensemble import Member, Predictor
 from automl.errors import PredictError
 from automl.config import PreprocessParams
 from automl.models.registry import family_class

@@ -1,8 +1,8 @@
 """The compact model as a predictor: compact.onnx in onnxruntime (one thread), answering
-as the run's `Predictor` does (`predict`, `predict_raw`, `predict_proba`, `labels`,
-`proba_frame`), with no pickle: the schema comes from the file's own metadata.
+as the run's `Predictor` does (`interface.ServedModel`), with no pickle: the schema comes
+from the file's own metadata.
 
-A row given as a dict goes value by value into the session (`raw_inputs.row_feed`), with
+A row given as a dict goes value by value into the session (`inputs.row_feed`), with
 no pandas on the way; a one-row DataFrame is read into such a dict first, value by value
 too. Larger frames are converted column by column, as `predict` converts them for the
 ensemble.
@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from automl.compress.onnx_export import OnnxModel
-from automl.compress.raw_inputs import frame_feeds, raw_rows, row_feed
 from automl.data.schema import IgnoredColumnsWarning, Schema, check_columns, unused_columns
 from automl.errors import PredictError, RunError
 from automl.metrics import REGRESSION
+from automl.serving.inputs import frame_feeds, raw_rows, row_feed
+from automl.serving.session import OnnxModel
 
 COMPACT_FILE = Path("compact") / "compact.onnx"
 

@@ -1,4 +1,4 @@
-"""The deployable predictor: schema -> branches -> members -> combined output -> labels.
+"""The ensemble's predictor: schema -> branches -> members -> combined output -> labels.
 
 A single best model is a predictor with one member of weight 1; a greedy ensemble has
 many, averaged by weight; a stacked one hands the members' outputs to its meta-model.
@@ -54,7 +54,7 @@ class Predictor:
                    if any(m.branch == name for m in self.members)}
         return [m.model.predict_raw(encoded[m.branch]) for m in self.members]
 
-    def predict_raw(self, frame: pd.DataFrame) -> np.ndarray:
+    def predict_raw(self, frame: pd.DataFrame | Mapping) -> np.ndarray:
         """The combined output: probabilities (n, k) or values (n,)."""
         return self._combine(self.member_outputs(frame))
 
@@ -82,7 +82,7 @@ class Predictor:
         self.check_classifier()
         return pd.DataFrame(raw, columns=[str(c) for c in self.schema.classes], index=index)
 
-    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+    def predict(self, frame: pd.DataFrame | Mapping) -> np.ndarray:
         return self.labels(self.predict_raw(frame))
 
     def predict_proba(self, frame: pd.DataFrame | Mapping) -> pd.DataFrame:
