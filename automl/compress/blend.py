@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from automl.compress.dense_student import DenseNet
 from automl.compress.judged import Scoring, Student
 from automl.compress.onnx_blend import export_blend
+from automl.models.dense_net import DenseNet
 from automl.preprocess.branches import Branch
 
 TREE_KINDS = ("gbdt", "lgbm")

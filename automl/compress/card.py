@@ -8,10 +8,10 @@ model sees a row, where the graph cannot).
 
 from __future__ import annotations
 
+from automl.bundle import pickled_size_text
 from automl.compress.onnx_raw import output_contract
-from automl.serving.inputs import input_contract
-from automl.compress.size_limit import teacher_size_text
 from automl.data.schema import Schema
+from automl.serving.inputs import input_contract
 
 PRECONDITIONS = [
     "A runtime with the file's opsets (its opset_import): ONNX 17 and ai.onnx.ml up to 5, "
@@ -123,7 +123,7 @@ def _memo_lines(chosen: dict) -> list[str]:
 def _size_share_row(size_bytes: int, teacher_bytes: int | None) -> list[str]:
     if not teacher_bytes:
         return []
-    return [f"| size ÷ teacher's (its predictor, {teacher_size_text(teacher_bytes)}) | "
+    return [f"| size ÷ teacher's (its predictor, {pickled_size_text(teacher_bytes)}) | "
             f"{size_bytes / teacher_bytes:.3f} |"]
 
 

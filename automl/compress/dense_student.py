@@ -3,8 +3,8 @@
 They read the `trees` branch's output (numbers as they are, categories as ordinal codes,
 NaN for missing or unseen), so the ONNX export reuses that branch and adds only the few
 operators of `DenseCode` and the layers (see `onnx_dense`). The fitted student is plain
-arrays (`DenseNet`), whose numpy forward pass is the Python side of the parity check;
-torch is only the trainer.
+arrays (`automl.models.dense_net.DenseNet`), whose numpy forward pass is the Python side
+of the parity check; torch is only the trainer.
 
 Compression works on those arrays, each step a new student:
 - `prune_units`: drop the hidden units with the smallest weight magnitude, then fine-tune
@@ -18,7 +18,7 @@ Compression works on those arrays, each step a new student:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -28,59 +28,11 @@ from torch import nn
 from automl.budget import Budget
 from automl.metrics import REGRESSION
 from automl.models.dense_code import DenseCode
+from automl.models.dense_net import DenseNet, Layer
 from automl.models.nets import Schedule, build_network, torch_threads, train_network
 
 LOW_RANK_ENERGY = 0.95  # share of the squared singular values a factored matrix keeps
 PRUNE_KEEP = 0.5  # share of hidden units pruning keeps
-
-
-@dataclass
-class Layer:
-    """x @ m1 @ m2 ... + bias; int8 matrices carry a scale per output column."""
-
-    matrices: list[np.ndarray]
-    bias: np.ndarray
-    scales: list[np.ndarray | None] = field(default_factory=list)
-
-    def weights(self) -> list[np.ndarray]:
-        """The float matrices the forward pass uses (int8 ones dequantized)."""
-        scales = self.scales or [None] * len(self.matrices)
-        return [m if s is None else m.astype(np.float32) * s for m, s in zip(self.matrices, scales)]
-
-
-@dataclass
-class DenseNet:
-    """The student: its encoding and its layers, ReLU between layers."""
-
-    code: DenseCode
-    layers: list[Layer]
-    task: str
-
-    def forward(self, Z: np.ndarray) -> np.ndarray:
-        h = self.code.encode(Z)
-        for i, layer in enumerate(self.layers):
-            for matrix in layer.weights():
-                h = h @ matrix
-            h = h + layer.bias
-            if i < len(self.layers) - 1:
-                h = np.maximum(h, 0)
-        return h
-
-    def predict(self, Z: np.ndarray) -> np.ndarray:
-        """What `predict_raw` gives: probabilities (n, k) or values (n,)."""
-        out = self.forward(Z).astype(np.float64)
-        if self.task == REGRESSION:
-            return out[:, 0]
-        out -= out.max(axis=1, keepdims=True)
-        exp = np.exp(out)
-        return exp / exp.sum(axis=1, keepdims=True)
-
-    @property
-    def hidden(self) -> list[int]:
-        return [layer.bias.size for layer in self.layers[:-1]]
-
-    def n_weights(self) -> int:
-        return sum(m.size for layer in self.layers for m in layer.matrices)
 
 
 @dataclass

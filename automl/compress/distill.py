@@ -28,16 +28,17 @@ import time
 from dataclasses import replace
 
 from automl.budget import Budget
+from automl.bundle import pickled_bytes, pickled_size_text
 from automl.compress.blend import best_blend
 from automl.compress.crossfit import cross_fit
-from automl.compress.dense_student import DenseNet, Training, fit_dense_student
+from automl.compress.dense_student import Training, fit_dense_student
 from automl.compress.families import (StudentGBDT, StudentLGBM, default_xgboost_output,
                                       student_max_nodes)
 from automl.compress.judged import SAMPLE_ROWS, DistillResult, Scoring, Student, describe
 from automl.compress.memo import MIN_REPEATS, memo_students, repeat_share
 from automl.compress.onnx_export import export_trees_model
 from automl.compress.rules import tree_rules
-from automl.compress.size_limit import pickled_bytes, size_limit_kb, teacher_size_text
+from automl.compress.size_limit import size_limit_kb
 from automl.compress.students import fit_tree_student, student_output
 from automl.compress.teaching import Teaching, lessons
 from automl.config import SearchParams
@@ -46,6 +47,7 @@ from automl.data.split import HOLDOUT, Validation
 from automl.errors import first_line
 from automl.metrics import REGRESSION, get_metric
 from automl.models.dense_code import DenseCode
+from automl.models.dense_net import DenseNet
 from automl.preprocess.stage import BranchData
 from automl.runfolder import loaded
 
@@ -115,7 +117,7 @@ def run(node, inputs, context) -> DistillResult:
     max_nodes = student_max_nodes(aim_kb)
     if aim_kb is not None:
         context.log(f"{node.name}: students aimed at {aim_kb:.0f} KB (the teacher: "
-                    f"{teacher_size_text(teacher_bytes)})")
+                    f"{pickled_size_text(teacher_bytes)})")
     training = None
     if set(params.students) & set(DENSE):  # the encoding learns from the real rows only
         code = DenseCode.fit(lesson.Z[:lesson.n_real], branch.categorical)

@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from automl.compress.dense_student import DenseNet, Training
+from automl.compress.dense_student import Training
 from automl.compress.onnx_dense import export_dense_model
 from automl.compress.onnx_export import check_parity
 from automl.compress.rules import RuleSet
 from automl.data.schema import Schema
 from automl.metrics import REGRESSION
+from automl.models.dense_net import DenseNet
 from automl.preprocess.branches import Branch
 from automl.serving.session import OnnxModel, feeds
 
@@ -61,7 +62,7 @@ class DistillResult:
     # the judged rows: what a student keeps the teacher's gain over (None: not fitted)
     reference_score: float | None = None
     judged_on: str | None = None  # which rows the students were scored on, for the card
-    teacher_bytes: int | None = None  # its pickled predictor (size_limit.pickled_bytes)
+    teacher_bytes: int | None = None  # its pickled predictor (automl.bundle.pickled_bytes)
 
 
 @dataclass

@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 import onnx
 
-from automl.compress.dense_student import DenseNet
 from automl.compress.onnx_dense import HEAD_OPSET, OpGraph, dense_head
 from automl.metrics import REGRESSION
+from automl.models.dense_net import DenseNet
 
 TREES_PREFIX, HEAD_PREFIX = "blend_trees/", "blend_mlp/"
 

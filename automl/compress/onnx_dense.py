@@ -22,9 +22,9 @@ import onnx
 import pandas as pd
 from onnx import TensorProto, helper, numpy_helper
 
-from automl.compress.dense_student import DenseNet
 from automl.compress.onnx_export import OPSETS, input_types, restore_input_names
 from automl.metrics import REGRESSION
+from automl.models.dense_net import DenseNet
 from automl.preprocess.branches import Branch
 
 HEAD_OPSET = 13  # the head's operators (Softmax on one axis, ...) as it writes them

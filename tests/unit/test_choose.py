@@ -90,7 +90,7 @@ def test_the_teachers_size_is_its_pickle_counted_up_to_a_stop():
 
     import numpy as np
 
-    from automl.compress.size_limit import pickled_bytes
+    from automl.bundle import pickled_bytes
 
     teacher = {"weights": np.arange(50_000, dtype=np.float64), "name": "ensemble"}
     assert pickled_bytes(teacher) == len(pickle.dumps(teacher, protocol=pickle.HIGHEST_PROTOCOL))
