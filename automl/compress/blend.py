@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from automl.compress.judged import Scoring, Student
-from automl.compress.onnx_blend import export_blend
 from automl.models.dense_net import DenseNet
+from automl.onnx.blend_graph import export_blend
 from automl.preprocess.branches import Branch
 
 TREE_KINDS = ("gbdt", "lgbm")

@@ -2,7 +2,7 @@
 
 They read the `trees` branch's output (numbers as they are, categories as ordinal codes,
 NaN for missing or unseen), so the ONNX export reuses that branch and adds only the few
-operators of `DenseCode` and the layers (see `onnx_dense`). The fitted student is plain
+operators of `DenseCode` and the layers (see `automl.onnx.dense_graph`). The fitted student is plain
 arrays (`automl.models.dense_net.DenseNet`), whose numpy forward pass is the Python side
 of the parity check; torch is only the trainer.
 

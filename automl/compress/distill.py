@@ -36,8 +36,6 @@ from automl.compress.families import (StudentGBDT, StudentLGBM, default_xgboost_
                                       student_max_nodes)
 from automl.compress.judged import SAMPLE_ROWS, DistillResult, Scoring, Student, describe
 from automl.compress.memo import MIN_REPEATS, memo_students, repeat_share
-from automl.compress.onnx_export import export_trees_model
-from automl.compress.rules import tree_rules
 from automl.compress.size_limit import size_limit_kb
 from automl.compress.students import fit_tree_student, student_output
 from automl.compress.teaching import Teaching, lessons
@@ -48,6 +46,8 @@ from automl.errors import first_line
 from automl.metrics import REGRESSION, get_metric
 from automl.models.dense_code import DenseCode
 from automl.models.dense_net import DenseNet
+from automl.onnx.rules import tree_rules
+from automl.onnx.trees_graph import export_trees_model
 from automl.preprocess.stage import BranchData
 from automl.runfolder import loaded
 

@@ -24,13 +24,13 @@ import xgboost as xgb
 
 from automl.budget import Budget
 from automl.compress.dense_student import Training, fit_dense_student
-from automl.models.dense_code import DenseCode
-from automl.compress.onnx_dense import export_dense_model
-from automl.compress.onnx_export import export_trees_model
 from automl.compress.students import soft_rows
 from automl.metrics import REGRESSION
 from automl.models.base import Family, ReportFn, as_budget, writable
+from automl.models.dense_code import DenseCode
 from automl.models.registry import register
+from automl.onnx.dense_graph import export_dense_model
+from automl.onnx.trees_graph import export_trees_model
 from automl.preprocess.branches import Branch
 
 
@@ -60,7 +60,7 @@ def default_xgboost_output(X, y, X_valid, task: str, budget: Budget, seed: int =
     return model.predict(X_valid) if task == REGRESSION else model.predict_proba(X_valid)
 
 
-# ONNX bytes per tree node (`onnx_trees`' TreeEnsemble), for sizing a student as it grows:
+# ONNX bytes per tree node (`automl.onnx.tree_ensemble`), for sizing a student as it grows:
 # 12.4-14.3 measured on 150-600 trees of depth 5-6 on four bench tables' training parts
 # (2026-11-30, the branch included; the opset-3 operators took 31.5-33.1); 14 keeps a
 # student aimed at a size under it.

@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 
 from automl.compress.dense_student import Training
-from automl.compress.onnx_dense import export_dense_model
-from automl.compress.onnx_export import check_parity
-from automl.compress.rules import RuleSet
 from automl.data.schema import Schema
 from automl.metrics import REGRESSION
 from automl.models.dense_net import DenseNet
+from automl.onnx.dense_graph import export_dense_model
+from automl.onnx.parity import check_parity
+from automl.onnx.rules import RuleSet
 from automl.preprocess.branches import Branch
 from automl.serving.session import OnnxModel, feeds
 

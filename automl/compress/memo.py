@@ -12,12 +12,8 @@ a memo keeps it for the rows that matter most (each distinct row's summed square
 between the teacher's and the base student's outputs, which weighs a row by how often it
 occurs), as many as fit the size aim, and the student answers every other row.
 
-A row's key is an exact integer hash of the `trees` branch's float32 values (see
-`row_keys`), which the ONNX graph computes the same way (`onnx_memo`): each value is
-floored at 2^-16 (missing values get a fixed code), taken modulo a prime under 2^20,
-and two weighted sums of those, each exact in float64 whatever the order of their terms,
-make the two 21-bit halves of one int64. Rows equal to 2^-16 in every value share a key;
-two others share one with odds of about 2^-40.
+A row's key is an exact integer hash of the `trees` branch's float32 values, which the
+ONNX graph computes the same way (`automl.onnx.memo_key`).
 """
 
 from __future__ import annotations
@@ -28,15 +24,11 @@ import numpy as np
 import pandas as pd
 
 from automl.compress.judged import Scoring, Student
-from automl.compress.onnx_export import run_onnx
-from automl.compress.onnx_memo import export_memo
+from automl.onnx.memo_graph import export_memo
+from automl.onnx.memo_key import row_keys
+from automl.onnx.parity import run_onnx
 from automl.preprocess.branches import Branch
 
-SCALE = 2.0 ** 16  # a value's resolution in its key
-PRIME = 1_048_573  # the largest prime under 2^20: the terms' modulus
-MISSING = -(2.0 ** 31) + 11.0  # the code a missing value is keyed by
-PART_BITS = 21  # each of the two halves of a key is below 2 * PRIME < 2^21
-MAX_COLUMNS = 2 ** 13  # terms below 2^40 each: fewer than 2^13 of them sum below 2^53
 KEY_BYTES = 8  # one int64 key in the graph
 BASE_KINDS = ("gbdt", "lgbm", "blend")  # students with a tree input edge to read the row from
 BASES = 2  # the best students of those kinds that get a memo
@@ -49,25 +41,6 @@ FRONT_SHARE = 0.03
 # tables' training parts 0-0.7% of the rows repeat another on eight, 15% and 26% on two;
 # at 120 s a memo of adult's (0.2% of its test rows repeat) took 210 KB and changed nothing
 MIN_REPEATS = 0.02
-
-
-def key_weights(n_features: int) -> np.ndarray:
-    """(n_features, 2) integer weights below PRIME, as float64; fixed per width, so that a
-    refitted memo keys rows as the judged one did."""
-    return np.random.default_rng(n_features).integers(1, PRIME, size=(n_features, 2)).astype(np.float64)
-
-
-def row_keys(Z: np.ndarray) -> np.ndarray:
-    """An int64 key per row of the trees branch's output (see the module's note)."""
-    values = np.asarray(Z, dtype=np.float32).astype(np.float64)
-    if values.shape[1] >= MAX_COLUMNS:
-        raise ValueError(f"a memo keys rows of fewer than {MAX_COLUMNS:,} columns, not "
-                         f"{values.shape[1]:,}: its sums stay exact below 2^53 only so")
-    floored = np.floor(values * SCALE)
-    floored[~np.isfinite(floored)] = MISSING
-    parts = np.fmod(np.fmod(floored, PRIME) @ key_weights(values.shape[1]), PRIME) + PRIME
-    parts = parts.astype(np.int64)
-    return parts[:, 0] + (parts[:, 1] << PART_BITS)
 
 
 @dataclass
@@ -98,7 +71,7 @@ class Memo:
 
 def entry_bytes(n_outputs: int) -> int:
     """A memo row's bytes in the graph: its key and one float (regression, binary), or an
-    index and a row of probabilities (multiclass; see `onnx_memo`)."""
+    index and a row of probabilities (multiclass; see `automl.onnx.memo_graph`)."""
     return KEY_BYTES + (4 if n_outputs <= 2 else 8 + 4 * n_outputs)
 
 

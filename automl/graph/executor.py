@@ -30,7 +30,7 @@ STAGES: dict[str, str] = {
     "ensemble": "automl.ensemble.stage:run",
     "distill": "automl.compress.distill:run",
     "compress": "automl.compress.choose:run",
-    "export": "automl.compress.export:run",
+    "export": "automl.onnx.stage:run",
     "report": "automl.report.stage:run",
 }
 

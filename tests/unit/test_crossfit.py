@@ -12,14 +12,13 @@ from automl.budget import Budget
 from automl.compress.blend import blend_student
 from automl.compress.crossfit import FINALISTS, Costs, _fit, _memo_seconds, _refitted, cross_fit
 from automl.compress.distill import _tree_student
+from automl.compress.families import StudentMLP, default_xgboost_output
 from automl.compress.judged import DistillResult, Scoring
 from automl.compress.memo import MIN_REPEATS, build_memo, memo_student, memo_students, repeat_share
-from automl.compress.teaching import Teaching
-from automl.compress.families import StudentMLP, default_xgboost_output
-from automl.compress.onnx_export import check_parity, run_onnx
-from automl.compress.teaching import lessons
+from automl.compress.teaching import Teaching, lessons
 from automl.config import DistillParams
 from automl.data.split import KFOLD
+from automl.onnx.parity import check_parity, run_onnx
 from tests.unit.test_teaching import AUC, _teacher
 
 RUNGS = [(10, 2, 0.3), (20, 3, 0.3), (40, 3, 0.3), (60, 4, 0.3)]

@@ -10,11 +10,11 @@ import pytest
 from automl.budget import Budget
 from automl.compress.dense_student import (Training, fit_dense_student, int8, low_rank,
                                            prune_units)
-from automl.compress.onnx_dense import export_dense_model
-from automl.compress.onnx_export import ParityError, check_parity, run_onnx
-from automl.data import infer_schema, prepare_features
 from automl.config import PreprocessParams
+from automl.data import infer_schema, prepare_features
 from automl.models.dense_code import DenseCode
+from automl.onnx.dense_graph import export_dense_model
+from automl.onnx.parity import ParityError, check_parity, run_onnx
 from automl.preprocess.branches import build_branch
 from tests.conftest import make_table
 

@@ -155,9 +155,9 @@ def test_a_lightgbm_students_onnx_decides_as_it_does_at_float32_neighbours(lower
     """Its thresholds are lowered to float32 (`float32_thresholds`), so the exported graph
     sends every row where the student does; left at LightGBM's own, it would not."""
     from automl.compress import families
-    from automl.compress.onnx_export import ParityError, check_parity
     from automl.config import PreprocessParams
     from automl.data import infer_schema, prepare_features
+    from automl.onnx.parity import ParityError, check_parity
     from automl.preprocess import build_branch
 
     if not lowered:

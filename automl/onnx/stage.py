@@ -1,11 +1,16 @@
 """The `export` stage: compact.onnx, the rules, and the model card, in <run>/compact/.
 
-compact.onnx is the chosen student's graph with the raw-column front of `onnx_raw`: the
-table's own columns in (the forms of `automl.serving.inputs`), what `predict_raw` returns out. The
-written file is checked against the Python student's output on the stored validation
-rows, fed as raw columns, at the stage's `parity_tolerance`, and a failure stops the run
-loudly. Then it is timed as it is served: one row in onnxruntime alone, and one row
-through `CompactPredictor` (what `AutoML.load(run, model="compact").predict` runs).
+compact.onnx is the chosen student's graph with the raw-column front of `raw_front`: the
+table's own columns in (the forms of `automl.serving.inputs`), what `predict_raw` returns
+out. The written file is checked against the Python student's output on the stored
+validation rows, fed as raw columns, at the stage's `parity_tolerance`, and a failure
+stops the run loudly. Then it is timed as it is served: one row in onnxruntime alone, and
+one row through `CompactPredictor` (what `AutoML.load(run, model="compact").predict` runs).
+
+The stage reads the compress stage's output (`automl.distill.compress.CompressResult`,
+its students `automl.distill.judged.Student`) by their fields, without importing them:
+the distill package measures its students with this package's converters, and an
+import back would close a loop.
 """
 
 from __future__ import annotations
@@ -20,15 +25,13 @@ import numpy as np
 import pandas as pd
 
 from automl.atomic import atomic_write_bytes, atomic_write_text
-from automl.compress.card import markdown, serving_card
-from automl.compress.choose import CompressResult
-from automl.serving.compact import CompactPredictor, one_row_latency
-from automl.compress.judged import Student
-from automl.compress.onnx_export import check_parity
-from automl.compress.onnx_raw import raw_model
-from automl.serving.inputs import frame_feeds, raw_rows
 from automl.data.schema import Schema
 from automl.metrics import get_metric
+from automl.onnx.card import markdown, serving_card
+from automl.onnx.parity import check_parity
+from automl.onnx.raw_front import raw_model
+from automl.serving.compact import CompactPredictor, one_row_latency
+from automl.serving.inputs import frame_feeds, raw_rows
 
 LATENCY_CALLS = 1000
 
@@ -40,7 +43,7 @@ class ExportResult:
 
 
 def run(node, inputs, context) -> ExportResult:
-    compressed: CompressResult = inputs.one("compress")
+    compressed = inputs.one("compress")
     result, chosen, params = compressed.distill, compressed.chosen, node.params
     folder = context.run_dir / "compact"
     metric = get_metric(result.metric, result.schema.task)
@@ -101,7 +104,7 @@ def write_compact_model(path: Path, student_onnx: bytes, schema: Schema, sample:
             "inputs": [c.name for c in schema.columns]}
 
 
-def _student_card(student: Student, teacher_score: float, metric) -> dict:
+def _student_card(student, teacher_score: float, metric) -> dict:
     return {"name": student.name, "kind": student.kind, "params": student.params,
             metric.name: metric.from_score(student.score),
             "score_drop": teacher_score - student.score, "fidelity": student.fidelity}
@@ -126,7 +129,7 @@ def _remove_stale(folder: Path, keep_onnx: bool, keep_rules: bool) -> None:
         (folder / name).unlink(missing_ok=True)
 
 
-def _write_rules(folder: Path, students: list[Student], chosen: Student | None) -> None:
+def _write_rules(folder: Path, students: list, chosen) -> None:
     """The chosen student's rules, or else the best-scoring rules student's."""
     rules = [s for s in students if s.rules is not None]
     if not rules:

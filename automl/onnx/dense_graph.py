@@ -20,11 +20,12 @@ import warnings
 import numpy as np
 import onnx
 import pandas as pd
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, helper
 
-from automl.compress.onnx_export import OPSETS, input_types, restore_input_names
 from automl.metrics import REGRESSION
 from automl.models.dense_net import DenseNet
+from automl.onnx.op_graph import OpGraph
+from automl.onnx.trees_graph import OPSETS, input_types, restore_input_names
 from automl.preprocess.branches import Branch
 
 HEAD_OPSET = 13  # the head's operators (Softmax on one axis, ...) as it writes them
@@ -51,27 +52,6 @@ def export_dense_model(branch: Branch, student: DenseNet, features: pd.DataFrame
     model = onnx.compose.merge_models(front, head, io_map=[(branch_out, "dense_in")])
     onnx.checker.check_model(model)
     return model.SerializeToString()
-
-
-class OpGraph:
-    """Nodes and constants being written, with fresh names (after `prefix`, which keeps
-    them apart from the names of a graph they join)."""
-
-    def __init__(self, prefix: str = ""):
-        self.nodes, self.constants, self.count, self.prefix = [], [], 0, prefix
-
-    def const(self, array: np.ndarray) -> str:
-        name = f"{self.prefix}c{len(self.constants)}"
-        self.constants.append(numpy_helper.from_array(np.asarray(array), name))
-        return name
-
-    def op(self, op_type: str, inputs: list[str], output: str | list[str] | None = None,
-           **attrs) -> str | list[str]:
-        """The node's output name (or names, when `output` is a list)."""
-        self.count += 1
-        outputs = output if isinstance(output, list) else [output or f"{self.prefix}t{self.count}"]
-        self.nodes.append(helper.make_node(op_type, inputs, outputs, **attrs))
-        return outputs if isinstance(output, list) else outputs[0]
 
 
 def dense_head(student: DenseNet, ir_version: int, opset: int) -> onnx.ModelProto:

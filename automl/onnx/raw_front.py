@@ -24,11 +24,11 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
-from automl.compress.onnx_dense import OpGraph
-from automl.serving.inputs import FORMS, input_contract
 from automl.data.schema import DATETIME_PARTS, Schema
 from automl.errors import AutoMLError
 from automl.metrics import REGRESSION
+from automl.onnx.op_graph import OpGraph
+from automl.serving.inputs import FORMS, input_contract
 
 PREFIX = "raw/"  # the front's own edges; a column's cleaned copy is raw/finite/<column>
 ELEMENT_TYPES = {"numeric": TensorProto.FLOAT, "categorical": TensorProto.STRING,

@@ -1,16 +1,15 @@
-"""ONNX export with the preprocessing inside, and the parity check that proves it.
+"""A tree student's graph, with the preprocessing inside: the `trees` branch followed by an
+xgboost or LightGBM model or an sklearn decision tree (skl2onnx converts the branch's
+ColumnTransformer and the tree, onnxmltools the booster), as DESIGN.md's route
+describes; `tree_ensemble` then rewrites the trees in ONNX's compact `TreeEnsemble`
+operator where they convert.
 
 A student's graph takes one input per model-ready column (`automl.data.prepare_features`):
 a float tensor per number, a string tensor per category (a missing category is fed as
 the empty string, which the encoder treats as unseen, i.e. missing). Datetime columns
 arrive as their parts (`<col>__year`, ...), as the schema names them. The exported
-compact.onnx puts the rest of `prepare_features` in front (`onnx_raw`), so it takes the
+compact.onnx puts the rest of `prepare_features` in front (`raw_front`), so it takes the
 table's own columns.
-
-So far: the `trees` branch followed by an xgboost or LightGBM model or an sklearn
-decision tree (skl2onnx converts the branch's ColumnTransformer and the tree,
-onnxmltools the booster), as DESIGN.md's route describes; `onnx_trees` then rewrites the trees in
-ONNX's compact `TreeEnsemble` operator where they convert.
 """
 
 from __future__ import annotations
@@ -18,20 +17,14 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
-from automl.errors import AutoMLError
-from automl.serving.session import OnnxModel, feeds, is_text
+from automl.serving.session import is_text
 
 if TYPE_CHECKING:  # sklearn loads in a second: serving compact.onnx needs none of it
     from automl.preprocess.branches import Branch
 
 OPSETS = {"": 17, "ai.onnx.ml": 3}
-
-
-class ParityError(AutoMLError):
-    """The exported graph does not predict what the Python model predicts."""
 
 
 def export_trees_model(branch: Branch, estimator, features: pd.DataFrame,
@@ -41,7 +34,7 @@ def export_trees_model(branch: Branch, estimator, features: pd.DataFrame,
     from skl2onnx import convert_sklearn
     from sklearn.pipeline import Pipeline
 
-    from automl.compress.onnx_trees import compact_tree_ensembles
+    from automl.onnx.tree_ensemble import compact_tree_ensembles
 
     _register_boosters()
     pipeline = Pipeline([("preprocess", branch.transformer), ("model", estimator)])
@@ -104,39 +97,6 @@ def input_types(features: pd.DataFrame) -> list:
 
     return [(name, StringTensorType([None, 1]) if is_text(features[name])
              else FloatTensorType([None, 1])) for name in features.columns]
-
-
-def run_onnx(onnx_bytes: bytes, features: pd.DataFrame) -> np.ndarray:
-    """What the graph returns for model-ready rows, as `predict_raw` would."""
-    return OnnxModel(onnx_bytes, threads=None).predict_features(features)
-
-
-def check_parity(onnx_bytes: bytes, python_output: np.ndarray,
-                 rows: pd.DataFrame | dict[str, np.ndarray], tolerance: float = 1e-4) -> float:
-    """The largest ONNX-vs-Python difference on `rows`; ParityError past `tolerance` (and,
-    for classes, on any differing label). `rows`: model-ready columns for a student's
-    graph, or the graph's feed as it is (compact.onnx: `serving.inputs.frame_feeds`).
-
-    Probabilities are compared as they are. Regression values are compared relative to
-    their scale (the largest |value|, at least 0.001): both sides compute in float32, whose
-    rounding grows with the values (a house price of 180,000 has a step of 0.016).
-    """
-    feed = rows if isinstance(rows, dict) else feeds(rows)
-    got = OnnxModel(onnx_bytes, threads=None).run(feed)
-    expected = np.asarray(python_output, dtype=np.float64)
-    if got.shape != expected.shape:
-        raise ParityError(f"ONNX output has shape {got.shape}, Python {expected.shape}")
-    if not got.size:
-        return 0.0
-    scale = 1.0 if expected.ndim == 2 else max(1e-3, float(np.max(np.abs(expected))))
-    difference = float(np.max(np.abs(got - expected))) / scale
-    if difference > tolerance:
-        what = "" if expected.ndim == 2 else " relative to the values' scale"
-        raise ParityError(f"ONNX and Python outputs differ by up to {difference:.3g}{what} "
-                          f"(tolerance {tolerance:g}); the export is not faithful")
-    if expected.ndim == 2 and (got.argmax(axis=1) != expected.argmax(axis=1)).any():
-        raise ParityError("ONNX and Python predict different labels for some rows")
-    return difference
 
 
 _registered = False

@@ -1,7 +1,7 @@
 """ONNX for a memo student: a student's graph that also looks each row up in a memo.
 
 The row's key is computed from the edge the trees read (the `trees` branch's output), as
-`memo.row_keys` computes it, and a LabelEncoder maps it to the memo's value: the kept
+`memo_key.row_keys` computes it, and a LabelEncoder maps it to the memo's value: the kept
 probability of the second class (binary) or the value (regression), NaN for a row not
 kept; for more classes, to a row of a probability table whose last row is NaN. Where the
 lookup is not NaN it replaces the student's output; the label is that output's largest
@@ -12,18 +12,18 @@ from __future__ import annotations
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, numpy_helper
 
-from automl.compress.onnx_blend import rename_outputs, tree_input
-from automl.compress.onnx_dense import HEAD_OPSET, OpGraph
+from automl.onnx.dense_graph import HEAD_OPSET
+from automl.onnx.memo_key import MISSING, PART_BITS, PRIME, SCALE, key_weights
+from automl.onnx.op_graph import OpGraph, rename_outputs, tree_input
 
 STUDENT_PREFIX = "memo_student/"
 
 
 def export_memo(student_onnx: bytes, memo) -> bytes:
-    """The serialized student with `memo` (a `memo.Memo`) in front of its outputs."""
-    from automl.compress.memo import MISSING, PART_BITS, PRIME, SCALE, key_weights
-
+    """The serialized student with `memo` (an `automl.distill.memo.Memo`: its `keys` and
+    `values`) in front of its outputs."""
     model = onnx.load_from_string(student_onnx)
     opset = next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
     if opset < HEAD_OPSET:  # Squeeze with its axes as an input

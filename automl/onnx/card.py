@@ -9,8 +9,8 @@ model sees a row, where the graph cannot).
 from __future__ import annotations
 
 from automl.bundle import pickled_size_text
-from automl.compress.onnx_raw import output_contract
 from automl.data.schema import Schema
+from automl.onnx.raw_front import output_contract
 from automl.serving.inputs import input_contract
 
 PRECONDITIONS = [

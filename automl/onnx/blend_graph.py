@@ -1,7 +1,7 @@
 """ONNX for a blend student: a tree student's graph with an MLP head beside its trees.
 
 Both students read the `trees` branch, so the blend's graph holds it once: the dense
-head (`onnx_dense.dense_head`: the encoding and the layers) reads the same edge the
+head (`dense_graph.dense_head`: the encoding and the layers) reads the same edge the
 trees read, and the two outputs are averaged with the blend's weight (probabilities for
 classes, then the label of the largest; values for regression). The outputs keep the
 tree graph's names, so compact.onnx's front and every reader treat a blend like any
@@ -13,9 +13,10 @@ from __future__ import annotations
 import numpy as np
 import onnx
 
-from automl.compress.onnx_dense import HEAD_OPSET, OpGraph, dense_head
 from automl.metrics import REGRESSION
 from automl.models.dense_net import DenseNet
+from automl.onnx.dense_graph import HEAD_OPSET, dense_head
+from automl.onnx.op_graph import OpGraph, rename_outputs, tree_input
 
 TREES_PREFIX, HEAD_PREFIX = "blend_trees/", "blend_mlp/"
 
@@ -49,22 +50,6 @@ def export_blend(tree_onnx: bytes, net: DenseNet, tree_weight: float) -> bytes:
     graph.initializer.extend(list(head.graph.initializer) + g.constants)
     onnx.checker.check_model(model)
     return model.SerializeToString()
-
-
-def tree_input(graph) -> str:
-    """The branch's output, which every tree node of the graph reads."""
-    inputs = {node.input[0] for node in graph.node if node.op_type.startswith("TreeEnsemble")}
-    if len(inputs) != 1:
-        raise ValueError(f"a blend needs a graph with one tree input, not {sorted(inputs)}")
-    return inputs.pop()
-
-
-def rename_outputs(graph, renames: dict[str, str]) -> None:
-    """The tree nodes' final edges renamed; the graph's outputs keep their names, for the
-    blend's nodes to write."""
-    for node in graph.node:
-        node.output[:] = [renames.get(name, name) for name in node.output]
-        node.input[:] = [renames.get(name, name) for name in node.input]
 
 
 def _weighted_sum(g: OpGraph, edges: list[str], weights: list[float]) -> str:
