@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from automl.compress.blend import Blend
-from automl.compress.families import StudentGBDT, StudentLGBM
-from automl.compress.memo import Memo, Memoized, build_memo, entry_bytes, memo_rows_within, memoized
 from automl.config import DistillParams
+from automl.distill.blend import Blend
+from automl.distill.families import StudentGBDT, StudentLGBM
+from automl.distill.memo import Memo, Memoized, build_memo, entry_bytes, memo_rows_within, memoized
 from automl.onnx.memo_graph import export_memo
 from automl.onnx.memo_key import row_keys
 from automl.onnx.parity import check_parity

@@ -23,8 +23,8 @@ import pandas as pd
 import xgboost as xgb
 
 from automl.budget import Budget
-from automl.compress.dense_student import Training, fit_dense_student
-from automl.compress.students import soft_rows
+from automl.distill.dense_student import Training, fit_dense_student
+from automl.distill.students import soft_rows
 from automl.metrics import REGRESSION
 from automl.models.base import Family, ReportFn, as_budget, writable
 from automl.models.dense_code import DenseCode
@@ -61,9 +61,8 @@ def default_xgboost_output(X, y, X_valid, task: str, budget: Budget, seed: int =
 
 
 # ONNX bytes per tree node (`automl.onnx.tree_ensemble`), for sizing a student as it grows:
-# 12.4-14.3 measured on 150-600 trees of depth 5-6 on four bench tables' training parts
-# (2026-11-30, the branch included; the opset-3 operators took 31.5-33.1); 14 keeps a
-# student aimed at a size under it.
+# a little above what was measured, so a student aimed at a size stays under it
+# (docs/results/2026-11-30-student-ladder.md)
 BYTES_PER_NODE = 14
 
 
@@ -173,12 +172,9 @@ def float32_thresholds(booster: lgb.Booster) -> lgb.Booster:
 
 class StudentLGBM(Family):
     """A LightGBM student: leaf-wise trees, as the search's strongest members grow them.
-    On the validation parts of adult, diamonds and hotel_bookings (2026-11-30, the same
-    lessons), 1,227 trees of 31 leaves at a rate of 0.1 (1 MB in ONNX) scored ROC AUC
-    0.9264 / RMSE 521.4 / ROC AUC 0.9558 against 0.9230 / 528.6 / 0.9565 for xgboost's
-    600×6 at 0.3, where the teacher scored 0.9268 / 514.3 / 0.9590. The default, 600
-    trees at 0.2, scored as 1,200 at 0.1 within 0.0002 ROC AUC on adult and hotel_bookings
-    in half the time (3-4 s there) and half the size (about 460 KB).
+    At 1 MB it came closer to the teacher than xgboost's 600×6 on two tables of three, and
+    its default, 600 trees at 0.2, scored as 1,200 at 0.1 in half the time and size
+    (docs/results/2026-11-30-student-ladder.md).
 
     Categoricals arrive as the branch's ordinal codes and are split as numbers, which keeps
     the ONNX graph to plain comparisons. `max_nodes` cuts the rounds so that full trees of

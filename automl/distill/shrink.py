@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from automl.budget import Budget
-from automl.compress.dense_student import int8, low_rank, prune_units
-from automl.compress.judged import DistillResult, Student
+from automl.distill.dense_student import int8, low_rank, prune_units
+from automl.distill.judged import DistillResult, Student
 
 STEP_HOLDS = 0.002
 STEPS = ("prune", "lowrank", "int8")

@@ -29,12 +29,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from automl.budget import Budget
-from automl.compress.blend import Blend
-from automl.compress.judged import DistillResult, Student, describe, fidelity
-from automl.compress.memo import memoized, remade_memo
-from automl.compress.families import default_xgboost_output
-from automl.compress.teaching import (Lessons, Teaching, lessons, mixed, scored_prediction,
-                                      synthetic_multiplier, with_synthetic)
+from automl.distill.blend import Blend
+from automl.distill.families import default_xgboost_output
+from automl.distill.judged import DistillResult, Student, describe, fidelity
+from automl.distill.memo import memoized, remade_memo
+from automl.distill.teaching import Lessons, Teaching, lessons, mixed, scored_prediction, synthetic_multiplier, with_synthetic
 from automl.errors import first_line
 from automl.metrics import get_metric
 from automl.models.registry import family_class

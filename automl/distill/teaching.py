@@ -28,11 +28,11 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from automl.compress.augment import augment
 from automl.data.split import KFOLD, Dataset
+from automl.distill.augment import augment
 from automl.metrics import REGRESSION
-from automl.serving.ensemble import Predictor
 from automl.preprocess.stage import BranchData
+from automl.serving.ensemble import Predictor
 
 JUDGE_FOLD = 0  # kfold: the fold the students are judged on
 JUDGE_FRACTION = 0.2  # kfold without fold models: share of the training rows judged

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from automl.compress.dense_student import Training
 from automl.data.schema import Schema
+from automl.distill.dense_student import Training
 from automl.metrics import REGRESSION
 from automl.models.dense_net import DenseNet
 from automl.onnx.dense_graph import export_dense_model
@@ -89,6 +89,12 @@ class Scoring:
                        _latency_ms(onnx_bytes, self.valid),
                        check_parity(onnx_bytes, output, self.valid), onnx_bytes, rules,
                        output[:SAMPLE_ROWS], valid_output=output)
+
+
+def fit_recipe(family: str, params: dict, synthetic: bool = True) -> dict:
+    """How `crossfit` fits a student again: its family, params, and whether it learns
+    from the synthetic rows too."""
+    return {"family": family, "params": dict(params), "synthetic": synthetic}
 
 
 def describe(student: Student, metric, teacher_score: float) -> str:
