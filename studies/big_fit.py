@@ -1,6 +1,6 @@
 """The size check: the default pipeline on a large synthetic table, through the Python API.
 
-    python -m automl.bench.big_fit OUT_DIR [--rows 1000000] [--test-rows 250000]
+    python -m studies.big_fit OUT_DIR [--rows 1000000] [--test-rows 250000]
                                    [--time-budget 5m]
 
 Fits on `--rows` rows of `big_table` (the bench caps its tables at 500,000 rows, so this
@@ -20,9 +20,9 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from automl.api import AutoML
-from automl.bench.big_table import big_table
 from automl.bench.measure import TreeMemory
 from automl.runfolder import RunStore
+from studies.big_table import big_table
 
 
 def big_fit(rows: int, test_rows: int, time_budget: str, out: Path) -> dict:

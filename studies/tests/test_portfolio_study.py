@@ -8,14 +8,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from automl.bench import portfolio, portfolio_select
-from automl.bench.candidates import Candidate, candidates
-from automl.bench.portfolio import StudySettings, Task, run_study
-from automl.bench.portfolio_select import (family_matrices, greedy, normalise, portfolio_value, write_report,
-                                           yaml_block)
-from automl.bench.study_tables import StudyTable
 from automl.models.registry import family_space
 from automl.space import Space
+from studies import portfolio, portfolio_select
+from studies.candidates import Candidate, candidates
+from studies.portfolio import StudySettings, Task, run_study
+from studies.portfolio_select import (family_matrices, greedy, normalise, portfolio_value, write_report,
+                                      yaml_block)
+from studies.study_tables import StudyTable
 from tests.conftest import make_table
 
 

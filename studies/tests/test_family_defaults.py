@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 
-from automl.bench.families import default_scores, main
 from automl.bench.protocol import read_manifest
 from automl.models.registry import family_keys
+from studies.family_defaults import default_scores, main
 
 
 def test_every_family_scores_its_default_on_a_real_table(shared_data):

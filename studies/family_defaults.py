@@ -1,6 +1,6 @@
 """Each family's cheap default config on each benchmark table, under the bench protocol.
 
-    python -m automl.bench.families [--data DIR] [--datasets a,b] [--families x,y] [--out FILE]
+    python -m studies.family_defaults [--data DIR] [--datasets a,b] [--families x,y] [--out FILE]
 
 Same 80/20 split as `automl bench`; inside the 80%, the run's own 80/20 train/validation
 split (validation for early stopping only), the family's preprocessing branch, one CPU,
@@ -16,8 +16,8 @@ from pathlib import Path
 
 from automl.bench.defaults import default_data_dir
 from automl.bench.protocol import load_table, read_manifest, select_datasets, split_table
-from automl.data import infer_schema, prepare_features, split_dataset
 from automl.config import PreprocessParams
+from automl.data import infer_schema, prepare_features, split_dataset
 from automl.metrics import PROTOCOL, get_metric
 from automl.models.registry import family_class, family_keys, family_space
 from automl.preprocess import build_branch
@@ -49,7 +49,7 @@ def default_scores(dataset, families: list[str]) -> dict[str, tuple[float, float
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m automl.bench.families", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m studies.family_defaults", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default=str(default_data_dir()))
     parser.add_argument("--datasets", default=None, help="comma-separated (default: all)")

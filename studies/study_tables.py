@@ -1,4 +1,4 @@
-"""The tables the portfolio study chooses configurations on (automl.bench.portfolio).
+"""The tables the portfolio study chooses configurations on (studies.portfolio).
 
 None of them is a benchmark table (../shared/data) or another copy of one: the portfolio
 is chosen here and judged there. Real tables come from scikit-learn's bundled `load_*`

@@ -1,6 +1,6 @@
 """Write a large synthetic table for the size checks: numbers and categories, a binary target.
 
-    python -m automl.bench.big_table OUT_DIR [--rows 1000000] [--seed 0]
+    python -m studies.big_table OUT_DIR [--rows 1000000] [--seed 0]
 
 writes OUT_DIR/big.parquet (40 numeric and 10 categorical feature columns, `y` the
 target) and OUT_DIR/MANIFEST.csv, so that `automl bench --data OUT_DIR` and

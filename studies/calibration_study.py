@@ -1,7 +1,7 @@
 """Does the ensemble's temperature lower log loss on rows it never saw? Judged on the study
-tables (automl/bench/study_tables.py; none is a benchmark table).
+tables (studies/study_tables.py; none is a benchmark table).
 
-    python -m automl.bench.calibration_study --out DIR [--tables a,b] [--time-budget 30s]
+    python -m studies.calibration_study --out DIR [--tables a,b] [--time-budget 30s]
 
 Each table is split 75/25 (stratified, seed 0); `automl fit` learns from the 75% with
 log loss as its metric; the 25% is scored twice by the same fitted model: with the
@@ -19,8 +19,8 @@ from pathlib import Path
 from sklearn.model_selection import train_test_split
 
 from automl.api import AutoML
-from automl.bench.study_tables import study_tables
 from automl.metrics import BINARY, MULTICLASS, get_metric
+from studies.study_tables import study_tables
 
 
 def judge(table, out: Path, time_budget: str) -> dict:
@@ -46,7 +46,7 @@ def judge(table, out: Path, time_budget: str) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m automl.bench.calibration_study",
+    parser = argparse.ArgumentParser(prog="python -m studies.calibration_study",
                                      description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True, help="folder for the training parts and runs")

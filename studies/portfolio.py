@@ -1,6 +1,6 @@
 """The portfolio study: every candidate config of every family, 5-fold CV on the study tables.
 
-    python -m automl.bench.portfolio --out DIR [--families a,b] [--tables x,y]
+    python -m studies.portfolio --out DIR [--families a,b] [--tables x,y]
         [--max-rows 1000] [--folds 5] [--fit-limit 10] [--workers 2]
 
 Each (family, candidate, table) is one task: k folds, each through the path a trial takes
@@ -9,7 +9,7 @@ with the held-out part as its validation part, so iterative families stop early 
 they do in a search), one CPU per fit, every fit capped at --fit-limit seconds. Rows go to
 DIR/results.csv as tasks finish; a rerun skips the tasks already there, so a stopped study
 resumes. Then DIR/portfolio.md and DIR/portfolio.json: the chosen portfolios and the
-leave-one-table-out check (automl.bench.portfolio_select).
+leave-one-table-out check (studies.portfolio_select).
 
 Tables larger than --max-rows are sampled (seed 0): the study's compute is ~2 hours on two
 shared cores, so it favours many tables over large ones. The fit limit is wall time: on a
@@ -36,8 +36,6 @@ from functools import lru_cache  # noqa: E402
 from multiprocessing import get_context  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from automl.bench.candidates import Candidate, candidates  # noqa: E402
-from automl.bench.study_tables import STUDY_TABLES, load_rows, study_tables  # noqa: E402
 from automl.budget import Budget  # noqa: E402
 from automl.config import PreprocessParams  # noqa: E402
 from automl.data import infer_schema, prepare_features  # noqa: E402
@@ -47,6 +45,8 @@ from automl.models.registry import family_class, family_space  # noqa: E402
 from automl.preprocess import build_branch  # noqa: E402
 from automl.preprocess.stage import BranchData  # noqa: E402
 from automl.search.trial import fit_trial  # noqa: E402
+from studies.candidates import Candidate, candidates  # noqa: E402
+from studies.study_tables import STUDY_TABLES, load_rows, study_tables  # noqa: E402
 
 FAMILIES = ("xgboost", "lightgbm", "catboost", "random_forest", "extra_trees", "linear", "mlp")
 RESULTS_CSV = "results.csv"
@@ -164,7 +164,7 @@ def _results(todo: list[Task], settings: StudySettings, workers: int):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m automl.bench.portfolio", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m studies.portfolio", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True, help="folder for results.csv and the report")
     parser.add_argument("--families", default=",".join(FAMILIES), help="comma-separated")
@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         run_study(plan_tasks(families, tables), settings, out, args.workers)
         print(f"study: {time.monotonic() - started:.0f}s wall", file=sys.stderr)
-    from automl.bench.portfolio_select import write_report
+    from studies.portfolio_select import write_report
 
     write_report(out / RESULTS_CSV, out, families, f"study {time.strftime('%Y-%m-%d')}")
     print((out / "portfolio.md").read_text())
