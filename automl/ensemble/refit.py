@@ -16,8 +16,8 @@ import numpy as np
 from automl.budget import Budget
 from automl.models.bagging import BaggedModel
 from automl.models.registry import family_class
-from automl.serving.ensemble import Member
 from automl.preprocess.stage import BranchData
+from automl.serving.ensemble import Member
 
 # A refit with more rows takes longer than its trial: refit only where time allows for it.
 TIME_FACTOR = 2.0

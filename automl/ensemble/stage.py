@@ -13,8 +13,8 @@ from automl.ensemble.selection import bagged_selection
 from automl.ensemble.stacking import LinearStacker, cross_validated_score
 from automl.errors import first_line
 from automl.metrics import get_metric
-from automl.serving.ensemble import Member
 from automl.runfolder import ENSEMBLE_JSON, loaded
+from automl.serving.ensemble import Member
 
 
 BAGGING_MAX_ROWS = 5000  # validation rows up to which `bags` applies

@@ -1,4 +1,4 @@
-"""ONNX: every graph a run ships, and the `export` stage that writes compact.onnx.
+"""ONNX: the students' graphs, the parity check, and the `export` stage that writes compact.onnx.
 
 Converters, each a student's graph over model-ready columns with the `trees` branch
 inside: `trees_graph` (xgboost, LightGBM, sklearn trees; `tree_ensemble` rewrites them in
