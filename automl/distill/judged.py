@@ -1,6 +1,7 @@
 """What a distillation's students are measured against (`Scoring`), what a measured
-student is (`Student`), and what the distill stage hands on (`DistillResult`): shared by
-the stage, its cross-fit, and the compress and export stages."""
+student is (`Student`, with the `fit_recipe` that fits it again), and what the distill
+stage hands on (`DistillResult`): shared by the stage, its ladder, its cross-fit, and the
+compress stage (the export stage reads them by their fields)."""
 
 from __future__ import annotations
 

@@ -34,7 +34,8 @@ SHORT_NAMES = {"min_child_samples": "leaf"}  # a rung's extra params, in its stu
 DENSE = ("linear", "mlp")
 BOOSTED = {"gbdt": StudentGBDT, "lgbm": StudentLGBM}  # (trees, shape, rate) rungs; shape: depth / leaves
 # Within a round, the LightGBM student last: it is the slowest, and first it left the
-# others no time; it has no `-real` twin, which never beat it (docs/results/2026-11-30-student-ladder.md)
+# others no time; it has no `-real` twin, which never beat it
+# (docs/results/2026-11-30-student-ladder.md)
 KIND_ORDER = ("gbdt", "rules", "linear", "mlp", "lgbm")
 MIN_STUDENT_SECONDS = 1.0  # a dense student's training time, at least
 UNBUDGETED_STUDENT_SECONDS = 30.0  # ... and at most, in a run with no time budget
