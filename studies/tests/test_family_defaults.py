@@ -5,13 +5,20 @@ from __future__ import annotations
 import math
 
 from automl.bench.protocol import read_manifest
-from automl.models.registry import family_keys
+from automl.models.registry import family_keys, import_path
 from studies.family_defaults import default_scores, main
 
 
+def package_families() -> list[str]:
+    """The registered families but the test plugins (tests/plugins/) that other tests of the
+    session register on purpose, one of which fails by design: these tests run after them."""
+    return [key for key in family_keys() if not import_path(key).startswith("tests.")]
+
+
 def test_every_family_scores_its_default_on_a_real_table(shared_data):
-    scores = default_scores(read_manifest(shared_data)["credit_g"], family_keys())
-    assert set(scores) == set(family_keys())
+    families = package_families()
+    scores = default_scores(read_manifest(shared_data)["credit_g"], families)
+    assert set(scores) == set(families)
     for key, (auc, seconds) in scores.items():
         assert 0.6 < auc <= 1.0 and math.isfinite(seconds) and seconds > 0, (key, auc, seconds)
 
