@@ -35,6 +35,7 @@ from automl.runfolder import read_json
 from automl.options import (check_address, check_holdout, check_max_trials, check_out_dir,
                             check_seed)
 from automl.metrics import BINARY, MULTICLASS, REGRESSION, default_metric, get_metric
+from automl.serving.interface import ServedModel
 
 VERBOSITY = {0: "quiet", 1: "progress lines, as the CLI prints them"}
 # what `load` can answer with: the run's final model, or its compact.onnx
@@ -131,7 +132,7 @@ class _AutoMLBase(BaseEstimator):
         fitted = cls()
         fitted.run_dir_ = Path(run_dir)
         if model == "compact":
-            from automl.compress.compact_model import CompactPredictor
+            from automl.serving.compact import CompactPredictor
 
             fitted._set_predictor(CompactPredictor.from_run(run_dir))
         else:
@@ -218,7 +219,7 @@ class _AutoMLBase(BaseEstimator):
             if hasattr(self, name):
                 delattr(self, name)
 
-    def _fitted(self):
+    def _fitted(self) -> ServedModel:
         """The predictor, or NotFittedError before fit."""
         if not hasattr(self, "predictor_"):
             name = type(self).__name__
@@ -226,7 +227,7 @@ class _AutoMLBase(BaseEstimator):
                                  f"{name}.load(RUN_DIR) for a finished run")
         return self.predictor_
 
-    def _set_predictor(self, predictor) -> None:
+    def _set_predictor(self, predictor: ServedModel) -> None:
         self.predictor_ = predictor
         if predictor.schema.classes is not None:
             self.classes_ = predictor.schema.class_array()

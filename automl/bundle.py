@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import pickle
 import platform
 import warnings
 from pathlib import Path
@@ -16,6 +17,10 @@ from automl.runfolder import atomic_dump, atomic_write_json, read_json
 LIBRARIES = ("scikit-learn", "xgboost", "pandas", "numpy", "torch", "ray", "onnxruntime")
 # Libraries whose objects are inside predictor.joblib.
 PICKLED = ("scikit-learn", "xgboost", "numpy", "torch")
+# A predictor's pickled size is counted up to this: an ensemble of forests can pickle to
+# hundreds of MB, and past this size a share of it no longer binds any student worth
+# exporting (the distill stage aims its students at a share of the teacher's size).
+PICKLE_COUNT_CAP = 256 * 1024 * 1024
 
 
 def library_versions() -> dict[str, str]:
@@ -58,3 +63,38 @@ def _warn_on_other_versions(saved: dict) -> None:
     if changed:
         warnings.warn("the model was saved with other library versions (" + ", ".join(changed)
                       + "); its predictions may differ: refit it, or install the saved versions")
+
+
+def pickled_bytes(obj, stop_at: int = PICKLE_COUNT_CAP) -> int:
+    """Bytes `obj` pickles to (a predictor: what predictor.joblib holds), counted as it is
+    written into a sink that keeps no bytes; `stop_at` where it takes at least that many."""
+    sink = _CountingSink(stop_at)
+    try:
+        pickle.dump(obj, sink, protocol=pickle.HIGHEST_PROTOCOL)
+    except _Full:
+        return stop_at
+    return sink.count
+
+
+def pickled_size_text(n_bytes: int) -> str:
+    """A pickled size for a log line or the card; a count stopped at the cap is a floor."""
+    floor = "at least " if n_bytes >= PICKLE_COUNT_CAP else ""
+    return f"{floor}{n_bytes / 1024:,.0f} KB pickled"
+
+
+class _Full(Exception):
+    pass
+
+
+class _CountingSink:
+    """A file that counts what is written to it, and stops the writer at `stop_at` bytes."""
+
+    def __init__(self, stop_at: int):
+        self.count, self.stop_at = 0, stop_at
+
+    def write(self, data) -> int:
+        size = memoryview(data).nbytes
+        self.count += size
+        if self.count >= self.stop_at:
+            raise _Full
+        return size

@@ -317,7 +317,7 @@ def _predict(args) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if args.model == "compact":
-            from automl.compress.compact_model import CompactPredictor
+            from automl.serving.compact import CompactPredictor
 
             predictor = CompactPredictor.from_run(Path(args.run_dir))
         else:  # a wrong folder fails before unpickling

@@ -119,8 +119,8 @@ class EnsembleParams(Strict):
 
 class DistillParams(Strict):
     # small xgboost and LightGBM models, shallow trees (rules), a linear model and small MLPs
-    # and a blend: the best tree student and MLP student averaged (compress/blend.py); and
-    # memo: the best tree students with the teacher's output on recurring rows (compress/memo.py)
+    # and a blend: the best tree student and MLP student averaged (distill/blend.py); and
+    # memo: the best tree students with the teacher's output on recurring rows (distill/memo.py)
     students: Annotated[list[Literal["gbdt", "lgbm", "rules", "linear", "mlp", "blend", "memo"]],
                         Distinct] = Field(["gbdt", "lgbm", "rules", "linear", "mlp", "blend", "memo"],
                                           min_length=1, max_length=7)
@@ -164,7 +164,7 @@ class DistillParams(Strict):
 class CompressParams(Strict):
     budget_share: float = Field(0.05, gt=0, le=1, description="share of the run's time budget "
                                                                "for fine-tuning the pruned MLP")
-    # steps tried on the best MLP student, each kept only if its score holds (compress/shrink.py)
+    # steps tried on the best MLP student, each kept only if its score holds (distill/shrink.py)
     prune: bool = True
     lowrank: bool = True
     int8: bool = True

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from automl.compress.export import write_compact_model
-from automl.compress.families import StudentGBDT
-from automl.compress.memo import memoized
 from automl.config import PreprocessParams
 from automl.data import infer_schema, prepare_features
 from automl.data.schema import Schema
+from automl.distill.families import StudentGBDT
+from automl.distill.memo import memoized
+from automl.onnx.stage import write_compact_model
 from automl.preprocess import build_branch
 from automl.preprocess.branches import Branch
 

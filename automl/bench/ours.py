@@ -50,7 +50,7 @@ def fit_automl(job: FitJob) -> list[Fitted]:
 
 
 def _predict_onnx(path: Path, schema, train):
-    from automl.compress.compact_model import CompactPredictor
+    from automl.serving.compact import CompactPredictor
 
     model = CompactPredictor(path)  # one thread, as the other systems' one-row latency is taken
 

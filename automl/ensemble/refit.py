@@ -17,9 +17,9 @@ from automl.budget import Budget
 from automl.models.bagging import BaggedModel
 from automl.models.registry import family_class
 from automl.offload import InProcess
-from automl.predictor import Member
-from automl.provenance import stamp
 from automl.preprocess.stage import BranchData
+from automl.provenance import stamp
+from automl.serving.ensemble import Member
 
 # A refit with more rows takes longer than its trial: refit only where time allows for it.
 TIME_FACTOR = 2.0

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from automl.data.schema import Schema
-from automl.predictor import Member, Predictor
 from automl.preprocess.branches import Branch
+from automl.serving.ensemble import Member, Predictor
 
 
 @dataclass

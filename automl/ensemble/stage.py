@@ -13,13 +13,13 @@ from automl.ensemble.selection import bagged_selection
 from automl.ensemble.stacking import LinearStacker, cross_validated_score
 from automl.errors import first_line
 from automl.metrics import get_metric
-from automl.predictor import Member
 from automl.runfolder import ENSEMBLE_JSON, loaded
+from automl.serving.ensemble import Member
 
 
 BAGGING_MAX_ROWS = 5000  # validation rows up to which `bags` applies
 # Scored rows a temperature is fitted on at the least. Without a floor, penguins' 258 rows
-# (a study table, automl/bench/calibration_study.py) got T = 0.62 and a test log loss 41%
+# (a study table, studies/calibration_study.py) got T = 0.62 and a test log loss 41%
 # higher: a few rows decide T there, and the test part's one mistake, made surer, decides
 # the loss. The other nine tables of that study had 886-5,282 rows (README, "Ensemble").
 CALIBRATION_MIN_ROWS = 500

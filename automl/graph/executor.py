@@ -28,9 +28,9 @@ STAGES: dict[str, str] = {
     "preprocess": "automl.preprocess.stage:run",
     "search": "automl.search.stage:run",
     "ensemble": "automl.ensemble.stage:run",
-    "distill": "automl.compress.distill:run",
-    "compress": "automl.compress.choose:run",
-    "export": "automl.compress.export:run",
+    "distill": "automl.distill.stage:run",
+    "compress": "automl.distill.compress:run",
+    "export": "automl.onnx.stage:run",
     "report": "automl.report.stage:run",
 }
 

@@ -6,7 +6,7 @@ missing or unseen value). A network wants every input on a common scale: numbers
 their median for a gap and are standardised, each column that had gaps in training gets
 a 0/1 missing flag, and each category is one-hot over its most frequent codes. The
 encoding is plain numpy (float32, as an ONNX graph computes it), so an exported student
-writes the same steps as ONNX operators (automl/compress/onnx_dense.py).
+writes the same steps as ONNX operators (automl/onnx/dense_graph.py).
 """
 
 from __future__ import annotations

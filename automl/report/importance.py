@@ -104,8 +104,8 @@ def _timed_score(predict: Predict, X: pd.DataFrame, y: np.ndarray, metric: Metri
 
 def onnx_predict(path: Path) -> Predict:
     """compact.onnx as a function of model-ready columns, as `predict_raw` would answer."""
-    from automl.compress.compact_model import CompactPredictor
-    from automl.compress.onnx_export import OnnxModel
+    from automl.serving.compact import CompactPredictor
+    from automl.serving.session import OnnxModel
     from automl.errors import RunError
 
     try:

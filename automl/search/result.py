@@ -9,7 +9,7 @@ import pandas as pd
 
 from automl.data.schema import Schema
 from automl.errors import AutoMLError
-from automl.predictor import Member, Predictor
+from automl.serving.ensemble import Member, Predictor
 from automl.preprocess.branches import Branch
 from automl.runfolder import loaded
 from automl.search.trial import TrialResult

@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from automl.config import PreprocessParams
 from automl.data import infer_schema, prepare_features, split_dataset
 from automl.data.schema import Schema
-from automl.config import PreprocessParams
+from automl.distill import families as _students  # noqa: F401 - registers the student families
 from automl.metrics import BINARY, MULTICLASS, REGRESSION
-from automl.compress import families as _students  # noqa: F401 - registers the student families
 from automl.models.registry import family_keys
 from automl.preprocess import Branch, build_branch
 

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from automl import AutoML
-from automl.compress.compact_model import CompactPredictor
 from automl.search import runtime
+from automl.serving.compact import CompactPredictor
 from tests.conftest import make_table
 
 

@@ -52,7 +52,7 @@ def leaderboard(model: AutoML) -> pd.DataFrame:
 
 
 def test_trial_workers_wait_passively_and_the_driver_keeps_its_environment():
-    # a process of its own: this one's environment is not clean (automl.bench.portfolio,
+    # a process of its own: this one's environment is not clean (studies.portfolio,
     # imported by another test module, sets the variable for its study's workers)
     script = ("import os, ray\n"
               "from automl.search import runtime\n"

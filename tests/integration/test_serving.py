@@ -134,7 +134,7 @@ def assert_memo_answers(run, learned: pd.DataFrame) -> None:
 def test_the_cards_own_example_serves_the_file(tmp_path):
     run = compact_run(awkward_table("multiclass"), "y", tmp_path / "run")
     awkward_table("multiclass", n=300, seed=2).drop(columns="y").to_parquet(tmp_path / "rows.parquet")
-    from automl.compress.card import SERVE_EXAMPLE
+    from automl.onnx.card import SERVE_EXAMPLE
 
     code = SERVE_EXAMPLE.replace('"compact.onnx"', repr(str(run.run_dir / "compact" / "compact.onnx")))
     code = code.replace('"rows.parquet"', repr(str(tmp_path / "rows.parquet")))

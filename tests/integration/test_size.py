@@ -1,7 +1,7 @@
 """A large table fits with the default pipeline: its trials learn from a sample of the
 rows, the families' all-rows portfolio and its best are fitted on all of them, and the
 ensemble chooses among both.
-A 200,000-row version of the 1M-row size check (automl/bench/big_table.py)."""
+A 200,000-row version of the 1M-row size check (studies/big_table.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from automl import AutoML
-from automl.bench.big_table import big_table
 from automl.search.sampled import ALL_ROWS_SUFFIX
+from studies.big_table import big_table
 
 ROWS = 200_000
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from automl.compress.augment import augment
 from automl.data import infer_schema, prepare_features
+from automl.distill.augment import augment
 from automl.errors import ConfigError
 from tests.conftest import make_table
 

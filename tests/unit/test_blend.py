@@ -7,13 +7,13 @@ import numpy as np
 import onnx
 import pytest
 
-from automl.compress.blend import Blend, best_blend
-from automl.compress.families import StudentGBDT, StudentLGBM, StudentMLP
-from automl.compress.judged import Scoring
-from automl.compress.onnx_export import check_parity
 from automl.config import PreprocessParams
 from automl.data import infer_schema, prepare_features
+from automl.distill.blend import Blend, best_blend
+from automl.distill.families import StudentGBDT, StudentLGBM, StudentMLP
+from automl.distill.judged import Scoring
 from automl.metrics import get_metric
+from automl.onnx.parity import check_parity
 from automl.preprocess import build_branch
 from tests.conftest import make_table
 

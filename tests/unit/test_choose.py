@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from automl.compress.choose import allowed_drop
 from automl.config import CompressParams
+from automl.distill.compress import allowed_drop
 
 
 @pytest.mark.parametrize("params, teacher_value, expected", [
@@ -33,7 +33,7 @@ def test_the_allowed_drop_keeps_a_share_of_the_gain_over_the_reference(gain, exp
 
 
 def _student(name: str, score: float, size_kb: float, latency_ms: float = 0.05):
-    from automl.compress.judged import Student
+    from automl.distill.judged import Student
 
     return Student(name, "gbdt", {}, score, 0.9, int(size_kb * 1024), latency_ms, 0.0, b"")
 
@@ -43,7 +43,7 @@ STUDENTS = [_student("small", 0.90, 10), _student("middle", 0.925, 50), _student
 
 
 def _choose(teacher_bytes: int | None = None, **params):
-    from automl.compress.choose import allowed_drop, choose
+    from automl.distill.compress import allowed_drop, choose
     from automl.metrics import get_metric
 
     params = CompressParams(**params)
@@ -90,7 +90,7 @@ def test_the_teachers_size_is_its_pickle_counted_up_to_a_stop():
 
     import numpy as np
 
-    from automl.compress.size_limit import pickled_bytes
+    from automl.bundle import pickled_bytes
 
     teacher = {"weights": np.arange(50_000, dtype=np.float64), "name": "ensemble"}
     assert pickled_bytes(teacher) == len(pickle.dumps(teacher, protocol=pickle.HIGHEST_PROTOCOL))

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from automl import AutoML
-from automl.compress.compact_model import CompactPredictor
 from automl.data.schema import IgnoredColumnsWarning
 from automl.errors import ConfigError, PredictError, RunError
+from automl.serving.compact import CompactPredictor
 from tests.compact_helpers import compact_run
 from tests.conftest import make_table
 

@@ -9,17 +9,16 @@ import numpy as np
 import pytest
 
 from automl.budget import Budget
-from automl.compress.blend import blend_student
-from automl.compress.crossfit import FINALISTS, Costs, _fit, _memo_seconds, _refitted, cross_fit
-from automl.compress.distill import _tree_student
-from automl.compress.judged import DistillResult, Scoring
-from automl.compress.memo import MIN_REPEATS, build_memo, memo_student, memo_students, repeat_share
-from automl.compress.teaching import Teaching
-from automl.compress.families import StudentMLP, default_xgboost_output
-from automl.compress.onnx_export import check_parity, run_onnx
-from automl.compress.teaching import lessons
 from automl.config import DistillParams
 from automl.data.split import KFOLD
+from automl.distill.blend import blend_student
+from automl.distill.crossfit import Costs, FINALISTS, _fit, _memo_seconds, _refitted, cross_fit
+from automl.distill.families import StudentMLP, default_xgboost_output
+from automl.distill.judged import DistillResult, Scoring
+from automl.distill.ladder import tree_student
+from automl.distill.memo import MIN_REPEATS, build_memo, memo_student, memo_students, repeat_share
+from automl.distill.teaching import Teaching, lessons
+from automl.onnx.parity import check_parity, run_onnx
 from tests.unit.test_teaching import AUC, _teacher
 
 RUNGS = [(10, 2, 0.3), (20, 3, 0.3), (40, 3, 0.3), (60, 4, 0.3)]
@@ -39,7 +38,7 @@ def _screened(params: DistillParams):
     lesson = lessons(dataset, trees, search, params, seed=0)
     scoring = Scoring(trees.branch, lesson.valid, lesson.y_valid, lesson.teacher_valid, AUC,
                       dataset.task, lesson.Z_valid)
-    students = [_tree_student("gbdt", rung, lesson.Z, lesson.targets, scoring, dataset.schema, 0)
+    students = [tree_student("gbdt", rung, lesson.Z, lesson.targets, scoring, dataset.schema, 0)
                 for rung in RUNGS]
     result = DistillResult(dataset.schema, "roc_auc", AUC.score(lesson.y_valid, lesson.teacher_valid),
                            students, lesson.valid.head(200), scoring, judged_on=lesson.judged_on)
@@ -107,8 +106,8 @@ def test_a_rung_with_extra_params_names_them_and_is_refitted_with_them():
     params = DistillParams(multiplier=0.0)
     result, teaching, _ = _screened(params)
     lesson = lessons(teaching.dataset, teaching.trees, teaching.teacher_output, params, seed=0)
-    student = _tree_student("lgbm", (30, 7, 0.1, {"min_child_samples": 5}), lesson.Z,
-                            lesson.targets, result.scoring, teaching.dataset.schema, 0)
+    student = tree_student("lgbm", (30, 7, 0.1, {"min_child_samples": 5}), lesson.Z,
+                           lesson.targets, result.scoring, teaching.dataset.schema, 0)
     assert student.name == "lgbm-30x7-leaf5"
     assert student.recipe["params"]["min_child_samples"] == 5
     refitted = _fit(student.recipe, lesson, teaching, Budget.unlimited())
@@ -172,8 +171,8 @@ def test_memo_students_come_where_judged_rows_repeat_training_rows():
     # judged on 100 of the rows the students learn from: each recurs
     repeated = Scoring(result.scoring.branch, lesson.real.iloc[:100], lesson.y_real[:100],
                        lesson.targets[:100], AUC, teaching.dataset.task, lesson.Z[:100])
-    trees = [_tree_student("gbdt", rung, lesson.Z, lesson.targets, repeated,
-                           teaching.dataset.schema, 0) for rung in RUNGS]
+    trees = [tree_student("gbdt", rung, lesson.Z, lesson.targets, repeated,
+                          teaching.dataset.schema, 0) for rung in RUNGS]
     memos = memo_students(trees, lesson, repeated, 1024 * 1024)
     assert [s.name for s in memos] == [s.name + "+memo"
                                        for s in sorted(trees, key=lambda s: -s.score)[:2]]

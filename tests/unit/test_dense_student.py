@@ -8,13 +8,12 @@ import pandas as pd
 import pytest
 
 from automl.budget import Budget
-from automl.compress.dense_student import (Training, fit_dense_student, int8, low_rank,
-                                           prune_units)
-from automl.compress.onnx_dense import export_dense_model
-from automl.compress.onnx_export import ParityError, check_parity, run_onnx
-from automl.data import infer_schema, prepare_features
 from automl.config import PreprocessParams
+from automl.data import infer_schema, prepare_features
+from automl.distill.dense_student import Training, fit_dense_student, int8, low_rank, prune_units
 from automl.models.dense_code import DenseCode
+from automl.onnx.dense_graph import export_dense_model
+from automl.onnx.parity import ParityError, check_parity, run_onnx
 from automl.preprocess.branches import build_branch
 from tests.conftest import make_table
 
@@ -135,8 +134,8 @@ def test_columns_with_awkward_names_keep_their_names_in_the_graph():
 
 
 def test_the_shrink_chain_makes_a_student_per_step_and_builds_only_on_steps_that_hold():
-    from automl.compress.judged import DistillResult, Scoring
-    from automl.compress.shrink import shrunk_students
+    from automl.distill.judged import DistillResult, Scoring
+    from automl.distill.shrink import shrunk_students
     from automl.metrics import get_metric
 
     branch, X_valid, Z_valid, teacher_valid, data = _setup("binary", n=1000)
@@ -180,8 +179,8 @@ def test_a_student_that_fails_its_export_is_left_out_not_the_stage():
     # wrong (the parity check catches it); the other students still come through
     from types import SimpleNamespace
 
-    from automl.compress.distill import _ladder_students
-    from automl.compress.judged import Scoring
+    from automl.distill.judged import Scoring
+    from automl.distill.ladder import ladder_students
     from automl.metrics import get_metric
 
     branch, X_valid, Z_valid, _, _ = _setup("binary", n=400)
@@ -197,8 +196,8 @@ def test_a_student_that_fails_its_export_is_left_out_not_the_stage():
     logged = []
     context = SimpleNamespace(settings=SimpleNamespace(seed=0), log=logged.append)
     node = SimpleNamespace(name="distill")
-    made = [s.name for s, _ in _ladder_students(node, ["gbdt", "linear"], Z, constant, len(Z),
-                                                training, scoring, schema, None,
-                                                Budget.unlimited(), context)]
+    made = [s.name for s, _ in ladder_students(node, ["gbdt", "linear"], Z, constant, len(Z),
+                                               training, scoring, schema, None,
+                                               Budget.unlimited(), context)]
     assert "linear" in made and "gbdt-20x3" not in made
     assert any("the gbdt student (20, 3, 0.3) failed and is left out" in line for line in logged)

@@ -11,9 +11,9 @@ from automl.data.schema import infer_schema, prepare_features
 from automl.data.split import split_dataset
 from automl.ensemble.refit import refit_member, refit_members
 from automl.models.registry import family_class
-from automl.predictor import Member
 from automl.preprocess.branches import build_branch
 from automl.preprocess.stage import BranchData
+from automl.serving.ensemble import Member
 from tests.conftest import make_table
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from automl.compress.blend import Blend
-from automl.compress.families import StudentGBDT, StudentLGBM
-from automl.compress.memo import (Memo, Memoized, build_memo, entry_bytes, memo_rows_within,
-                                  memoized, row_keys)
-from automl.compress.onnx_export import check_parity
-from automl.compress.onnx_memo import export_memo
 from automl.config import DistillParams
+from automl.distill.blend import Blend
+from automl.distill.families import StudentGBDT, StudentLGBM
+from automl.distill.memo import Memo, Memoized, build_memo, entry_bytes, memo_rows_within, memoized
+from automl.onnx.memo_graph import export_memo
+from automl.onnx.memo_key import row_keys
+from automl.onnx.parity import check_parity
 from tests.unit.test_blend import TASKS, _fitted
 
 
@@ -92,7 +92,7 @@ def test_memo_needs_a_tree_student_to_build_on():
 
 
 def test_the_card_says_what_a_memo_holds_and_what_it_tells():
-    from automl.compress.card import _memo_lines
+    from automl.onnx.card import _memo_lines
 
     memo = {"kind": "memo", "params": {"memo_rows": 45863}}
     text = " ".join(_memo_lines(memo))

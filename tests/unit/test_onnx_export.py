@@ -8,9 +8,10 @@ import pytest
 from lightgbm import LGBMClassifier, LGBMRegressor
 from xgboost import XGBClassifier, XGBRegressor
 
-from automl.compress.onnx_export import ParityError, check_parity, export_trees_model
-from automl.data import infer_schema, prepare_features
 from automl.config import PreprocessParams
+from automl.data import infer_schema, prepare_features
+from automl.onnx.parity import ParityError, check_parity
+from automl.onnx.trees_graph import export_trees_model
 from automl.preprocess import build_branch
 from tests.conftest import make_table
 
@@ -50,7 +51,7 @@ def test_onnx_matches_python(task, library):
     python = model.predict(X) if task == "regression" else model.predict_proba(X)
     assert check_parity(onnx_bytes, python, rows) <= 1e-4
     assert len(onnx_bytes) < 200_000  # a small model stays small
-    # in the compact TreeEnsemble operator (`onnx_trees`), under 0.6 of the older one's size
+    # in the compact TreeEnsemble operator (`automl.onnx.tree_ensemble`), under 0.6 of the older one's size
     assert "TreeEnsemble" in _ops(onnx_bytes)
     assert not {"TreeEnsembleClassifier", "TreeEnsembleRegressor"} & _ops(onnx_bytes)
     assert len(onnx_bytes) < 0.6 * _opset3_size(branch, model, rows)
@@ -95,7 +96,7 @@ def _opset3_size(branch, model, rows) -> int:
 
 
 def test_trees_of_one_leaf_and_labels_survive_the_rewrite():
-    from automl.compress.onnx_export import OnnxModel, feeds
+    from automl.serving.session import OnnxModel, feeds
 
     schema, branch, _ = _student("binary")
     rows = _surprising_rows(schema)

@@ -13,14 +13,15 @@ import pandas as pd
 import pytest
 from skl2onnx import convert_sklearn
 
-from automl.compress.onnx_export import OPSETS, check_parity, export_trees_model, input_types
-from automl.compress.onnx_raw import raw_model
-from automl.compress.raw_inputs import frame_feeds, raw_rows, row_feed
-from automl.compress.students import student_output
 from automl.config import PreprocessParams
 from automl.data import infer_schema, prepare_features
+from automl.distill.students import student_output
 from automl.errors import PredictError
+from automl.onnx.parity import check_parity
+from automl.onnx.raw_front import raw_model
+from automl.onnx.trees_graph import OPSETS, export_trees_model, input_types
 from automl.preprocess import build_branch
+from automl.serving.inputs import frame_feeds, raw_rows, row_feed
 from tests.compact_helpers import fit_gbdt_student
 from tests.conftest import make_table
 
@@ -122,8 +123,8 @@ def test_one_number_and_no_dates_need_no_split():
 
 def test_a_dense_student_takes_raw_columns_too():
     from automl.budget import Budget
-    from automl.compress.dense_student import DenseCode, Training, fit_dense_student
-    from automl.compress.onnx_dense import export_dense_model
+    from automl.distill.dense_student import DenseCode, Training, fit_dense_student
+    from automl.onnx.dense_graph import export_dense_model
 
     frame = _awkward("multiclass")
     schema = infer_schema(frame, "y")

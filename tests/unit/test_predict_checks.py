@@ -14,11 +14,11 @@ import pytest
 
 from automl.data.schema import IgnoredColumnsWarning, infer_schema, prepare_features
 from automl.data.split import split_dataset
-from automl.predictor import Member, Predictor
 from automl.errors import PredictError
 from automl.config import PreprocessParams
 from automl.models.registry import family_class
 from automl.preprocess.branches import build_branch
+from automl.serving.ensemble import Member, Predictor
 from tests.conftest import make_table
 
 MEMBER_PARAMS = {"xgboost": {"n_estimators": 40, "max_depth": 3}, "linear": {"C": 1.0}}

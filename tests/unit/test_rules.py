@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from automl.compress.rules import tree_rules
-from automl.data import infer_schema, prepare_features
 from automl.config import PreprocessParams
+from automl.data import infer_schema, prepare_features
+from automl.onnx.rules import tree_rules
 from automl.preprocess import build_branch
 from tests.conftest import make_table
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from xgboost import XGBClassifier, XGBRegressor
 
-from automl.compress.families import StudentGBDT
-from automl.compress.students import fit_tree_student, soft_rows, student_output
+from automl.distill.families import StudentGBDT
+from automl.distill.students import fit_tree_student, soft_rows, student_output
 from tests.compact_helpers import fit_gbdt_student
 
 
@@ -63,9 +63,9 @@ def test_a_gbdt_student_aimed_at_a_size_stays_under_it(task, n_classes):
     """max_nodes stops the boosting before the trees (one per class and round for
     multiclass) hold more nodes than that, counting the nodes they have, and the exported
     file is under the size the nodes were counted for."""
-    from automl.compress.families import student_max_nodes
     from automl.config import PreprocessParams
     from automl.data import infer_schema, prepare_features
+    from automl.distill.families import student_max_nodes
     from automl.preprocess import build_branch
     from tests.conftest import make_table
 
@@ -90,9 +90,9 @@ def test_a_gbdt_student_aimed_at_a_size_stays_under_it(task, n_classes):
 def test_a_lightgbm_student_learns_soft_output_within_its_size_aim(task):
     """Trees of `num_leaves` leaves, cut to the rounds the aim holds, learning the
     teacher's probabilities (not its labels) or values; the ONNX file under the aim."""
-    from automl.compress.families import StudentLGBM, student_max_nodes
     from automl.config import PreprocessParams
     from automl.data import infer_schema, prepare_features
+    from automl.distill.families import StudentLGBM, student_max_nodes
     from automl.preprocess import build_branch
     from tests.conftest import make_table
 
@@ -119,21 +119,21 @@ def test_a_lightgbm_student_learns_soft_output_within_its_size_aim(task):
 
 
 def test_the_ladder_tries_each_gbdt_rung_with_and_without_the_synthetic_rows():
-    from automl.compress.distill import LADDER, _ladder
+    from automl.distill.ladder import LADDER, rungs
 
-    jobs = list(_ladder(["gbdt", "rules"], synthetic=True))
+    jobs = list(rungs(["gbdt", "rules"], synthetic=True))
     gbdt = [(size, real) for kind, size, real in jobs if kind == "gbdt"]
     assert gbdt == [(size, real) for size in LADDER["gbdt"] for real in (False, True)]
     assert all(not real for kind, _, real in jobs if kind == "rules")
-    assert all(not real for _, _, real in _ladder(["gbdt"], synthetic=False))
+    assert all(not real for _, _, real in rungs(["gbdt"], synthetic=False))
     assert jobs[:3] == [("gbdt", LADDER["gbdt"][0], False), ("gbdt", LADDER["gbdt"][0], True),
                         ("rules", LADDER["rules"][0], False)]  # smallest of each kind first
 
 
 def test_the_ladder_fits_the_lightgbm_student_last_in_its_round_and_once():
-    from automl.compress.distill import LADDER, _ladder
+    from automl.distill.ladder import LADDER, rungs
 
-    jobs = list(_ladder(["lgbm", "gbdt", "mlp", "rules", "linear"], synthetic=True))
+    jobs = list(rungs(["lgbm", "gbdt", "mlp", "rules", "linear"], synthetic=True))
     first_round = [kind for kind, size, _ in jobs if size == LADDER[kind][0]]
     assert first_round[-1] == "lgbm" and first_round.count("lgbm") == 1
     assert first_round.index("gbdt") < first_round.index("rules")
@@ -154,10 +154,10 @@ def _adjacent_float32_table():
 def test_a_lightgbm_students_onnx_decides_as_it_does_at_float32_neighbours(lowered, monkeypatch):
     """Its thresholds are lowered to float32 (`float32_thresholds`), so the exported graph
     sends every row where the student does; left at LightGBM's own, it would not."""
-    from automl.compress import families
-    from automl.compress.onnx_export import ParityError, check_parity
     from automl.config import PreprocessParams
     from automl.data import infer_schema, prepare_features
+    from automl.distill import families
+    from automl.onnx.parity import ParityError, check_parity
     from automl.preprocess import build_branch
 
     if not lowered:

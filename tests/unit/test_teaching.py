@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from automl.compress.teaching import JUDGE_FOLD, lessons
 from automl.config import DistillParams, PreprocessParams
 from automl.data.schema import infer_schema, prepare_features
 from automl.data.split import HOLDOUT, KFOLD, split_dataset
+from automl.distill.teaching import JUDGE_FOLD, lessons
 from automl.metrics import get_metric
 from automl.preprocess.branches import build_branch
 from automl.preprocess.stage import BranchData
@@ -82,7 +82,7 @@ def test_holdout_labels_are_the_teachers_with_the_true_label_mixed_in(share):
 
 
 def test_synthetic_rows_stop_at_the_lesson_rows_cap():
-    from automl.compress.teaching import synthetic_multiplier
+    from automl.distill.teaching import synthetic_multiplier
 
     assert synthetic_multiplier(2.0, 1_000, 100_000) == 2.0  # small table: as asked
     assert synthetic_multiplier(2.0, 80_000, 100_000) == 0.25  # 20,000 synthetic rows

@@ -1,0 +1,49 @@
+"""Pruning, low-rank and int8 on the best MLP student: each step a new student.
+
+In a cross-fitted distillation (`crossfit`) that is the best MLP judged on fold 1 only,
+and its shrunk students are judged there too: they show on the Pareto front what each
+step costs, and the choice, among students judged on every fold, passes over them.
+
+The steps run in that order, each on the result of the last step that held: a step
+holds when its validation score stays within STEP_HOLDS of the metric's value of the
+network it started from (0.2%: ROC AUC 0.93 -> 0.0019, RMSE 532 -> 1.1). Every step
+tried, held or not, becomes a student of its own, so the Pareto front shows what each
+one cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+from automl.budget import Budget
+from automl.distill.dense_student import int8, low_rank, prune_units
+from automl.distill.judged import DistillResult, Student
+
+STEP_HOLDS = 0.002
+STEPS = ("prune", "lowrank", "int8")
+
+
+def shrunk_students(result: DistillResult, steps: dict[str, bool], budget: Budget,
+                    seed: int = 0) -> Iterator[Student]:
+    """The compressed versions of the best-scoring MLP student, one per step tried."""
+    mlps = [s for s in result.students if s.kind == "mlp" and s.name in result.nets]
+    if not mlps or result.scoring is None:
+        return
+    student = max(mlps, key=lambda s: s.score)
+    net, metric = result.nets[student.name], result.scoring.metric
+    makers = {"prune": lambda n: prune_units(n, result.tuning, budget, seed)
+              if result.tuning is not None else None,
+              "lowrank": low_rank, "int8": int8}
+    for step in STEPS:
+        candidate = makers[step](net) if steps.get(step) else None
+        if candidate is None:
+            continue
+        tried = replace(result.scoring.dense_student(candidate, f"{student.name}+{step}", "mlp",
+                                                     {"steps": student.name.split("+")[1:] + [step]}),
+                        judged_on=student.judged_on)  # on its parent's rows
+        yield tried
+        tolerance = STEP_HOLDS * max(abs(metric.from_score(student.score)), 1e-12)
+        if tried.score >= student.score - tolerance:
+            net, student = candidate, tried
+            result.nets[tried.name] = candidate
