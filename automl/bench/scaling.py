@@ -94,6 +94,8 @@ def main(argv: list[str] | None = None) -> None:
     runs = pd.DataFrame(rows)
     runs.to_csv(out / "scaling_runs.csv", index=False)
     frame = with_efficiency(runs.groupby("nodes", as_index=False).median(numeric_only=True))
+    frame = frame.round({"trials": 0, "search_s": 1, "trials_per_min": 1, "valid_score": 4,
+                         "wall_s": 1})
     frame.to_csv(out / "scaling.csv", index=False)
     (out / "scaling.md").write_text(table(frame))
     print(table(frame))

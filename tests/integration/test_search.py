@@ -144,3 +144,20 @@ def test_unreachable_address_is_a_clear_error(tmp_path):
     assert code.returncode == 2, code.stderr
     assert "automl: error: cannot join the Ray cluster at '127.0.0.1:1'" in code.stderr
     assert "Traceback" not in code.stderr
+
+
+def test_max_trials_without_a_time_budget_gives_the_same_leaderboard_twice(tmp_path):
+    """Trials in batches, none stopped early: which trial ended first changes nothing."""
+    pipeline = write_pipeline(tmp_path, ["xgboost", "linear"], max_trials=6)
+    graph = json.loads(pipeline.read_text())
+    graph["nodes"][0]["params"] = {"validation": "holdout"}  # one fit a trial: quicker
+    pipeline.write_text(json.dumps(graph))
+    boards = []
+    for run in ("first", "second"):
+        model = AutoML(pipeline=pipeline, time_budget="none", max_trials=6, seed=3,
+                       out=tmp_path / run, verbosity=0).fit(make_table(n=400), target="y")
+        board = leaderboard(model)
+        board = board[board["trial"] != "ensemble"]
+        assert len(board) == 6 and (board["status"] == "ok").all(), board
+        boards.append(sorted(zip(board["family"], board["params"], board["score"].round(10))))
+    assert boards[0] == boards[1]
