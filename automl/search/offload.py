@@ -47,6 +47,11 @@ def _remote(fn: Callable):
     return ray.remote(fn)
 
 
+def resolved(value):
+    """The value behind an object-store ref (RayOffload.put), or `value` itself."""
+    return ray.get(value) if isinstance(value, ray.ObjectRef) else value
+
+
 def offload_for(address: str | None) -> InProcess:
     """Ray tasks where a cluster is joined (`address`), this process otherwise."""
     return RayOffload() if address else InProcess()

@@ -66,7 +66,7 @@ class AllRowsFit:
 
 
 def fit_on_all_rows(trials: list[TrialResult], inputs, full_data: dict[str, BranchData],
-                    budget: Budget, concurrency: int, log) -> None:
+                    budget: Budget, concurrency: int, log, put=None) -> None:
     """Fit each family's all-rows portfolio, then the best sampled trials again, on all
     the rows, in parallel Ray tasks, each family's best first, while the budget lasts;
     results go to the sink.
@@ -74,9 +74,10 @@ def fit_on_all_rows(trials: list[TrialResult], inputs, full_data: dict[str, Bran
     Every family stops its fit when the budget ends and keeps what it has learned (the
     best round so far, the trees grown), and an all-rows trial joins the ensemble's
     candidates only on its validation score, so one that the budget cut short costs
-    nothing but its time."""
+    nothing but its time. `put`: the run's way into the object store (RunContext.offload),
+    so that data put there before is not put again."""
     order = _fits(inputs.spaces, trials)
-    data_ref = ray.put(full_data)
+    refs = {name: _ref((put or ray.put)(data)) for name, data in full_data.items()}
     running, started = [], 0
     for fit in order:
         while len(running) >= concurrency:
@@ -87,7 +88,7 @@ def fit_on_all_rows(trials: list[TrialResult], inputs, full_data: dict[str, Bran
         data = full_data[inputs.family_branch[fit.family]]
         memory = family_class(fit.family).fit_memory.need(*data.X_train.shape)
         running.append(_fit_all.options(num_cpus=inputs.n_jobs, memory=memory).remote(
-            fit, inputs, data_ref, budget))
+            fit, inputs, refs[inputs.family_branch[fit.family]], budget))
         started += 1
     ray.get(running)
     rows = len(next(iter(full_data.values())).y_train)
@@ -118,12 +119,16 @@ def _worth_fitting(trials: list[TrialResult]) -> list[TrialResult]:
     return firsts + [t for t in done if t not in firsts]
 
 
+def _ref(value):
+    """An object-store ref to `value` (as RayOffload.put made it, or made now)."""
+    return value if isinstance(value, ray.ObjectRef) else ray.put(value)
+
+
 @ray.remote
-def _fit_all(fit: AllRowsFit, inputs, full_data: dict[str, BranchData], budget: Budget) -> None:
+def _fit_all(fit: AllRowsFit, inputs, data: BranchData, budget: Budget) -> None:
     from automl.search.trainable import prepare_worker
 
     prepare_worker(fit.family, inputs)
-    data = full_data[inputs.family_branch[fit.family]]
     metric = get_metric(inputs.metric, inputs.task)
     result = fit_trial(fit.name + ALL_ROWS_SUFFIX, fit.family, fit.params, data, metric,
                        seed=inputs.seed, n_jobs=inputs.n_jobs, budget=budget)

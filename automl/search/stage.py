@@ -72,19 +72,23 @@ def search_families(params: SearchParams, data_by_branch: dict[str, BranchData],
         concurrency=params.concurrency, keep_models=params.keep_models, seed=settings.seed,
         all_rows_share=params.all_rows_share,
     )
-    trial_inputs = TrialInputs(
-        data=sampled or data_by_branch, family_branch=family_branch,
+    trial_data = sampled or data_by_branch
+    trial_inputs = TrialInputs(  # on a cluster, the data as object-store refs made once a run
+        data={name: context.offload.put(data) for name, data in trial_data.items()},
+        family_branch=family_branch,
         family_paths={key: import_path(key) for key in params.families},
         spaces=spaces, task=first.schema.task,
         metric=metric.name, seed=settings.seed, n_jobs=max(1, int(params.cpus_per_trial)),
         budget=budget, sink=None,
     )
     trials, wall = run_search(plan, trial_inputs, folder, context.log,
-                              all_rows=data_by_branch if sampled is not None else None)
+                              all_rows=data_by_branch if sampled is not None else None,
+                              put=context.offload.put)
     for trial in trials:
         trial.trial_seconds = wall.get(trial.trial_id)
     if not any(t.status == "ok" for t in trials):
-        trials.append(_fallback_trial(params.families[0], trial_inputs, metric, context, label))
+        trials.append(_fallback_trial(params.families[0], trial_inputs, trial_data, metric,
+                                      context, label))
     first = next(iter(data_by_branch.values()))
     return SearchResult(first.schema, metric.name, {b: d.branch for b, d in data_by_branch.items()},
                         family_branch, trials, first.y_scored, first.validation.describe())
@@ -114,18 +118,18 @@ def _with_fixed(space, values: dict | None):
         "params": {k: v for k, v in space.params.items() if k not in values}})
 
 
-def _fallback_trial(family: str, inputs: TrialInputs, metric, context, label: str):
+def _fallback_trial(family: str, inputs: TrialInputs, data_by_branch: dict[str, BranchData],
+                    metric, context, label: str):
     """No trial finished in the budget (Ray's start-up can eat a small one): fit the first
     family's cheap default here, so the run still ends with a real model."""
     context.log(f"{label}: no trial finished within the budget; fitting the {family} default "
                 "config" + (" on the cluster" if context.offload.remote else " in this process"))
-    data = inputs.data[inputs.family_branch[family]]
     left = context.run_budget.share(1.0, keep=context.run_budget.reserve())
-    offload = context.offload  # on a cluster's node, where every fit runs there
-    return offload.call(fit_trial, f"{family}-fallback", family, inputs.spaces[family].default,
-                        offload.put(data), metric, seed=inputs.seed, n_jobs=inputs.n_jobs,
-                        budget=left, cpus=inputs.n_jobs,
-                        memory=trial_memory([family], inputs.family_branch, inputs.data))
+    return context.offload.call(
+        fit_trial, f"{family}-fallback", family, inputs.spaces[family].default,
+        inputs.data[inputs.family_branch[family]], metric, seed=inputs.seed, n_jobs=inputs.n_jobs,
+        budget=left, cpus=inputs.n_jobs,
+        memory=trial_memory([family], inputs.family_branch, data_by_branch))
 
 
 def _log_summary(name, result: SearchResult, metric, context) -> None:

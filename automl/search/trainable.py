@@ -13,6 +13,7 @@ from automl.errors import DiskFullError
 from automl.metrics import get_metric
 from automl.models.registry import family_class, register
 from automl.preprocess.stage import BranchData
+from automl.search.offload import resolved
 from automl.search.portfolio import entry_for
 from automl.search.sink import send
 from automl.search.trial import fit_trial
@@ -34,7 +35,7 @@ class TrialFailed(RuntimeError):
 class TrialInputs:
     """Everything a trial reads; goes into the object store once (tune.with_parameters)."""
 
-    data: dict[str, BranchData]  # by branch name
+    data: dict[str, BranchData]  # by branch name; on a cluster, object-store refs to them
     family_branch: dict[str, str]
     family_paths: dict[str, str]  # key -> "module:Class", so workers know plugin families too
     spaces: dict[str, Space]  # resolved for the table: defaults and portfolios
@@ -80,7 +81,7 @@ def run_trial(config: dict, inputs: TrialInputs) -> None:
     ray.get(inputs.sink.started.remote(trial_id, node))
     prepare_worker(family, inputs)
     metric = get_metric(inputs.metric, inputs.task)
-    data = inputs.data[inputs.family_branch[family]]
+    data = resolved(inputs.data[inputs.family_branch[family]])
 
     def report(score: float) -> None:
         tune.report({"score": score, "final": 0})

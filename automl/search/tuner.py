@@ -66,9 +66,10 @@ SAMPLED_TRIAL_FLOOR = 10.0
 
 
 def run_search(plan: SearchPlan, inputs: TrialInputs, folder: Path, log,
-               all_rows: dict | None = None) -> tuple[list[TrialResult], dict]:
+               all_rows: dict | None = None, put=None) -> tuple[list[TrialResult], dict]:
     """All trials (finished and failed) and the driver-side wall seconds per trial. With
-    `all_rows` (the trials learned from a sample), the best are fitted again on those."""
+    `all_rows` (the trials learned from a sample), the best are fitted again on those,
+    which `put` (the run's RunContext.offload.put) hands to the object store."""
     folder = Path(folder).resolve()  # Tune reads a relative path as a URI with no scheme
     sink = _start_sink(folder, plan.keep_models)
     tuned = plan if all_rows is None else replace(plan, budget=plan.budget.share(1 - plan.all_rows_share))
@@ -94,7 +95,8 @@ def run_search(plan: SearchPlan, inputs: TrialInputs, folder: Path, log,
     if all_rows is not None:
         trials = {**load_written(folder), **{r.trial_id: r for r in ray.get(sink.collect.remote())}}
         fit_on_all_rows([t for t in trials.values() if not t.trial_id.endswith(ALL_ROWS_SUFFIX)],
-                        inputs, all_rows, plan.budget, _concurrency(plan, runtime.cluster_cpus()), log)
+                        inputs, all_rows, plan.budget, _concurrency(plan, runtime.cluster_cpus()), log,
+                        put)
     results = {**load_written(folder), **{r.trial_id: r for r in ray.get(sink.collect.remote())}}
     _add_unfinished_trials(grid, results, plan.spaces, ray.get(sink.where_started.remote()),
                            runtime.alive_nodes())
