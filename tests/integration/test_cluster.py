@@ -71,9 +71,10 @@ def _pipeline(folder: Path, families: list[str], *, compact: bool = False, refit
     return path
 
 
-def _fit(cluster: LocalCluster, *args: str, env: dict | None = None, register=None) -> Driver:
-    return Driver(str(SAMPLE), "--target", "income", "--address", cluster.address, "--no-report",
-                  *args, env=cluster.driver_env(**(env or {})), register=register)
+def _fit(cluster: LocalCluster, *args: str, env: dict | None = None, register=None,
+         address: str | None = None) -> Driver:
+    return Driver(str(SAMPLE), "--target", "income", "--address", address or cluster.address,
+                  "--no-report", *args, env=cluster.driver_env(**(env or {})), register=register)
 
 
 def _board(run_dir: Path) -> pd.DataFrame:
@@ -330,7 +331,11 @@ def _most_at_once(trials: pd.DataFrame) -> int:
 def test_the_driver_killed_mid_search_resumes_on_the_cluster_with_its_trials(cluster, tmp_path):
     out = tmp_path / "runs"
     pipeline = _pipeline(tmp_path, ["xgboost", "linear"], refit=False, max_trials=14)
-    driver = _fit(cluster, "--pipeline", str(pipeline), "--out", str(out), "--time-budget", "none")
+    # `auto`: the cluster RAY_ADDRESS names (else the one `ray start` last made here)
+    driver = _fit(cluster, "--pipeline", str(pipeline), "--out", str(out), "--time-budget", "none",
+                  address="auto", env={"RAY_ADDRESS": cluster.address})
+    joined = driver.wait_for_line(r"joined the Ray cluster at \S+:(\d+)")
+    assert joined.group(1) == str(cluster.port), joined.string
     run_dir = driver.wait_until(lambda: next(iter(out.glob("*/graph.yaml")), None)).parent
     kept = driver.wait_until(
         lambda: len(t := {k for k, (_, s) in _trial_nodes(run_dir).items() if s == "ok"}) >= 3 and t,
@@ -342,5 +347,7 @@ def test_the_driver_killed_mid_search_resumes_on_the_cluster_with_its_trials(clu
     assert "search: resuming the interrupted Ray Tune experiment" in resumed.log
     board = _board(run_dir)
     assert kept <= set(board["trial"]) and board["trial"].is_unique, (kept, board)
-    assert len(board[board["trial"] != "ensemble"]) == 14, board[["trial", "status"]]
+    # Tune resumes from the experiment state it last saved: the trials that finished after
+    # it are kept (above) and the search runs to its 14 from that state, so a few more
+    assert len(board[board["trial"] != "ensemble"]) >= 14, board[["trial", "status"]]
     assert json.loads((run_dir / "run.json").read_text())["status"] == "done"
