@@ -224,6 +224,11 @@ def _add_bench(commands) -> None:
 
 def _fit(args) -> int:
     budget, encoding = _check_fit_args(args)
+    if args.address:  # before the graph's families import torch and co. (seconds): a cluster
+        from automl.search.runtime import connect  # that cannot be joined is one line at once
+
+        connect(args.address)
+    # only now the libraries that take seconds to load (pandas, sklearn, torch, ray)
     from automl.graph.compose import with_compact, with_holdout, with_max_trials
     from automl.graph.load import load_graph
 
@@ -233,11 +238,6 @@ def _fit(args) -> int:
         spec = with_compact(spec)
     if spec is not None:
         spec = with_max_trials(spec, args.max_trials)
-    if args.address:  # before the libraries below take seconds: a cluster that cannot be
-        from automl.search.runtime import connect  # joined is one line, exit 2, at once
-
-        connect(args.address)
-    # only now the libraries that take seconds to load (pandas, sklearn, torch, ray)
     from automl.graph.context import Settings
     from automl.graph.run import fit_run
 

@@ -34,6 +34,7 @@ START_TIMEOUT_SECONDS = 90.0
 STOP_GRACE_SECONDS = 5.0
 NODE_PORTS = ("node-manager-port", "object-manager-port", "dashboard-agent-listen-port",
               "dashboard-agent-grpc-port", "runtime-env-agent-port", "metrics-export-port")
+SPARE_NODES = 2  # ports drawn for workers added later (add_worker)
 AUTH_VARIABLES = ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH", "RAY_ADDRESS")
 
 
@@ -57,13 +58,11 @@ class LocalCluster:
         self.ray = ray or str(Path(sys.executable).with_name("ray"))
         # Ray's unix sockets live under its temp dir, whose paths must stay short (108 bytes)
         self.temp_dir = Path(tempfile.mkdtemp(prefix="automl-ray-", dir="/tmp"))
-        # Every port chosen here, at once, so all differ: Ray's defaults are fixed (the
-        # agents') or picked by each `ray start` alone, and two nodes starting together on
-        # one host could take the same one ("bind: Address already in use").
-        ports = iter(_free_ports(3 + len(NODE_PORTS) * (1 + len(self.worker_cpus))))
-        self.port, self.dashboard_port, self.client_port = next(ports), next(ports), next(ports)
-        self._node_ports = [{name: next(ports) for name in NODE_PORTS}
-                            for _ in range(1 + len(self.worker_cpus))]
+        # Every port chosen here, from one draw, so all differ: Ray's defaults are fixed
+        # (the agents') or picked by each `ray start` alone, and two nodes starting
+        # together on one host could take the same one ("bind: Address already in use").
+        self._ports = iter(_free_ports(3 + len(NODE_PORTS) * (1 + len(self.worker_cpus) + SPARE_NODES)))
+        self.port, self.dashboard_port, self.client_port = (next(self._ports) for _ in range(3))
         self.nodes: list[subprocess.Popen] = []
         self._pids: dict[int, float] = {}  # every process of ours seen: pid -> start time
 
@@ -100,18 +99,22 @@ class LocalCluster:
         try:
             self.nodes.append(self._start_node(self._head_args(), "head"))
             self._wait_for_nodes(1)
-            # one at a time: nodes of one host share the head's session folder, and two
-            # raylets starting at once took the same socket name there (one died of it)
-            for i, cpus in enumerate(self.worker_cpus):
-                args = ["--address", self.address, "--num-cpus", f"{cpus:g}"]
-                if self.worker_memory:
-                    args += ["--memory", str(int(self.worker_memory))]
-                self.nodes.append(self._start_node(args, f"worker{i + 1}", worker=True))
-                self._wait_for_nodes(2 + i)
+            for cpus in self.worker_cpus:
+                self.add_worker(cpus, self.worker_memory)
         except BaseException:
             self.stop()
             raise
         return self
+
+    def add_worker(self, cpus: float, memory: int | None = None) -> None:
+        """One more worker node of `cpus` CPUs (and `memory` bytes for its tasks), once it
+        is alive. One at a time: nodes of one host share the head's session folder, and two
+        raylets starting at once took the same socket name there (one died of it)."""
+        args = ["--address", self.address, "--num-cpus", f"{cpus:g}"]
+        if memory:
+            args += ["--memory", str(int(memory))]
+        self.nodes.append(self._start_node(args, f"worker{len(self.nodes)}", worker=True))
+        self._wait_for_nodes(len(self.nodes))
 
     def _head_args(self) -> list[str]:
         args = ["--head", "--port", str(self.port), "--num-cpus", f"{self.head_cpus:g}",
@@ -124,7 +127,7 @@ class LocalCluster:
         return args + ["--include-dashboard=false"]
 
     def _start_node(self, args: list[str], name: str, worker: bool = False) -> subprocess.Popen:
-        ports = self._node_ports[len(self.nodes)]
+        ports = {name: next(self._ports) for name in NODE_PORTS}
         # a job's entrypoint (`ray job submit -- automl fit ...`) runs with the head's PATH
         path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
         env = self.driver_env(RAY_AUTH_MODE="token" if self.token_path else "disabled", PATH=path,

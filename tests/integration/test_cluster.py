@@ -25,6 +25,7 @@ import pytest
 import yaml
 
 from automl.provenance import fitted_by
+from ray import __version__ as RAY_VERSION
 from automl.search.local_cluster import LocalCluster
 from tests.conftest import REPO, SAMPLE
 from tests.drivers import Driver
@@ -202,23 +203,20 @@ def test_joining_where_nothing_answers_or_no_cpu_is_free_says_so(cluster, tmp_pa
     _wait_for(lambda: _free_cpus(cluster) == 3, "the CPUs to be free again")
 
 
-def test_joining_a_cluster_without_cpus_or_of_another_ray_version_says_so(tmp_path):
-    with LocalCluster(workers=[], head_cpus=0, folder=tmp_path / "bare") as bare:
-        line, seconds = _join_error(bare.address, bare.driver_env(), tmp_path)
+def test_a_cluster_without_cpus_of_another_ray_or_too_small_for_a_trial_says_so(tmp_path):
+    """One small cluster, three refusals in turn: a head without CPU; the same head telling
+    the version of another Ray; then, its version back, a worker whose memory holds no
+    trial (Ray would hold it pending without a word): refused before any trial starts."""
+    with LocalCluster(workers=[], head_cpus=0, folder=tmp_path / "small") as small:
+        line, seconds = _join_error(small.address, small.driver_env(), tmp_path)
         assert "its 1 node(s) have no CPU to run trials on" in line, line
         assert seconds < 10, seconds
-        # what the head tells a driver of its versions, as another Ray's head would
-        _set_cluster_versions(bare, ray_version="2.59.0")
-        line, seconds = _join_error(bare.address, bare.driver_env(), tmp_path)
+        _set_cluster_versions(small, ray_version="2.59.0")
+        line, seconds = _join_error(small.address, small.driver_env(), tmp_path)
         assert "it runs Ray 2.59.0 on Python" in line and "install ray==2.59.0" in line, line
         assert seconds < 10, seconds
-
-
-def test_a_trial_that_fits_on_no_node_is_refused_before_the_search(tmp_path):
-    """Nodes whose memory holds no trial: one line naming the largest node and the need,
-    before any trial starts (Ray would hold it pending without a word)."""
-    with LocalCluster(workers=[1], head_cpus=0, worker_memory=20 * 2**20,
-                      folder=tmp_path / "small") as small:
+        _set_cluster_versions(small, ray_version=RAY_VERSION)
+        small.add_worker(1, memory=20 * 2**20)
         driver = Driver(str(SAMPLE), "--target", "income", "--address", small.address,
                         "--pipeline", "fast", "--out", str(tmp_path / "runs"), "--time-budget",
                         "30s", "--no-report", env=small.driver_env())
