@@ -47,6 +47,10 @@ class Student:
     # judged on, which the choice then passes over (a cross-fit's non-finalists)
     judged_on: str | None = None
     base: Student | None = field(default=None, repr=False)  # a memo student's (`memo`)
+    net: DenseNet | None = field(default=None, repr=False)  # a dense student's, to shrink
+    # 'host:pid' of the process that fitted it (automl.provenance): on a joined cluster a
+    # node's, never the driver's; a compressed net's, the process that fitted its weights
+    fitted_by: str | None = None
 
 
 @dataclass
