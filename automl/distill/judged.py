@@ -28,7 +28,7 @@ SAMPLE_ROWS = 200  # validation rows kept with the result for the export's check
 @dataclass
 class Student:
     name: str
-    kind: str  # "gbdt", "lgbm", "rules", "linear", "mlp", "blend" or "memo"
+    kind: str  # a kind of search/students.yaml: "gbdt", "rules", "mlp", "blend", ...
     params: dict
     score: float  # the run's metric on the validation part, higher is better
     fidelity: float  # agreement with the teacher (classes) or R² to its output (regression)
