@@ -13,12 +13,13 @@ from automl.config import DistillParams
 from automl.data.split import KFOLD
 from automl.distill.blend import blend_student
 from automl.distill.classroom import Classroom, fit_cpus
-from automl.distill.crossfit import Costs, FINALISTS, _fit, _memo_seconds, _refitted, cross_fit
+from automl.distill.crossfit import Costs, FINALISTS, _memo_seconds, _refitted, cross_fit
 from automl.distill.families import StudentMLP, default_xgboost_output
 from automl.distill.judged import DistillResult, Scoring
 from automl.distill.kinds import boosted
 from automl.distill.memo import MIN_REPEATS, build_memo, memo_student, memo_students, repeat_share
 from automl.distill.policy import Rung
+from automl.distill.refits import Refits, fitted
 from automl.distill.teaching import Teaching, lessons
 from automl.offload import InProcess
 from automl.onnx.parity import check_parity, run_onnx
@@ -30,6 +31,10 @@ FAMILIES = {"gbdt": "student_gbdt", "lgbm": "student_lgbm"}
 
 
 class Log:
+    """The stage's context as the cross-fit uses it: a log, and the run's offload."""
+
+    offload = InProcess()
+
     def __init__(self):
         self.lines = []
 
@@ -120,7 +125,8 @@ def test_a_rung_with_extra_params_names_them_and_is_refitted_with_them():
     student = _tree_student("lgbm", rung, lesson, result.scoring, teaching.dataset.schema)
     assert student.name == "lgbm-30x7-leaf5"
     assert student.recipe["params"]["min_child_samples"] == 5
-    refitted = _fit(student.recipe, lesson, teaching, Budget.unlimited())
+    settings = Refits(teaching, InProcess()).settings
+    refitted = fitted(student.recipe, lesson, settings, Budget.unlimited())
     assert refitted.model_.get_params()["min_child_samples"] == 5
 
 
