@@ -1,4 +1,4 @@
-"""Every fit the distill stage makes goes through the run's offload, asking
+"""Every fit the distill and compress stages make goes through the run's offload, asking
 for the CPUs it uses and the memory it needs, and every student says which process
 fitted it: with an offload that runs each call in another process, as a joined cluster's
 nodes do, none says the driver's (the test's) process."""
@@ -17,9 +17,10 @@ from automl.config import DistillParams
 from automl.data.split import HOLDOUT, KFOLD
 from automl.distill import stage
 from automl.distill.classroom import fit_cpus
+from automl.distill.shrink import shrunk_students
 from automl.graph.context import StageInputs
 from automl.offload import InProcess
-from automl.provenance import here
+from automl.provenance import fitted_by, here
 from tests.unit.test_teaching import _teacher
 
 STUDENTS = ["gbdt", "rules", "mlp", "blend", "memo"]
@@ -81,6 +82,22 @@ def test_every_student_of_a_distillation_is_fitted_where_the_offload_runs_it(els
     assert {cpus for _, cpus, _ in elsewhere.calls} == {1}
     fitting = [(name, memory) for name, _, memory in elsewhere.calls if "blend" not in name]
     assert all(memory and memory > 0 for _, memory in fitting), fitting
+
+
+def test_the_pruned_mlp_is_fine_tuned_where_the_offload_runs_it(elsewhere):
+    result, _ = distilled(["mlp"], InProcess(), method=HOLDOUT)
+    elsewhere.calls.clear()
+    shrunk = list(shrunk_students(result, {"prune": True, "lowrank": True, "int8": True},
+                                  Budget(2.0), 0, elsewhere))
+    assert [name for name, _, _ in elsewhere.calls] == ["automl.distill.shrink.pruned"]
+    assert elsewhere.calls[0][2] > 0  # the memory an MLP's fit on the tuning rows needs
+    pruned = shrunk[0]
+    assert pruned.name.endswith("+prune") and pruned.fitted_by not in (None, here())
+    assert fitted_by(result.nets.get(pruned.name)) in (None, pruned.fitted_by)
+    # low-rank and int8 rewrite the weights a student learned: its process is theirs
+    parents = {s.name: s.fitted_by for s in [*result.students, *shrunk]}
+    for student in shrunk[1:]:
+        assert student.fitted_by == parents[student.name.rsplit("+", 1)[0]]
 
 
 def test_a_local_run_fits_every_student_in_this_process_with_this_machines_cores():
