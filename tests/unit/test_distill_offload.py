@@ -100,6 +100,36 @@ def test_the_pruned_mlp_is_fine_tuned_where_the_offload_runs_it(elsewhere):
         assert student.fitted_by == parents[student.name.rsplit("+", 1)[0]]
 
 
+def test_memo_students_are_made_where_the_offload_runs_them(elsewhere):
+    """Judged on rows the students learned from, so that every judged row recurs: a memo
+    of the best gbdt students, built in the offload's process."""
+    from dataclasses import replace
+
+    from automl.distill.classroom import Classroom, Fits
+    from automl.distill.judged import Scoring
+    from automl.distill.policy import student_policy
+    from automl.distill.teaching import lessons
+    from tests.unit.test_teaching import AUC
+
+    dataset, trees, search, _ = _teacher(HOLDOUT)
+    lesson = lessons(dataset, trees, search, DistillParams(multiplier=0.0), seed=0)
+    lesson = replace(lesson, valid=lesson.real.iloc[:100], Z_valid=lesson.Z[:100],
+                     y_valid=lesson.y_real[:100], teacher_valid=lesson.targets[:100])
+    scoring = Scoring(trees.branch, lesson.valid, lesson.y_valid, lesson.teacher_valid, AUC,
+                      dataset.task, lesson.Z_valid)
+    classroom = Classroom(lesson, scoring, dataset.schema, None, 0, None, 1)
+    policy, fits = student_policy(), Fits(InProcess(), classroom)
+    students = [fits.ladder(policy.ladder["gbdt"], rung, Budget.unlimited())
+                for rung in policy.rounds(["gbdt"], synthetic=False)][:3]
+    memo = policy.derived["memo"]
+    specs = memo.code().candidates(students, classroom, None)
+    elsewhere.calls.clear()
+    made = [Fits(elsewhere, classroom).derived(memo, spec, Budget.unlimited()) for spec in specs]
+    assert [s.name for s in made] == [base.name + "+memo" for base, _ in specs] and len(made) == 2
+    assert all(s.kind == "memo" and s.fitted_by not in (None, here()) for s in made)
+    assert {(name, cpus) for name, cpus, _ in elsewhere.calls} == {("automl.distill.kinds.memo.fit", 1)}
+
+
 def test_a_local_run_fits_every_student_in_this_process_with_this_machines_cores():
     result, _ = distilled(["gbdt", "rules"], InProcess(), method=HOLDOUT)
     assert {s.fitted_by for s in result.students} == {here()}
