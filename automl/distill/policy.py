@@ -217,10 +217,10 @@ def _module_problems(policy: StudentPolicy, name: str) -> list[str]:
         return [f"{section}.{name}.module: {kind.module} has no {', '.join(absent)}"]
     if section == "derived" or kind.family not in (None, *family_keys()):
         return []  # an unknown family is its own problem (`_family_problems`)
-    found = []
+    found = {}  # a problem of the kind's own (no family, say) is said once, at its first rung
     for index, rung in enumerate(kind.rungs):
         try:
             module.check_rung(kind, rung)
         except (ValueError, ConfigError) as err:
-            found.append(f"ladder.{name}.rungs.{index}: {err}")
-    return found
+            found.setdefault(str(err), f"ladder.{name}.rungs.{index}: {err}")
+    return list(found.values())

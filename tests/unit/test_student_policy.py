@@ -97,6 +97,8 @@ def test_a_students_param_the_registry_refuses_says_what_to_change():
     (lambda raw: raw["derived"]["blend"].update(needs=[["mpl"]]),
      r"derived\.blend\.needs: no kind 'mpl' \(did you mean 'mlp'\?\)"),
     (lambda raw: raw["ladder"]["linear"].update(real_twin=True), r"ladder\.linear: .*drop real_twin"),
+    (lambda raw: raw["ladder"]["mlp"].pop("dense"),
+     r"ladder\.mlp\.rungs\.0: a dense kind .*learns from the dense encoding \(dense: true\)"),
     (lambda raw: raw["ladder"]["rules"].update(search=True),
      r"ladder\.rules: .*search: true needs the family the search tunes"),
     (lambda raw: raw.update(cross_fit_share=1.5), r"cross_fit_share: .*less than 1 \(got 1\.5\)"),

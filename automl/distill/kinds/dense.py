@@ -16,8 +16,9 @@ MAX_LAYERS = 4
 
 
 def check_rung(kind, params: dict) -> None:
-    if kind.family is None:
-        raise ValueError("a dense kind names its family, the cross-fit's (family: student_mlp)")
+    if kind.family is None or not kind.dense:
+        raise ValueError("a dense kind names its family, the cross-fit's (family: student_mlp), "
+                         "and learns from the dense encoding (dense: true)")
     hidden = params.get("hidden")
     widths_ok = isinstance(hidden, list) and len(hidden) <= MAX_LAYERS \
         and all(isinstance(w, int) and 1 <= w <= MAX_WIDTH for w in hidden)
