@@ -55,6 +55,17 @@ def best_blend(students: list[Student], nets: dict[str, DenseNet], scoring: Scor
                max_bytes: float | None) -> Student | None:
     """The best-scoring blend of a tree student and an MLP student whose sizes add up
     to at most `max_bytes`, as a student; None where none beats both its parts."""
+    best = best_pair(students, nets, scoring, max_bytes)
+    if best is None:
+        return None
+    tree, mlp, weight = best
+    return blend_student(tree, mlp, nets[mlp.name], weight, scoring)
+
+
+def best_pair(students: list[Student], nets: dict[str, DenseNet], scoring: Scoring,
+              max_bytes: float | None) -> tuple[Student, Student, float] | None:
+    """(tree student, MLP student, tree weight) of the best blend `best_blend` makes;
+    scored from the students' outputs on the judged rows, nothing fitted."""
     trees = [s for s in students if s.kind in TREE_KINDS and s.recipe is not None]
     mlps = [s for s in students if s.kind == "mlp" and s.name in nets and s.recipe is not None]
     best, best_score = None, -np.inf
@@ -64,10 +75,7 @@ def best_blend(students: list[Student], nets: dict[str, DenseNet], scoring: Scor
         score = scoring.metric.score(scoring.y_valid, mix(tree.valid_output, mlp.valid_output, weight))
         if score > max(best_score, tree.score, mlp.score):
             best, best_score = (tree, mlp, weight), score
-    if best is None:
-        return None
-    tree, mlp, weight = best
-    return blend_student(tree, mlp, nets[mlp.name], weight, scoring)
+    return best
 
 
 def blend_student(tree: Student, mlp: Student, net: DenseNet, tree_weight: float,

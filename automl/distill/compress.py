@@ -108,7 +108,8 @@ def _shrink(node, result: DistillResult, metric, context) -> None:
         return
     left = context.budget.remaining()
     fine_tune = Budget(FINE_TUNE_SECONDS if left is None else max(1.0, min(left, FINE_TUNE_SECONDS)))
-    for student in shrunk_students(result, steps, fine_tune, context.settings.seed):
+    for student in shrunk_students(result, steps, fine_tune, context.settings.seed,
+                                   context.offload):
         result.students.append(student)
         context.log(f"{node.name}: {describe(student, metric, result.teacher_score)}")
 

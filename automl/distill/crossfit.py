@@ -18,25 +18,25 @@ rows too), and that model is the one exported; where time runs out first, a fina
 keeps its fold-1 model. The other students stay on the Pareto
 front with their fold-1 scores, marked, and the choice passes over them; so do the
 pruned and int8 MLPs the compress stage makes from the best of them (see `shrink`).
+
+Every fit here (the finalists' on each fold, the reference's, the refits, the memos made
+again) runs through the run's offload, one at a time (`refits.Refits`); the teacher's
+labelling of each fold's rows stays with the driver.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from automl.budget import Budget
-from automl.distill.blend import Blend
-from automl.distill.families import default_xgboost_output
 from automl.distill.judged import DistillResult, Student, describe, fidelity
-from automl.distill.memo import memoized, remade_memo
+from automl.distill.refits import Refits
 from automl.distill.teaching import Lessons, Teaching, lessons, mixed, scored_prediction, synthetic_multiplier, with_synthetic
 from automl.errors import first_line
 from automl.metrics import get_metric
-from automl.models.registry import family_class
 
 FINALISTS = 3
 REFIT_GROWTH = 1.3  # the finalists' fits on all rows take about this times one fold's
@@ -131,7 +131,8 @@ def _judge_folds(finalists: list[Student], teaching: Teaching, budget: Budget, l
     for s in finalists:
         outputs[s.name][first] = s.valid_output
     judged = Judged(first.copy(), outputs, None)
-    judged.reference = _reference_fold(teaching, 0, None, n, budget)
+    refits = Refits(teaching, context.offload)
+    judged.reference = _reference_fold(refits, teaching, 0, None, n, budget)
     synthetic = any(s.recipe["synthetic"] for s in finalists)
     costs = Costs(teaching.lesson_seconds, teaching.lesson_seconds)
     for fold in range(1, dataset.validation.n_folds):
@@ -144,14 +145,14 @@ def _judge_folds(finalists: list[Student], teaching: Teaching, budget: Budget, l
         taught = time.time()
         held = folds == fold
         try:
-            for student in finalists:
-                model = _fit(student.recipe, lesson, teaching, budget)
-                outputs[student.name][held] = model.predict_raw(lesson.Z_valid)
+            fold_outputs = refits.fold_outputs(finalists, lesson, budget)
+            for student, output in zip(finalists, fold_outputs):
+                outputs[student.name][held] = output
         except Exception as err:  # noqa: BLE001 - a finalist that cannot be refitted ends the cross-fit
             context.log(f"{label}: cross-fit stopped on fold {fold + 1}: "
                         f"{first_line(err) or type(err).__name__}")
             break
-        reference = _reference_fold(teaching, fold, judged.reference, n, budget)
+        reference = _reference_fold(refits, teaching, fold, judged.reference, n, budget)
         if budget.expired():  # the fold's fits were cut short: not judged on it
             break
         judged.reference = reference
@@ -171,20 +172,14 @@ def _refitted(students: list[Student], result: DistillResult, teaching: Teaching
                     f"about {needed:.1f}s needed); they keep their models of the other folds")
         return _memos_remade(students, teaching, scoring, budget, costs, label, context)
     everything = _all_rows(teaching, any(s.recipe["synthetic"] for s in students))
-    refitted = []
+    refits, refitted = Refits(teaching, context.offload), []
     for student in sorted(students, key=lambda s: -s.score):
         if budget.expired():
             context.log(f"{label}: no time to refit {student.name} on all rows; "
                         "it keeps its model of the other folds")
             refitted.append(student)
             continue
-        model = _fit(student.recipe, everything, teaching, Budget(budget.remaining()))
-        fitted = scoring.student(student.name, student.kind, student.params,
-                                 model.predict_raw(scoring.Z_valid),
-                                 model.onnx_bytes(scoring.branch, scoring.valid))
-        refitted.append(replace(fitted, score=student.score, fidelity=student.fidelity,
-                                params={**student.params, "refit": "all training rows"},
-                                recipe=student.recipe))
+        refitted.append(refits.refit(student, everything, scoring, Budget(budget.remaining())))
     return refitted
 
 
@@ -204,8 +199,9 @@ def _memos_remade(students: list[Student], teaching: Teaching, scoring, budget: 
                     f"({left:.1f}s left, about {needed:.1f}s needed)")
         return students
     labels = _whole_teacher_labels(teaching)
-    remade = {id(s): remade_memo(s, dataset.X_train, teaching.trees.X_train, labels, scoring)
-              for s in memos}
+    made = Refits(teaching, context.offload).remade_memos(memos, dataset.X_train,
+                                                         teaching.trees.X_train, labels, scoring)
+    remade = {id(s): memo for s, memo in zip(memos, made)}
     context.log(f"{label}: the memos of {', '.join(s.name for s in memos)} made again from "
                 f"all {len(dataset.y_train):,} training rows by the whole teacher")
     return [remade.get(id(s), s) for s in students]
@@ -248,30 +244,8 @@ def _all_rows(teaching: Teaching, synthetic: bool) -> Lessons:
     return lesson
 
 
-def _fit(recipe: dict, lesson: Lessons, teaching: Teaching, budget: Budget):
-    """The recipe's family fitted on the lesson (its real rows only, where it says so);
-    a blend's two parts each by their own recipe; a memo's base, then its memo of the
-    lesson's real rows."""
-    if recipe["family"] == "memo":
-        base = _fit(recipe["base"], lesson, teaching, budget)
-        return memoized(base, lesson.Z[:lesson.n_real], lesson.targets[:lesson.n_real],
-                        recipe["max_rows"])
-    if recipe["family"] == "blend":
-        trees, mlp = (_fit(part, lesson, teaching, budget) for part in recipe["parts"])
-        return Blend(trees, mlp, recipe["tree_weight"])
-    schema = teaching.dataset.schema
-    family = family_class(recipe["family"])
-    params = {k: v for k, v in recipe["params"].items() if k in family.allowed_params}
-    model = family(task=schema.task, n_classes=len(schema.classes or []), params=params,
-                   categorical=tuple(teaching.trees.branch.categorical), seed=teaching.seed,
-                   n_jobs=os.cpu_count() or 1)
-    rows = slice(None) if recipe["synthetic"] else slice(lesson.n_real)
-    valid = (lesson.Z_valid, lesson.teacher_valid) if len(lesson.Z_valid) else (None, None)
-    return model.fit(lesson.Z[rows], lesson.targets[rows], *valid, budget=budget)
-
-
-def _reference_fold(teaching: Teaching, fold: int, reference: np.ndarray | None, n: int,
-                    budget: Budget) -> np.ndarray | None:
+def _reference_fold(refits: Refits, teaching: Teaching, fold: int,
+                    reference: np.ndarray | None, n: int, budget: Budget) -> np.ndarray | None:
     """`reference` with xgboost's defaults' output on `fold`, fitted on the other folds'
     true labels; None once any fold failed (a class missing from the learning rows)."""
     if fold and reference is None:
@@ -279,9 +253,8 @@ def _reference_fold(teaching: Teaching, fold: int, reference: np.ndarray | None,
     dataset, trees = teaching.dataset, teaching.trees
     learn, held = dataset.validation.fold_rows(fold)
     try:
-        output = default_xgboost_output(trees.X_train[learn], dataset.y_train[learn],
-                                        trees.X_train[held], dataset.task, budget,
-                                        teaching.seed, n_jobs=os.cpu_count() or 1)
+        output = refits.reference(trees.X_train[learn], dataset.y_train[learn],
+                                  trees.X_train[held], budget)
     except Exception:  # noqa: BLE001 - the reference informs a constraint, no more
         return None
     if reference is None:

@@ -136,9 +136,10 @@ def _to_torch(student: DenseNet, data: Training) -> nn.Sequential:
 
 
 def prune_units(student: DenseNet, data: Training, budget: Budget, seed: int = 0,
-                keep: float = PRUNE_KEEP) -> DenseNet:
+                keep: float = PRUNE_KEEP, n_jobs: int | None = None) -> DenseNet:
     """Keep the `keep` share of each hidden layer's units with the largest weight
-    magnitude (incoming times outgoing L2 norm), then fine-tune briefly."""
+    magnitude (incoming times outgoing L2 norm), then fine-tune briefly on `n_jobs`
+    threads (None: this machine's cores)."""
     layers = [replace(layer, matrices=list(layer.matrices)) for layer in student.layers]
     for i in range(len(layers) - 1):
         incoming, outgoing = layers[i].matrices[0], layers[i + 1].matrices[0]
@@ -149,7 +150,7 @@ def prune_units(student: DenseNet, data: Training, budget: Budget, seed: int = 0
     pruned = DenseNet(student.code, layers, student.task)
     data = data.recoded(student.code)  # a tuned student may have learnt its own encoding
     net = _to_torch(pruned, data)
-    with torch_threads(os.cpu_count() or 1), torch.random.fork_rng(devices=[]):
+    with torch_threads(n_jobs or os.cpu_count() or 1), torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         _train(net, data, budget, Schedule(1e-3, 0.0, 512, 30, 8), seed)
     return _from_torch(net, data)

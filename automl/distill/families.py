@@ -26,6 +26,7 @@ from automl.budget import Budget
 from automl.distill.dense_student import Training, fit_dense_student
 from automl.distill.students import soft_rows
 from automl.metrics import REGRESSION
+from automl.models import memory
 from automl.models.base import Family, ReportFn, as_budget, writable
 from automl.models.dense_code import DenseCode
 from automl.models.registry import register
@@ -96,6 +97,7 @@ class StudentGBDT(Family):
 
     key = "student_gbdt"
     branch = "trees"
+    fit_memory = memory.XGBOOST  # the closest measured family (automl/models/memory.py)
     shape_param = "max_depth"  # the ladder's rungs: (trees, this, learning rate)
     allowed_params = ("n_estimators", "max_depth", "learning_rate", "reg_lambda",
                       "min_child_weight", "subsample", "colsample_bytree", "max_nodes")
@@ -182,6 +184,7 @@ class StudentLGBM(Family):
 
     key = "student_lgbm"
     branch = "trees"
+    fit_memory = memory.LIGHTGBM
     shape_param = "num_leaves"
     allowed_params = ("n_estimators", "num_leaves", "learning_rate", "min_child_samples",
                       "reg_lambda", "subsample", "colsample_bytree", "max_nodes")
@@ -233,6 +236,7 @@ class StudentLGBM(Family):
 class StudentMLP(Family):
     key = "student_mlp"
     branch = "trees"
+    fit_memory = memory.MLP
     allowed_params = ("n_layers", "width", "learning_rate", "max_epochs")
 
     def fit(self, X, y, X_valid=None, y_valid=None, budget=None, report: ReportFn | None = None):

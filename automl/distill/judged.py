@@ -28,7 +28,7 @@ SAMPLE_ROWS = 200  # validation rows kept with the result for the export's check
 @dataclass
 class Student:
     name: str
-    kind: str  # "gbdt", "lgbm", "rules", "linear", "mlp", "blend" or "memo"
+    kind: str  # a kind of search/students.yaml: "gbdt", "rules", "mlp", "blend", ...
     params: dict
     score: float  # the run's metric on the validation part, higher is better
     fidelity: float  # agreement with the teacher (classes) or R² to its output (regression)
@@ -47,6 +47,10 @@ class Student:
     # judged on, which the choice then passes over (a cross-fit's non-finalists)
     judged_on: str | None = None
     base: Student | None = field(default=None, repr=False)  # a memo student's (`memo`)
+    net: DenseNet | None = field(default=None, repr=False)  # a dense student's, to shrink
+    # 'host:pid' of the process that fitted it (automl.provenance): on a joined cluster a
+    # node's, never the driver's; a compressed net's, the process that fitted its weights
+    fitted_by: str | None = None
 
 
 @dataclass

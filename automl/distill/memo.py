@@ -28,6 +28,7 @@ from automl.onnx.memo_graph import export_memo
 from automl.onnx.memo_key import row_keys
 from automl.onnx.parity import run_onnx
 from automl.preprocess.branches import Branch
+from automl.provenance import here
 
 KEY_BYTES = 8  # one int64 key in the graph
 BASE_KINDS = ("gbdt", "lgbm", "blend")  # students with a tree input edge to read the row from
@@ -128,21 +129,34 @@ def memoized(base, Z: np.ndarray, targets: np.ndarray, max_rows: int) -> Memoize
 def memo_students(students: list[Student], lesson, scoring: Scoring,
                   max_bytes: float | None) -> list[Student]:
     """A memo student for each of the BASES best tree and blend students that can be
-    fitted again; none on a table where fewer than MIN_REPEATS of the judged rows repeat
-    a training row."""
+    fitted again (`memo_bases`); none on a table where fewer than MIN_REPEATS of the
+    judged rows repeat a training row."""
+    memos = (memo_of(base, rows, lesson, scoring)
+             for base, rows in memo_bases(students, lesson, scoring, max_bytes))
+    return [memo for memo in memos if memo is not None]
+
+
+def memo_bases(students: list[Student], lesson, scoring: Scoring,
+               max_bytes: float | None) -> list[tuple[Student, int]]:
+    """(base student, the memo rows that fit beside it) for each of the BASES best tree
+    and blend students that can be fitted again, where at least MIN_REPEATS of the
+    judged rows repeat a training row."""
     bases = sorted((s for s in students if s.kind in BASE_KINDS and s.recipe is not None),
                    key=lambda s: -s.score)[:BASES]
     Z, targets = lesson.Z[:lesson.n_real], lesson.targets[:lesson.n_real]
     if not bases or repeat_share(scoring.Z_valid, Z) < MIN_REPEATS:
         return []
     n_outputs = targets.shape[1] if targets.ndim == 2 else 1
-    memos = []
-    for base in bases:
-        rows = memo_rows_within(base.size_bytes, max_bytes, n_outputs, len(Z))
-        memo = build_memo(Z, targets, run_onnx(base.onnx, lesson.real), rows)
-        if len(memo.keys):
-            memos.append(memo_student(base, memo, scoring, rows))
-    return memos
+    return [(base, memo_rows_within(base.size_bytes, max_bytes, n_outputs, len(Z)))
+            for base in bases]
+
+
+def memo_of(base: Student, max_rows: int, lesson, scoring: Scoring) -> Student | None:
+    """`base` with the memo of the lesson's real rows (at most `max_rows`) where the
+    teacher's output and the base's differ; None where they differ nowhere."""
+    memo = build_memo(lesson.Z[:lesson.n_real], lesson.targets[:lesson.n_real],
+                      run_onnx(base.onnx, lesson.real), max_rows)
+    return memo_student(base, memo, scoring, max_rows) if len(memo.keys) else None
 
 
 def repeat_share(Z_valid: np.ndarray, Z: np.ndarray) -> float:
@@ -165,10 +179,11 @@ def memo_student(base: Student, memo: Memo, scoring: Scoring, max_rows: int) -> 
 def remade_memo(student: Student, real: pd.DataFrame, Z: np.ndarray, teacher: np.ndarray,
                 scoring: Scoring) -> Student:
     """A memo student whose base keeps its model, with its memo made again from other
-    rows (`real`, model-ready, `Z` through the branch) and the teacher's output there."""
+    rows (`real`, model-ready, `Z` through the branch) and the teacher's output there,
+    by this process (the cross-fit runs it through the run's offload)."""
     base = student.base
     memo = build_memo(Z, teacher, run_onnx(base.onnx, real), student.recipe["max_rows"])
     remade = memo_student(base, memo, scoring, student.recipe["max_rows"])
     return replace(remade, score=student.score, fidelity=student.fidelity,
                    params={**remade.params, "memo": "all training rows"},
-                   recipe=student.recipe, base=base)
+                   recipe=student.recipe, base=base, fitted_by=here())

@@ -12,24 +12,40 @@ from automl.budget import Budget
 from automl.config import DistillParams
 from automl.data.split import KFOLD
 from automl.distill.blend import blend_student
-from automl.distill.crossfit import Costs, FINALISTS, _fit, _memo_seconds, _refitted, cross_fit
+from automl.distill.classroom import Classroom, fit_cpus
+from automl.distill.crossfit import Costs, FINALISTS, _memo_seconds, _refitted, cross_fit
 from automl.distill.families import StudentMLP, default_xgboost_output
 from automl.distill.judged import DistillResult, Scoring
-from automl.distill.ladder import tree_student
+from automl.distill.kinds import boosted
 from automl.distill.memo import MIN_REPEATS, build_memo, memo_student, memo_students, repeat_share
+from automl.distill.policy import Rung
+from automl.distill.refits import Refits, fitted
 from automl.distill.teaching import Teaching, lessons
+from automl.offload import InProcess
 from automl.onnx.parity import check_parity, run_onnx
 from tests.unit.test_teaching import AUC, _teacher
 
-RUNGS = [(10, 2, 0.3), (20, 3, 0.3), (40, 3, 0.3), (60, 4, 0.3)]
+RUNGS = [{"n_estimators": trees, "max_depth": depth, "learning_rate": 0.3}
+         for trees, depth in [(10, 2), (20, 3), (40, 3), (60, 4)]]
+FAMILIES = {"gbdt": "student_gbdt", "lgbm": "student_lgbm"}
 
 
 class Log:
+    """The stage's context as the cross-fit uses it: a log, and the run's offload."""
+
+    offload = InProcess()
+
     def __init__(self):
         self.lines = []
 
     def log(self, message: str) -> None:
         self.lines.append(message)
+
+
+def _tree_student(kind: str, params: dict, lesson, scoring: Scoring, schema):
+    """A boosted rung's student, fitted as the ladder fits one."""
+    classroom = Classroom(lesson, scoring, schema, None, 0, None, fit_cpus(InProcess()))
+    return boosted.fit(classroom, Rung(kind, FAMILIES[kind], params), Budget.unlimited())
 
 
 def _screened(params: DistillParams):
@@ -38,8 +54,7 @@ def _screened(params: DistillParams):
     lesson = lessons(dataset, trees, search, params, seed=0)
     scoring = Scoring(trees.branch, lesson.valid, lesson.y_valid, lesson.teacher_valid, AUC,
                       dataset.task, lesson.Z_valid)
-    students = [tree_student("gbdt", rung, lesson.Z, lesson.targets, scoring, dataset.schema, 0)
-                for rung in RUNGS]
+    students = [_tree_student("gbdt", rung, lesson, scoring, dataset.schema) for rung in RUNGS]
     result = DistillResult(dataset.schema, "roc_auc", AUC.score(lesson.y_valid, lesson.teacher_valid),
                            students, lesson.valid.head(200), scoring, judged_on=lesson.judged_on)
     return result, Teaching(dataset, trees, search, params, 0), trial
@@ -101,16 +116,17 @@ def test_a_blend_finalist_is_fitted_again_part_by_part():
 
 
 def test_a_rung_with_extra_params_names_them_and_is_refitted_with_them():
-    """LADDER's second LightGBM rung grows leaves of 5 rows: its name says so, and the
-    cross-fit's refit (from the recipe) grows the same."""
+    """The ladder's second LightGBM rung (search/students.yaml) grows leaves of 5 rows:
+    its name says so, and the cross-fit's refit (from the recipe) grows the same."""
     params = DistillParams(multiplier=0.0)
     result, teaching, _ = _screened(params)
     lesson = lessons(teaching.dataset, teaching.trees, teaching.teacher_output, params, seed=0)
-    student = tree_student("lgbm", (30, 7, 0.1, {"min_child_samples": 5}), lesson.Z,
-                           lesson.targets, result.scoring, teaching.dataset.schema, 0)
+    rung = {"n_estimators": 30, "num_leaves": 7, "learning_rate": 0.1, "min_child_samples": 5}
+    student = _tree_student("lgbm", rung, lesson, result.scoring, teaching.dataset.schema)
     assert student.name == "lgbm-30x7-leaf5"
     assert student.recipe["params"]["min_child_samples"] == 5
-    refitted = _fit(student.recipe, lesson, teaching, Budget.unlimited())
+    settings = Refits(teaching, InProcess()).settings
+    refitted = fitted(student.recipe, lesson, settings, Budget.unlimited())
     assert refitted.model_.get_params()["min_child_samples"] == 5
 
 
@@ -171,8 +187,8 @@ def test_memo_students_come_where_judged_rows_repeat_training_rows():
     # judged on 100 of the rows the students learn from: each recurs
     repeated = Scoring(result.scoring.branch, lesson.real.iloc[:100], lesson.y_real[:100],
                        lesson.targets[:100], AUC, teaching.dataset.task, lesson.Z[:100])
-    trees = [tree_student("gbdt", rung, lesson.Z, lesson.targets, repeated,
-                          teaching.dataset.schema, 0) for rung in RUNGS]
+    trees = [_tree_student("gbdt", rung, lesson, repeated, teaching.dataset.schema)
+             for rung in RUNGS]
     memos = memo_students(trees, lesson, repeated, 1024 * 1024)
     assert [s.name for s in memos] == [s.name + "+memo"
                                        for s in sorted(trees, key=lambda s: -s.score)[:2]]

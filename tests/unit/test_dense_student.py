@@ -177,27 +177,31 @@ def test_a_table_of_categories_only_exports():
 def test_a_student_that_fails_its_export_is_left_out_not_the_stage():
     # a constant teacher: xgboost grows trees with no split, which the ONNX converter gets
     # wrong (the parity check catches it); the other students still come through
-    from types import SimpleNamespace
-
+    from automl.distill.classroom import Classroom, Fits
     from automl.distill.judged import Scoring
     from automl.distill.ladder import ladder_students
+    from automl.distill.policy import student_policy
+    from automl.distill.teaching import Lessons
     from automl.metrics import get_metric
+    from automl.offload import InProcess
 
     branch, X_valid, Z_valid, _, _ = _setup("binary", n=400)
     frame = make_table(n=400)
     schema = infer_schema(frame, "y")
-    Z = branch.transform(prepare_features(frame.drop(columns="y"), schema))
+    real = prepare_features(frame.drop(columns="y"), schema)
+    Z = branch.transform(real)
     constant = np.column_stack([np.full(len(Z), 0.3), np.full(len(Z), 0.7)])
     teacher_valid = constant[:len(Z_valid)]
-    scoring = Scoring(branch, X_valid, np.array([0, 1] * (len(Z_valid) // 2)), teacher_valid,
+    y_valid = np.array([0, 1] * (len(Z_valid) // 2))
+    scoring = Scoring(branch, X_valid, y_valid, teacher_valid,
                       get_metric("roc_auc", "binary"), "binary", Z_valid)
     training = Training.make(DenseCode.fit(Z, branch.categorical), Z, constant, Z_valid,
                              teacher_valid, "binary")
+    lesson = Lessons(real, Z, constant, X_valid, Z_valid, y_valid, teacher_valid, "a constant")
+    fits = Fits(InProcess(), Classroom(lesson, scoring, schema, training, 0, None, 1))
     logged = []
-    context = SimpleNamespace(settings=SimpleNamespace(seed=0), log=logged.append)
-    node = SimpleNamespace(name="distill")
-    made = [s.name for s, _ in ladder_students(node, ["gbdt", "linear"], Z, constant, len(Z),
-                                               training, scoring, schema, None,
-                                               Budget.unlimited(), context)]
+    made = [s.name for s in ladder_students(student_policy(), ["gbdt", "linear"], fits,
+                                            Budget.unlimited(), "distill", logged.append)]
     assert "linear" in made and "gbdt-20x3" not in made
-    assert any("the gbdt student (20, 3, 0.3) failed and is left out" in line for line in logged)
+    assert any("the gbdt student n_estimators=20 max_depth=3 learning_rate=0.3 failed and is "
+               "left out" in line for line in logged)

@@ -119,22 +119,25 @@ def test_a_lightgbm_student_learns_soft_output_within_its_size_aim(task):
 
 
 def test_the_ladder_tries_each_gbdt_rung_with_and_without_the_synthetic_rows():
-    from automl.distill.ladder import LADDER, rungs
+    from automl.distill.policy import student_policy
 
-    jobs = list(rungs(["gbdt", "rules"], synthetic=True))
-    gbdt = [(size, real) for kind, size, real in jobs if kind == "gbdt"]
-    assert gbdt == [(size, real) for size in LADDER["gbdt"] for real in (False, True)]
-    assert all(not real for kind, _, real in jobs if kind == "rules")
-    assert all(not real for _, _, real in rungs(["gbdt"], synthetic=False))
-    assert jobs[:3] == [("gbdt", LADDER["gbdt"][0], False), ("gbdt", LADDER["gbdt"][0], True),
-                        ("rules", LADDER["rules"][0], False)]  # smallest of each kind first
+    policy = student_policy()
+    gbdt_rungs = policy.ladder["gbdt"].rungs
+    jobs = [(r.kind, r.params, r.synthetic) for r in policy.rounds(["gbdt", "rules"], synthetic=True)]
+    gbdt = [(size, synthetic) for kind, size, synthetic in jobs if kind == "gbdt"]
+    assert gbdt == [(size, synthetic) for size in gbdt_rungs for synthetic in (True, False)]
+    assert all(synthetic for kind, _, synthetic in jobs if kind == "rules")
+    assert all(r.synthetic for r in policy.rounds(["gbdt"], synthetic=False))
+    assert jobs[:3] == [("gbdt", gbdt_rungs[0], True), ("gbdt", gbdt_rungs[0], False),
+                        ("rules", policy.ladder["rules"].rungs[0], True)]  # smallest of each kind first
 
 
 def test_the_ladder_fits_the_lightgbm_student_last_in_its_round_and_once():
-    from automl.distill.ladder import LADDER, rungs
+    from automl.distill.policy import student_policy
 
-    jobs = list(rungs(["lgbm", "gbdt", "mlp", "rules", "linear"], synthetic=True))
-    first_round = [kind for kind, size, _ in jobs if size == LADDER[kind][0]]
+    policy = student_policy()
+    jobs = list(policy.rounds(["lgbm", "gbdt", "mlp", "rules", "linear"], synthetic=True))
+    first_round = [r.kind for r in jobs if r.params == policy.ladder[r.kind].rungs[0]]
     assert first_round[-1] == "lgbm" and first_round.count("lgbm") == 1
     assert first_round.index("gbdt") < first_round.index("rules")
 
