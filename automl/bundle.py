@@ -11,8 +11,9 @@ from pathlib import Path
 import joblib
 
 from automl.version import __version__
+from automl.atomic import atomic_dump, atomic_write_json
 from automl.errors import RunError
-from automl.runfolder import atomic_dump, atomic_write_json, read_json
+from automl.runfolder import read_json
 
 LIBRARIES = ("scikit-learn", "xgboost", "pandas", "numpy", "torch", "ray", "onnxruntime")
 # Libraries whose objects are inside predictor.joblib.

@@ -26,20 +26,22 @@ def stage_inputs(**named) -> StageInputs:
     """A stage's inputs as the executor hands them: name=(kind, output)."""
     return StageInputs({n: out for n, (_, out) in named.items()},
                        {n: kind for n, (kind, _) in named.items()})
+
+
 TRIALS = [("xgboost", {"n_estimators": 30, "max_depth": 2}), ("xgboost", {"n_estimators": 60}),
           ("linear", {"C": 0.01}), ("linear", {"C": 1.0})]
 
 
-def search_result(branch_data, trials=TRIALS, prefix="t", nodes=None) -> SearchResult:
-    """A search's result over `branch_data`, its branches read from preprocess nodes named
+def search_result(branches, trials=TRIALS, prefix="t", nodes=None) -> SearchResult:
+    """A search's result over `branches`, its branches read from preprocess nodes named
     as the branches unless `nodes` (branch -> node name) says otherwise."""
     family_branch = {"xgboost": "trees", "linear": "dense"}
-    done = [fit_trial(f"{prefix}{i}", family, params, branch_data[family_branch[family]], AUC)
+    done = [fit_trial(f"{prefix}{i}", family, params, branches[family_branch[family]], AUC)
             for i, (family, params) in enumerate(trials)]
-    schema = branch_data["trees"].schema
-    return SearchResult(schema, AUC.name, {k: d.branch for k, d in branch_data.items()},
-                        family_branch, done, branch_data["trees"].y_scored,
-                        branch_nodes=nodes or {k: k for k in branch_data})
+    schema = branches["trees"].schema
+    return SearchResult(schema, AUC.name, {k: d.branch for k, d in branches.items()},
+                        family_branch, done, branches["trees"].y_scored,
+                        branch_nodes=nodes or {k: k for k in branches})
 
 
 @pytest.fixture(scope="module")

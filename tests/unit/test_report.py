@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from automl.atomic import atomic_write_json, atomic_write_text
 from automl.bundle import save_bundle
 from automl.cli import main
 from automl.data.facts import write_facts
@@ -24,7 +25,7 @@ from automl.report.collect import from_run_dir
 from automl.report.importance import MIN_ROWS, OutOfTime, permutation_importance
 from automl.report.page import number, params_text, table
 from automl.report.write import report_run_dir
-from automl.runfolder import ENSEMBLE_JSON, TRIALS_CSV, RunStore, atomic_write_json, atomic_write_text
+from automl.runfolder import ENSEMBLE_JSON, TRIALS_CSV, RunStore
 from automl.search.result import SearchResult
 from automl.search.trial import TrialResult
 from tests.unit.test_predict_checks import fitted_predictor, table_with_codes
