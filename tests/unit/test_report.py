@@ -154,8 +154,9 @@ def hand_made_run(run_dir):
     ]
     search = SearchResult(schema, "roc_auc", predictor.branches,
                           {"xgboost": "trees", "linear": "dense"}, trials, dataset.y_valid)
-    ensemble = EnsembleResult("ensemble", schema, "roc_auc", "greedy", predictor.branches,
-                              predictor.members, 0.93, 0.91, 2, ["search"],
+    ensemble = EnsembleResult(name="ensemble", schema=schema, metric="roc_auc", method="greedy",
+                              branches=predictor.branches, members=predictor.members, score=0.93,
+                              best_member_score=0.91, n_candidates=2, searches=["search"],
                               trajectory=[0.91, 0.925, 0.93])
     store = RunStore(run_dir)
     write_facts(dataset, store.artifact_dir("data", "k1"))
