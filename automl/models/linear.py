@@ -34,10 +34,10 @@ class LinearFamily(Family):
     allowed_params = ("C", "penalty", "l1_ratio", "max_iter", "tol")
 
     def fit(self, X, y, X_valid=None, y_valid=None, budget=None, report: ReportFn | None = None):
-        params = self._checked_params()
-        C = float(params.get("C", 1.0))
-        l1_ratio = self._l1_ratio(params.get("penalty", "l2"), params.get("l1_ratio", 0.5))
-        max_iter, tol = int(params.get("max_iter", 1000)), float(params.get("tol", 1e-3))
+        params = self._params_with_defaults()
+        C = float(params["C"])
+        l1_ratio = self._l1_ratio(params["penalty"], params["l1_ratio"])
+        max_iter, tol = int(params["max_iter"]), float(params["tol"])
         y = np.asarray(y)
         if not self.is_classifier:
             self.y_mean_, self.y_scale_ = float(np.mean(y)), float(np.std(y)) or 1.0
