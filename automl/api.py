@@ -26,7 +26,6 @@ from automl.budget import parse_time_budget
 from automl.data.files import check_encoding
 from automl.data.ingest import read_table, with_text_column_names
 from automl.errors import AutoMLError, ConfigError
-from automl.bundle import load_bundle
 from automl.graph.compose import with_holdout, with_max_trials
 from automl.graph.context import Settings
 from automl.graph.load import load_graph
@@ -36,11 +35,9 @@ from automl.options import (check_address, check_holdout, check_max_trials, chec
                             check_seed)
 from automl.metrics import BINARY, MULTICLASS, REGRESSION, default_metric, get_metric
 from automl.serving.interface import ServedModel
+from automl.serving.load import load_model
 
 VERBOSITY = {0: "quiet", 1: "progress lines, as the CLI prints them"}
-# what `load` can answer with: the run's final model, or its compact.onnx
-MODELS = {"ensemble": "the run's final model (model/, a pickle)",
-          "compact": "compact/compact.onnx in onnxruntime (no pickle)"}
 
 
 class NotFittedError(AutoMLError, SklearnNotFittedError):
@@ -126,17 +123,9 @@ class _AutoMLBase(BaseEstimator):
         final model, which unpickles model/predictor.joblib: load only run folders you
         trust. `model="compact"` is its compact/compact.onnx in onnxruntime, no pickle; one
         row (a dict or a one-row DataFrame) is predicted without pandas on the way."""
-        if model not in MODELS:
-            allowed = ", ".join(f"{name!r} ({what})" for name, what in MODELS.items())
-            raise ConfigError(f"model must be one of {allowed}; got {model!r}")
         fitted = cls()
         fitted.run_dir_ = Path(run_dir)
-        if model == "compact":
-            from automl.serving.compact import CompactPredictor
-
-            fitted._set_predictor(CompactPredictor.from_run(run_dir))
-        else:
-            fitted._set_predictor(load_bundle(run_dir))
+        fitted._set_predictor(load_model(run_dir, model))
         fitted._check_task(fitted.predictor_.schema.task, f"the run folder {run_dir}")
         fitted.metric_ = _run_metric(Path(run_dir), fitted.predictor_.schema.task)
         return fitted

@@ -17,6 +17,7 @@ from automl.budget import DEFAULT_TIME_BUDGET, MAX_TIME_BUDGET, MIN_TIME_BUDGET,
 from automl.data.notices import DataNotice
 from automl.errors import AutoMLError
 from automl.options import MAX_SEED
+from automl.serving.load import MODELS
 
 EXIT_USAGE = 2
 
@@ -159,7 +160,7 @@ def _add_predict(commands) -> None:
     predict.add_argument("--out", default=None, help="CSV file to write (default: standard output)")
     predict.add_argument("--proba", action="store_true",
                          help="also write class probabilities, one column per class")
-    predict.add_argument("--model", choices=["ensemble", "compact"], default="ensemble",
+    predict.add_argument("--model", choices=list(MODELS), default="ensemble",
                          help="the run's final model (ensemble, the default: model/, a pickle) "
                               "or its compact/compact.onnx (compact: onnxruntime, no pickle)")
     predict.add_argument("--encoding", default=None,
@@ -312,16 +313,11 @@ def _predict(args) -> int:
     locate(args.data)  # a wrong path fails before the model and its libraries load
     if args.out is not None:
         check_out_file(args.out, "--out")
-    from automl.bundle import load_bundle
+    from automl.serving.load import load_model
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        if args.model == "compact":
-            from automl.serving.compact import CompactPredictor
-
-            predictor = CompactPredictor.from_run(Path(args.run_dir))
-        else:  # a wrong folder fails before unpickling
-            predictor = load_bundle(Path(args.run_dir))
+        predictor = load_model(Path(args.run_dir), args.model)  # a wrong folder fails before unpickling
         from automl.data.ingest import read_table
 
         # a header and no rows: no predictions, written as such (prediction needs no minimum)
