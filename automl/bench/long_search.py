@@ -32,10 +32,9 @@ WINDOW = 100  # trials in the first and last window whose overheads are compared
 
 def pipeline(folder: Path, family: str) -> Path:
     """Holdout validation (one fit a trial), one fast family, the default ensemble."""
-    branch = "dense" if family in ("linear", "mlp") else "trees"
     nodes = [{"name": "data", "kind": "ingest", "params": {"validation": "holdout"}},
-             {"name": branch, "kind": "preprocess", "inputs": ["data"], "params": {"branch": branch}},
-             {"name": "search", "kind": "search", "inputs": [branch],
+             {"name": "trees", "kind": "preprocess", "inputs": ["data"], "params": {"branch": "trees"}},
+             {"name": "search", "kind": "search", "inputs": ["trees"],
               "params": {"families": [family], "searcher": "tpe"}},
              {"name": "ensemble", "kind": "ensemble", "inputs": ["search"]}]
     path = folder / "long_search.yaml"

@@ -31,7 +31,7 @@ REPORTS_PER_FIT = 10
 
 class Family(BaseEstimator):
     key: ClassVar[str]
-    branch: ClassVar[str]  # which preprocess branch it reads: "trees" or "dense"
+    branch: ClassVar[str]  # which preprocess branch it reads: "trees" (config.FITTED_BRANCH)
     tasks: ClassVar[tuple[str, ...]] = (BINARY, MULTICLASS, REGRESSION)
     iterative: ClassVar[bool] = False
     allowed_params: ClassVar[tuple[str, ...]] = ()
