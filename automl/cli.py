@@ -224,51 +224,44 @@ def _add_bench(commands) -> None:
 
 
 def _fit(args) -> int:
-    budget, encoding = _check_fit_args(args)
-    from automl.graph.compose import with_compact, with_holdout, with_max_trials
-    from automl.graph.load import load_graph
-
-    pipeline = args.pipeline if args.pipeline or args.resume else "default"
-    spec = None if pipeline is None else with_holdout(load_graph(pipeline), args.holdout)
-    if spec is not None and args.compact:
-        spec = with_compact(spec)
-    if spec is not None:
-        spec = with_max_trials(spec, args.max_trials)
-    if args.address:  # before the libraries below take seconds: a cluster that cannot be
+    options = _check_fit_args(args)
+    if options.address:  # before the libraries below take seconds: a cluster that cannot be
         from automl.search.runtime import connect  # joined is one line, exit 2, at once
 
-        connect(args.address)
+        connect(options.address)
     # only now the libraries that take seconds to load (pandas, sklearn, torch, ray)
-    from automl.graph.context import Settings
-    from automl.graph.run import fit_run
+    from automl.api import AutoML
 
-    settings = None
-    if args.target is not None:
-        settings = Settings(target=args.target, task=args.task, metric=args.metric,
-                            seed=args.seed, time_budget=budget, address=args.address,
-                            encoding=encoding)
+    model = AutoML(pipeline=args.pipeline or (None if args.resume else "default"),
+                   time_budget=args.time_budget, metric=args.metric, task=args.task,
+                   seed=options.seed, out=args.out, address=options.address,
+                   holdout=options.holdout, verbosity=0 if args.quiet else 1,
+                   report=not args.no_report, encoding=args.encoding,
+                   max_trials=options.max_trials, compact=args.compact)
     with warnings.catch_warnings():
         if args.quiet:  # a quiet run's data notices come as warnings (RunContext.notice)
             warnings.simplefilter("ignore", DataNotice)
-        result = fit_run(args.data, settings, spec, out=args.out, resume=args.resume,
-                         verbose=not args.quiet, report=not args.no_report,
-                         started=args.started)
-    print(f"run folder: {result.run_dir}")
-    scores = result.metrics["test"] or result.metrics["valid"]
-    part = "test" if result.metrics["test"] else "validation"
+        model.fit_checked(options, args.data, target=args.target, resume=args.resume,
+                          started=args.started)
+    print(f"run folder: {model.run_dir_}")
+    scores = model.metrics_["test"] or model.metrics_["valid"]
+    part = "test" if model.metrics_["test"] else "validation"
     print(f"{part} score: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()))
     return 0
 
 
-def _check_fit_args(args) -> tuple[float | str | None, str | None]:
-    """The budget (seconds, None for no limit, or the default) and the encoding's name,
-    once every argument is found within its bounds and the data path good: before the
-    libraries that take seconds to import, so a typo fails at once."""
-    from automl.budget import parse_time_budget
-    from automl.data.files import check_encoding, locate
+# how `automl fit` spells the run options in its messages
+FIT_LABELS = {"time_budget": "--time-budget", "seed": "--seed", "holdout": "--holdout",
+              "address": "--address", "max_trials": "--max-trials", "out": "--out"}
+
+
+def _check_fit_args(args):
+    """The run options (automl.options.RunOptions), once every argument is found within its
+    bounds and the data path good: before the libraries that take seconds to import, so a
+    typo fails at once. AutoML.fit_checked takes them as they are."""
+    from automl.data.files import locate
     from automl.errors import ConfigError
-    from automl.options import (check_address, check_holdout, check_max_trials, check_out_dir,
-                                check_run_dir, check_seed)
+    from automl.options import check_run_dir, check_run_options
 
     if args.resume is None and (args.data is None or args.target is None):
         raise ConfigError("fit needs DATA and --target COLUMN (or --resume RUN_DIR)")
@@ -278,18 +271,15 @@ def _check_fit_args(args) -> tuple[float | str | None, str | None]:
                           "within its run folder)")
     if args.target is not None and not args.target.strip():
         raise ConfigError("--target is empty; give the name of the column to predict")
-    budget = parse_time_budget(args.time_budget, "--time-budget")
-    args.seed = check_seed(args.seed, "--seed")
-    args.holdout = check_holdout(args.holdout, "--holdout")
-    args.address = check_address(args.address, "--address")
-    args.max_trials = check_max_trials(args.max_trials, "--max-trials")
-    check_out_dir(args.out, "--out")
+    options = check_run_options(time_budget=args.time_budget, seed=args.seed,
+                                holdout=args.holdout, address=args.address,
+                                max_trials=args.max_trials, out=args.out, encoding=args.encoding,
+                                labels=FIT_LABELS)
     if args.resume is not None:
         check_run_dir(args.resume, "resume")
-    encoding = check_encoding(args.encoding)
     if args.data is not None:
         locate(args.data)
-    return budget, encoding
+    return options
 
 
 def _report(args) -> int:
@@ -305,9 +295,8 @@ def _report(args) -> int:
 
 
 def _predict(args) -> int:
-    from automl.data.files import check_encoding, locate
-
-    from automl.options import check_out_file
+    from automl.data.files import locate
+    from automl.options import check_encoding, check_out_file
 
     encoding = check_encoding(args.encoding)
     locate(args.data)  # a wrong path fails before the model and its libraries load
