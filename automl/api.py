@@ -87,8 +87,9 @@ class _AutoMLBase(BaseEstimator):
             target=target, task=self._task(source, target), metric=self.metric,
             seed=options.seed, time_budget=options.time_budget, address=options.address,
             encoding=options.encoding)
-        result = fit_run(source, settings, self._graph(options), out=options.out, resume=resume,
-                         verbose=self.verbosity >= 1, report=self.report, started=started)
+        result = fit_run(source, settings, self._graph(options, resume), out=options.out,
+                         resume=resume, verbose=self.verbosity >= 1, report=self.report,
+                         started=started)
         self.run_dir_ = result.run_dir
         self.metrics_ = result.metrics
         self.metric_ = self.metric or default_metric(result.metrics["task"])
@@ -171,10 +172,13 @@ class _AutoMLBase(BaseEstimator):
                                  holdout=self.holdout, address=self.address,
                                  max_trials=self.max_trials, out=self.out, encoding=self.encoding)
 
-    def _graph(self, options: RunOptions):
+    def _graph(self, options: RunOptions, resume=None):
         """The pipeline graph with the holdout, --compact and max_trials applied; None (a
         resumed run's own graph) when `pipeline` is None."""
         if self.pipeline is None:
+            if resume is None:
+                raise ConfigError("pipeline is None, which stands for a resumed run's own graph; "
+                                  "give a preset name (e.g. 'default') or a .yaml file")
             return None
         spec = with_holdout(load_graph(self.pipeline), options.holdout)
         return with_max_trials(with_compact(spec) if self.compact else spec, options.max_trials)

@@ -68,7 +68,7 @@ def test_automl_fit_builds_an_automl_and_checks_its_options_once(tmp_path, monke
                         lambda self: pytest.fail("the options were checked twice"))
 
     def fit_checked(self, opts, X=None, y=None, *, target=None, resume=None, started=None):
-        fitted.update(model=self, options=opts, X=X, target=target, graph=self._graph(opts))
+        fitted.update(model=self, options=opts, X=X, target=target, graph=self._graph(opts, resume))
         self.run_dir_, self.metrics_ = tmp_path / "run", {"test": None, "valid": {"roc_auc": 0.9}}
         return self
 
@@ -86,3 +86,9 @@ def test_automl_fit_builds_an_automl_and_checks_its_options_once(tmp_path, monke
     assert graph.by_kind("ingest")[0].params.test_fraction == 0.1
     assert graph.by_kind("export") and graph.by_kind("search")[0].params.max_trials == 4
     assert "validation score: roc_auc 0.9000" in capsys.readouterr().out
+
+
+def test_a_pipeline_of_none_is_only_for_a_resumed_run(tmp_path):
+    with pytest.raises(ConfigError, match=r"^pipeline is None, which stands for a resumed run's "
+                                          r"own graph; give a preset name"):
+        AutoML(pipeline=None, out=tmp_path).fit(make_table(), target="y")
