@@ -22,25 +22,19 @@ from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d, validate_data
 
-from automl.budget import parse_time_budget
-from automl.data.files import check_encoding
 from automl.data.ingest import read_table, with_text_column_names
 from automl.errors import AutoMLError, ConfigError
-from automl.bundle import load_bundle
-from automl.graph.compose import with_holdout, with_max_trials
+from automl.graph.compose import with_compact, with_holdout, with_max_trials
 from automl.graph.context import Settings
 from automl.graph.load import load_graph
 from automl.graph.run import fit_run
 from automl.runfolder import read_json
-from automl.options import (check_address, check_holdout, check_max_trials, check_out_dir,
-                            check_seed)
+from automl.options import RunOptions, check_run_options
 from automl.metrics import BINARY, MULTICLASS, REGRESSION, default_metric, get_metric
 from automl.serving.interface import ServedModel
+from automl.serving.load import load_model
 
 VERBOSITY = {0: "quiet", 1: "progress lines, as the CLI prints them"}
-# what `load` can answer with: the run's final model, or its compact.onnx
-MODELS = {"ensemble": "the run's final model (model/, a pickle)",
-          "compact": "compact/compact.onnx in onnxruntime (no pickle)"}
 
 
 class NotFittedError(AutoMLError, SklearnNotFittedError):
@@ -55,13 +49,15 @@ class _AutoMLBase(BaseEstimator):
     `neg_*` scorers give them. Not accuracy or R², as sklearn's mixins would: a run that
     optimised log loss is judged by log loss. `verbosity`: 0 (quiet), 1 (progress lines).
     `time_budget`: '90s', '5m', '1h' or seconds, from 5 s to 7 days; None (the default)
-    is 5 minutes, 'none' no limit (the search then ends by its max_trials).
+    is 5 minutes, 'none' no limit (the search then ends by its max_trials). `compact`:
+    also distil the final model into compact/compact.onnx (`automl fit --compact`).
     """
 
     def __init__(self, pipeline: str | Path = "default", time_budget: str | float | None = None,
                  metric: str | None = None, seed: int = 0, out: str | Path = "runs",
                  address: str | None = None, holdout: float | None = None, verbosity: int = 0,
-                 report: bool = True, encoding: str | None = None, max_trials: int | None = None):
+                 report: bool = True, encoding: str | None = None, max_trials: int | None = None,
+                 compact: bool = False):
         self.pipeline = pipeline
         self.time_budget = time_budget
         self.metric = metric
@@ -73,19 +69,27 @@ class _AutoMLBase(BaseEstimator):
         self.report = report
         self.encoding = encoding
         self.max_trials = max_trials
+        self.compact = compact
 
     def fit(self, X, y=None, *, target: str | None = None):
         """Fit on `X` and `y`, or on a table (a DataFrame or a file path) and its `target` column."""
         started = time.time()  # the time budget holds for the whole call
-        budget, encoding = self._checked_params()
-        source, target = self._source_and_target(X, y, target)
-        settings = Settings(target=target, task=self._task(source, target), metric=self.metric,
-                            seed=int(self.seed), time_budget=budget, address=self.address,
-                            encoding=encoding)
-        spec = with_max_trials(with_holdout(load_graph(self.pipeline), self.holdout),
-                               self.max_trials)
-        result = fit_run(source, settings, spec, out=self.out, verbose=self.verbosity >= 1,
-                         report=self.report, started=started)
+        return self.fit_checked(self._checked_options(), X, y, target=target, started=started)
+
+    def fit_checked(self, options: RunOptions, X=None, y=None, *, target: str | None = None,
+                    resume: str | Path | None = None, started: float | None = None):
+        """`fit`, given this estimator's run options already checked (`check_run_options`
+        on its arguments: what `automl fit` does before it joins a cluster). `resume`: the
+        folder of an interrupted run to finish; X and target may then be left out, and a
+        pipeline of None is the run's own graph. The time budget counts from `started`."""
+        source, target = self._source_and_target(X, y, target, resume)
+        settings = None if target is None else Settings(
+            target=target, task=self._task(source, target), metric=self.metric,
+            seed=options.seed, time_budget=options.time_budget, address=options.address,
+            encoding=options.encoding)
+        result = fit_run(source, settings, self._graph(options, resume), out=options.out,
+                         resume=resume, verbose=self.verbosity >= 1, report=self.report,
+                         started=started)
         self.run_dir_ = result.run_dir
         self.metrics_ = result.metrics
         self.metric_ = self.metric or default_metric(result.metrics["task"])
@@ -126,17 +130,9 @@ class _AutoMLBase(BaseEstimator):
         final model, which unpickles model/predictor.joblib: load only run folders you
         trust. `model="compact"` is its compact/compact.onnx in onnxruntime, no pickle; one
         row (a dict or a one-row DataFrame) is predicted without pandas on the way."""
-        if model not in MODELS:
-            allowed = ", ".join(f"{name!r} ({what})" for name, what in MODELS.items())
-            raise ConfigError(f"model must be one of {allowed}; got {model!r}")
         fitted = cls()
         fitted.run_dir_ = Path(run_dir)
-        if model == "compact":
-            from automl.serving.compact import CompactPredictor
-
-            fitted._set_predictor(CompactPredictor.from_run(run_dir))
-        else:
-            fitted._set_predictor(load_bundle(run_dir))
+        fitted._set_predictor(load_model(run_dir, model))
         fitted._check_task(fitted.predictor_.schema.task, f"the run folder {run_dir}")
         fitted.metric_ = _run_metric(Path(run_dir), fitted.predictor_.schema.task)
         return fitted
@@ -166,21 +162,32 @@ class _AutoMLBase(BaseEstimator):
 
     # ---- helpers ------------------------------------------------------------------------
 
-    def _checked_params(self) -> tuple[float | str | None, str | None]:
-        """The time budget (seconds, None for 'none', or the default) and the encoding,
-        once every argument is within its bounds: before anything is read or trained."""
+    def _checked_options(self) -> RunOptions:
+        """The run options, once every argument is within its bounds: before anything is
+        read or trained."""
         if self.verbosity not in VERBOSITY:
             allowed = ", ".join(f"{level} ({meaning})" for level, meaning in VERBOSITY.items())
             raise ConfigError(f"verbosity must be one of {allowed}; got {self.verbosity!r}")
-        check_seed(self.seed)
-        check_holdout(self.holdout)
-        check_address(self.address)
-        check_max_trials(self.max_trials)
-        check_out_dir(self.out)
-        return parse_time_budget(self.time_budget), check_encoding(self.encoding)
+        return check_run_options(time_budget=self.time_budget, seed=self.seed,
+                                 holdout=self.holdout, address=self.address,
+                                 max_trials=self.max_trials, out=self.out, encoding=self.encoding)
 
-    def _source_and_target(self, X, y, target):
-        """The table to fit on (a frame, or a file path the run reads) and its target."""
+    def _graph(self, options: RunOptions, resume=None):
+        """The pipeline graph with the holdout, --compact and max_trials applied; None (a
+        resumed run's own graph) when `pipeline` is None."""
+        if self.pipeline is None:
+            if resume is None:
+                raise ConfigError("pipeline is None, which stands for a resumed run's own graph; "
+                                  "give a preset name (e.g. 'default') or a .yaml file")
+            return None
+        spec = with_holdout(load_graph(self.pipeline), options.holdout)
+        return with_max_trials(with_compact(spec) if self.compact else spec, options.max_trials)
+
+    def _source_and_target(self, X, y, target, resume=None):
+        """The table to fit on (a frame, or a file path the run reads) and its target; a
+        resumed run may take both from its folder."""
+        if resume is not None and y is None:  # the run folder knows its table and target
+            return (X if X is None or isinstance(X, pd.DataFrame) else str(X)), target
         if y is None:
             if target is None:
                 raise ConfigError(f"{type(self).__name__} requires y to be passed, but the target "
@@ -256,10 +263,12 @@ class AutoML(_Probabilities, _AutoMLBase):
                  metric: str | None = None, task: str | None = None, seed: int = 0,
                  out: str | Path = "runs", address: str | None = None,
                  holdout: float | None = None, verbosity: int = 0, report: bool = True,
-                 encoding: str | None = None, max_trials: int | None = None):
+                 encoding: str | None = None, max_trials: int | None = None,
+                 compact: bool = False):
         super().__init__(pipeline=pipeline, time_budget=time_budget, metric=metric, seed=seed,
                          out=out, address=address, holdout=holdout, verbosity=verbosity,
-                         report=report, encoding=encoding, max_trials=max_trials)
+                         report=report, encoding=encoding, max_trials=max_trials,
+                         compact=compact)
         self.task = task
 
     def _task(self, source, target: str) -> str | None:
@@ -321,7 +330,10 @@ class AutoMLRegressor(RegressorMixin, _AutoMLBase):
 
 
 def _target_column(source, target: str, encoding: str | None) -> pd.Series | None:
-    """The target column of the table to fit on (read first if it is a file), or None."""
+    """The target column of the table to fit on (read first if it is a file), or None (also
+    for a resumed run's table, which its folder names)."""
+    if source is None:
+        return None
     frame = source if isinstance(source, pd.DataFrame) else read_table(source, encoding=encoding)
     return frame[target] if target in frame.columns else None
 

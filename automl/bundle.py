@@ -11,8 +11,9 @@ from pathlib import Path
 import joblib
 
 from automl.version import __version__
-from automl.errors import RunError
-from automl.runfolder import atomic_dump, atomic_write_json, read_json
+from automl.atomic import atomic_dump, atomic_write_json
+from automl.errors import RunError, first_line
+from automl.runfolder import read_json
 
 LIBRARIES = ("scikit-learn", "xgboost", "pandas", "numpy", "torch", "ray", "onnxruntime")
 # Libraries whose objects are inside predictor.joblib.
@@ -52,7 +53,12 @@ def load_bundle(run_dir: Path):
             "give a run folder of a completed 'automl fit', or finish it with --resume"
         )
     _warn_on_other_versions(read_json(folder / "versions.json"))
-    return joblib.load(folder / "predictor.joblib")
+    try:
+        return joblib.load(folder / "predictor.joblib")
+    except (ModuleNotFoundError, AttributeError) as err:  # a class this version lacks
+        raise RunError(f"{folder / 'predictor.joblib'} holds a class this version of automl does "
+                       f"not have ({first_line(err)}); refit the run with this version, or load "
+                       "it with the version that saved it (model/versions.json)") from None
 
 
 def _warn_on_other_versions(saved: dict) -> None:

@@ -17,6 +17,7 @@ from automl.budget import DEFAULT_TIME_BUDGET, MAX_TIME_BUDGET, MIN_TIME_BUDGET,
 from automl.data.notices import DataNotice
 from automl.errors import AutoMLError
 from automl.options import MAX_SEED
+from automl.serving.load import MODELS
 
 EXIT_USAGE = 2
 
@@ -159,7 +160,7 @@ def _add_predict(commands) -> None:
     predict.add_argument("--out", default=None, help="CSV file to write (default: standard output)")
     predict.add_argument("--proba", action="store_true",
                          help="also write class probabilities, one column per class")
-    predict.add_argument("--model", choices=["ensemble", "compact"], default="ensemble",
+    predict.add_argument("--model", choices=list(MODELS), default="ensemble",
                          help="the run's final model (ensemble, the default: model/, a pickle) "
                               "or its compact/compact.onnx (compact: onnxruntime, no pickle)")
     predict.add_argument("--encoding", default=None,
@@ -223,51 +224,44 @@ def _add_bench(commands) -> None:
 
 
 def _fit(args) -> int:
-    budget, encoding = _check_fit_args(args)
-    if args.address:  # before the graph's families import torch and co. (seconds): a cluster
-        from automl.search.runtime import connect  # that cannot be joined is one line at once
+    options = _check_fit_args(args)
+    if options.address:  # before the libraries below take seconds: a cluster that cannot be
+        from automl.search.runtime import connect  # joined is one line, exit 2, at once
 
-        connect(args.address)
+        connect(options.address)
     # only now the libraries that take seconds to load (pandas, sklearn, torch, ray)
-    from automl.graph.compose import with_compact, with_holdout, with_max_trials
-    from automl.graph.load import load_graph
+    from automl.api import AutoML
 
-    pipeline = args.pipeline if args.pipeline or args.resume else "default"
-    spec = None if pipeline is None else with_holdout(load_graph(pipeline), args.holdout)
-    if spec is not None and args.compact:
-        spec = with_compact(spec)
-    if spec is not None:
-        spec = with_max_trials(spec, args.max_trials)
-    from automl.graph.context import Settings
-    from automl.graph.run import fit_run
-
-    settings = None
-    if args.target is not None:
-        settings = Settings(target=args.target, task=args.task, metric=args.metric,
-                            seed=args.seed, time_budget=budget, address=args.address,
-                            encoding=encoding)
+    model = AutoML(pipeline=args.pipeline or (None if args.resume else "default"),
+                   time_budget=args.time_budget, metric=args.metric, task=args.task,
+                   seed=options.seed, out=args.out, address=options.address,
+                   holdout=options.holdout, verbosity=0 if args.quiet else 1,
+                   report=not args.no_report, encoding=args.encoding,
+                   max_trials=options.max_trials, compact=args.compact)
     with warnings.catch_warnings():
         if args.quiet:  # a quiet run's data notices come as warnings (RunContext.notice)
             warnings.simplefilter("ignore", DataNotice)
-        result = fit_run(args.data, settings, spec, out=args.out, resume=args.resume,
-                         verbose=not args.quiet, report=not args.no_report,
-                         started=args.started)
-    print(f"run folder: {result.run_dir}")
-    scores = result.metrics["test"] or result.metrics["valid"]
-    part = "test" if result.metrics["test"] else "validation"
+        model.fit_checked(options, args.data, target=args.target, resume=args.resume,
+                          started=args.started)
+    print(f"run folder: {model.run_dir_}")
+    scores = model.metrics_["test"] or model.metrics_["valid"]
+    part = "test" if model.metrics_["test"] else "validation"
     print(f"{part} score: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()))
     return 0
 
 
-def _check_fit_args(args) -> tuple[float | str | None, str | None]:
-    """The budget (seconds, None for no limit, or the default) and the encoding's name,
-    once every argument is found within its bounds and the data path good: before the
-    libraries that take seconds to import, so a typo fails at once."""
-    from automl.budget import parse_time_budget
-    from automl.data.files import check_encoding, locate
+# how `automl fit` spells the run options in its messages
+FIT_LABELS = {"time_budget": "--time-budget", "seed": "--seed", "holdout": "--holdout",
+              "address": "--address", "max_trials": "--max-trials", "out": "--out"}
+
+
+def _check_fit_args(args):
+    """The run options (automl.options.RunOptions), once every argument is found within its
+    bounds and the data path good: before the libraries that take seconds to import, so a
+    typo fails at once. AutoML.fit_checked takes them as they are."""
+    from automl.data.files import locate
     from automl.errors import ConfigError
-    from automl.options import (check_address, check_holdout, check_max_trials, check_out_dir,
-                                check_run_dir, check_seed)
+    from automl.options import check_run_dir, check_run_options
 
     if args.resume is None and (args.data is None or args.target is None):
         raise ConfigError("fit needs DATA and --target COLUMN (or --resume RUN_DIR)")
@@ -277,18 +271,15 @@ def _check_fit_args(args) -> tuple[float | str | None, str | None]:
                           "within its run folder)")
     if args.target is not None and not args.target.strip():
         raise ConfigError("--target is empty; give the name of the column to predict")
-    budget = parse_time_budget(args.time_budget, "--time-budget")
-    args.seed = check_seed(args.seed, "--seed")
-    args.holdout = check_holdout(args.holdout, "--holdout")
-    args.address = check_address(args.address, "--address")
-    args.max_trials = check_max_trials(args.max_trials, "--max-trials")
-    check_out_dir(args.out, "--out")
+    options = check_run_options(time_budget=args.time_budget, seed=args.seed,
+                                holdout=args.holdout, address=args.address,
+                                max_trials=args.max_trials, out=args.out, encoding=args.encoding,
+                                labels=FIT_LABELS)
     if args.resume is not None:
         check_run_dir(args.resume, "resume")
-    encoding = check_encoding(args.encoding)
     if args.data is not None:
         locate(args.data)
-    return budget, encoding
+    return options
 
 
 def _report(args) -> int:
@@ -304,24 +295,18 @@ def _report(args) -> int:
 
 
 def _predict(args) -> int:
-    from automl.data.files import check_encoding, locate
-
-    from automl.options import check_out_file
+    from automl.data.files import locate
+    from automl.options import check_encoding, check_out_file
 
     encoding = check_encoding(args.encoding)
     locate(args.data)  # a wrong path fails before the model and its libraries load
     if args.out is not None:
         check_out_file(args.out, "--out")
-    from automl.bundle import load_bundle
+    from automl.serving.load import load_model
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        if args.model == "compact":
-            from automl.serving.compact import CompactPredictor
-
-            predictor = CompactPredictor.from_run(Path(args.run_dir))
-        else:  # a wrong folder fails before unpickling
-            predictor = load_bundle(Path(args.run_dir))
+        predictor = load_model(Path(args.run_dir), args.model)  # a wrong folder fails before unpickling
         from automl.data.ingest import read_table
 
         # a header and no rows: no predictions, written as such (prediction needs no minimum)
@@ -425,7 +410,6 @@ def _names(value: str | None, flag: str) -> list[str] | None:
 
 
 def _validate(args) -> int:
-    from automl.graph.executor import unimplemented_kinds
     from automl.graph.load import execution_order, load_graph
 
     spec = load_graph(args.file)
@@ -433,8 +417,6 @@ def _validate(args) -> int:
     for i, name in enumerate(execution_order(spec), 1):
         node = spec.node(name)
         print(f"  {i}. {name} ({node.kind})" + (f" <- {', '.join(node.inputs)}" if node.inputs else ""))
-    for kind in unimplemented_kinds(spec):
-        print(f"note: kind {kind!r} is valid but this version cannot run it yet")
     return 0
 
 

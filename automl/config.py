@@ -51,19 +51,24 @@ class IngestParams(Strict):
                                  description="sample this many rows (seed 0) when larger")
 
 
+# The branch a preprocess node fits, by the name its graph gives. There is one: the trees
+# branch (categories as ordinal codes); linear and mlp encode it for themselves with the
+# one dense encoding (automl/models/dense_code.py) that the distillation's students use.
+# "dense" named a second branch (impute, one-hot, scale) that only linear still read; a
+# graph written with it still validates and runs, its dense node fitting the trees branch.
+FITTED_BRANCH = {"trees": "trees", "dense": "trees"}
+# params of that dense branch: a graph that sets one is told to remove it
+DENSE_BRANCH_PARAMS = ("max_onehot_levels", "rare_min_fraction", "high_cardinality", "clip_numbers")
+
+
 class PreprocessParams(Strict):
-    branch: Literal["trees", "dense"]
-    # past 1000 levels one-hot columns swamp the dense branch; frequency/target encoding
-    # is what such a column needs
-    max_onehot_levels: int = Field(50, ge=2, le=1000,
-                                   description="more levels: frequency/target encoding")
-    rare_min_fraction: float = Field(0.005, ge=0, lt=0.5, description="rarer categories are grouped")
-    high_cardinality: Literal["frequency", "target"] = "frequency"
-    # a linear model extrapolates without bound: a value past every training row (a house
-    # twice the largest seen) moves its prediction as far as the model is steep (the MLP
-    # reads the trees branch through DenseCode, which clips the same way)
-    clip_numbers: bool = Field(True, description="dense branch: numbers clipped to their "
-                                                 "training range before scaling")
+    branch: Literal["trees", "dense"] = Field(
+        description="trees: categories as ordinal codes, numbers as they are (dense: an older "
+                    "name of trees, from when linear models read a branch of their own)")
+
+    @property
+    def fitted_branch(self) -> str:
+        return FITTED_BRANCH[self.branch]
 
 
 class SearchParams(Strict):

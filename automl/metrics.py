@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 from sklearn import metrics as skm
 
-from automl.errors import ConfigError, listing
+from automl.errors import ConfigError, DataError, listing
 
 BINARY, MULTICLASS, REGRESSION = "binary", "multiclass", "regression"
 TASKS = (BINARY, MULTICLASS, REGRESSION)
@@ -106,7 +106,8 @@ def _binary_auc_many(positive: np.ndarray, scores: np.ndarray) -> np.ndarray:
 
     n_pos, n_neg = positive.sum(), (~positive).sum()
     if n_pos == 0 or n_neg == 0:
-        raise ValueError("ROC AUC needs both classes among the rows scored")
+        raise DataError("ROC AUC needs both classes among the rows scored; these hold "
+                        f"{'no positive' if n_pos == 0 else 'no negative'} row")
     ranks = rankdata(scores, axis=1)
     return (ranks[:, positive].sum(axis=1) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 

@@ -1,17 +1,54 @@
 """The run options `automl fit` and `AutoML(...)` share, checked against their bounds before
-anything is read or trained: the seed, the holdout share, the Ray address, the folders.
+anything is read or trained: the time budget, the seed, the holdout share, the Ray
+address, the trial count, the output folder, the text encoding.
 
-The standard library only at import, so the CLI can check its arguments before the
-libraries that take seconds to import. An option that stands for a graph param (the
-holdout is the ingest node's test_fraction) is held to that param's own bounds.
+`check_run_options` is the one list of those checks: `AutoML.fit` runs it on its
+arguments, and `automl fit` on its options (in their own names, e.g. '--seed') before it
+joins a cluster and imports the libraries that take seconds, then hands the checked
+options to `AutoML.fit_checked`. The standard library only at import, for that reason.
+An option that stands for a graph param (the holdout is the ingest node's test_fraction)
+is held to that param's own bounds.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
+from automl.budget import parse_time_budget
 from automl.errors import ConfigError, RunError
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """The run options, each within its bounds (`check_run_options`)."""
+
+    time_budget: float | str | None  # seconds, None for no limit, or the default
+    seed: int
+    holdout: float | None
+    address: str | None
+    max_trials: int | None
+    out: Path
+    encoding: str | None  # a canonical codec name; None: detect it
+
+
+def check_run_options(*, time_budget=None, seed=0, holdout=None, address=None,
+                      max_trials=None, out="runs", encoding=None,
+                      labels: Mapping[str, str] | None = None) -> RunOptions:
+    """The options checked, each problem a ConfigError naming the option as the caller
+    spells it (`labels`: name -> label, e.g. "seed" -> "--seed"; else the name)."""
+    label = {"time_budget": "time budget", **(labels or {})}.get
+    return RunOptions(
+        time_budget=parse_time_budget(time_budget, label("time_budget")),
+        seed=check_seed(seed, label("seed", "seed")),
+        holdout=check_holdout(holdout, label("holdout", "holdout")),
+        address=check_address(address, label("address", "address")),
+        max_trials=check_max_trials(max_trials, label("max_trials", "max_trials")),
+        out=check_out_dir(out, label("out", "out")),
+        encoding=check_encoding(encoding))
 
 # numpy's and scikit-learn's seeds (RandomState, random_state) are 32-bit unsigned: a seed
 # outside would fail deep inside a model family, mid-run
@@ -76,6 +113,19 @@ def check_address(value: str | None, label: str = "address") -> str | None:
         raise ConfigError(f"{label} {value!r} has port {match['port']}, out of range; ports are "
                           f"1 to 65535; {allowed}")
     return str(value).strip()
+
+
+def check_encoding(name: str | None) -> str | None:
+    """The canonical name of a text encoding ('cp1252' for 'windows-1252'); None: detect it."""
+    if name is None:
+        return None
+    try:
+        "".encode(name)  # LookupError also for codecs that are not text encodings (base64)
+        return codecs.lookup(name).name
+    except LookupError:
+        raise ConfigError(f"unknown encoding {name!r}; give a text encoding Python knows, such "
+                          "as utf-8, cp1252 (Windows, Excel) or latin-1, or leave it out to "
+                          "detect it") from None
 
 
 def check_out_dir(value, label: str = "out") -> Path:

@@ -11,7 +11,7 @@ from typing import Any
 
 import joblib
 
-from automl.atomic import atomic_dump, atomic_write_json, atomic_write_text  # noqa: F401 (re-export)
+from automl.atomic import atomic_dump, atomic_write_json
 from automl.errors import RunError
 
 # Files the stages write beside their stored outputs, in nodes/<name>/<key>/: plain data

@@ -16,35 +16,30 @@ from pathlib import Path
 
 from automl.bench.defaults import default_data_dir
 from automl.bench.protocol import load_table, read_manifest, select_datasets, split_table
-from automl.config import PreprocessParams
-from automl.data import infer_schema, prepare_features, split_dataset
+from automl.data import prepare_features
 from automl.metrics import PROTOCOL, get_metric
 from automl.models.registry import family_class, family_keys, family_space
-from automl.preprocess import build_branch
+from automl.preprocess.stage import table_branch_data
 
 
 def default_scores(dataset, families: list[str]) -> dict[str, tuple[float, float]]:
     """family -> (protocol metric on the 20% test part, fit seconds)."""
     split = split_table(load_table(dataset), dataset)
-    train = split.train
-    schema = infer_schema(train.frame(), dataset.target, dataset.task)
-    data = split_dataset(train.X[[c.name for c in schema.columns]], train.codes(), schema,
-                         valid_fraction=0.2, test_fraction=0.0, seed=0)
+    # every family reads the one branch (linear and mlp encode it themselves)
+    data = table_branch_data(split.train.frame(), dataset.target, dataset.task,
+                             valid_fraction=0.2, seed=0)
+    X_test = data.branch.transform(prepare_features(split.X_test, data.schema))
     metric = get_metric(PROTOCOL[dataset.task][0], dataset.task)
     scores = {}
     for key in families:
         cls = family_class(key)
-        branch, X_fit = build_branch(PreprocessParams(branch=cls.branch), schema,
-                                     prepare_features(data.X_train, schema), data.y_train)
-        X_valid = branch.transform(prepare_features(data.X_valid, schema))
-        model = cls(task=dataset.task, n_classes=len(schema.classes or []),
+        model = cls(task=dataset.task, n_classes=len(data.schema.classes or []),
                     params=family_space(key).resolve(len(data.y_train)).default,
-                    categorical=branch.categorical, seed=0, n_jobs=1)
+                    categorical=data.branch.categorical, seed=0, n_jobs=1)
         started = time.perf_counter()
-        model.fit(X_fit, data.y_train, X_valid, data.y_valid)
+        model.fit(data.X_train, data.y_train, data.X_valid, data.y_valid)
         seconds = time.perf_counter() - started
-        output = model.predict_raw(branch.transform(prepare_features(split.X_test, schema)))
-        scores[key] = (metric.value(split.y_test_true, output), seconds)
+        scores[key] = (metric.value(split.y_test_true, model.predict_raw(X_test)), seconds)
     return scores
 
 

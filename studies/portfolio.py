@@ -37,13 +37,10 @@ from multiprocessing import get_context  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from automl.budget import Budget  # noqa: E402
-from automl.config import PreprocessParams  # noqa: E402
-from automl.data import infer_schema, prepare_features  # noqa: E402
-from automl.data.split import KFOLD, Validation, assign_folds  # noqa: E402
+from automl.data.split import KFOLD  # noqa: E402
 from automl.metrics import default_metric, get_metric  # noqa: E402
 from automl.models.registry import family_class, family_space  # noqa: E402
-from automl.preprocess import build_branch  # noqa: E402
-from automl.preprocess.stage import BranchData  # noqa: E402
+from automl.preprocess.stage import BranchData, table_branch_data  # noqa: E402
 from automl.search.trial import fit_trial  # noqa: E402
 from studies.candidates import Candidate, candidates  # noqa: E402
 from studies.study_tables import STUDY_TABLES, load_rows, study_tables  # noqa: E402
@@ -69,20 +66,16 @@ class Task:
     table: str
 
 
-# ---- folds: each table through each branch, once per process -------------------------------
+# ---- folds: each table through the branch, once per process ---------------------------------
 
 @lru_cache(maxsize=None)
-def table_data(table_name: str, branch: str, settings: StudySettings) -> BranchData:
-    """The table through `branch`, its rows in k folds: a trial fits one model per fold
-    and is scored out of fold, as the search's own k-fold validation does."""
+def table_data(table_name: str, settings: StudySettings) -> BranchData:
+    """The table through the branch every family reads, its rows in k folds: a trial fits
+    one model per fold and is scored out of fold, as the search's own k-fold validation does."""
     table = STUDY_TABLES[table_name]
     frame = load_rows(table, settings.max_rows, settings.seed)
-    schema = infer_schema(frame, table.target, table.task)
-    y = schema.encode_target(frame[table.target])
-    X = prepare_features(frame[[c.name for c in schema.columns]], schema)
-    validation = Validation(KFOLD, assign_folds(y, table.task, settings.folds, settings.seed))
-    fitted, X_train = build_branch(PreprocessParams(branch=branch), schema, X, y)
-    return BranchData(fitted, schema, X_train, y, None, None, validation)
+    return table_branch_data(frame, table.target, table.task, method=KFOLD,
+                             n_folds=settings.folds, seed=settings.seed)
 
 
 def run_task(task: Task, settings: StudySettings) -> dict:
@@ -96,7 +89,7 @@ def run_task(task: Task, settings: StudySettings) -> dict:
            "task": table.task, "metric": metric.name, "params": json.dumps(params, sort_keys=True),
            "source": task.candidate.source}
     try:
-        data = table_data(task.table, family_class(task.family).branch, settings)
+        data = table_data(task.table, settings)
     except Exception as err:  # a table that cannot be prepared is recorded, not fatal
         return {**row, "folds_ok": 0, "error": f"{type(err).__name__}: {err}"[:300]}
     limit = settings.fit_limit * settings.folds  # a fold gets its share of what is left

@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from automl.config import PreprocessParams
-from automl.data import infer_schema, prepare_features
+from automl.data import prepare_features
 from automl.data.schema import Schema
+from automl.data.split import KFOLD, table_dataset
 from automl.distill.families import StudentGBDT
 from automl.distill.memo import memoized
 from automl.onnx.stage import write_compact_model
-from automl.preprocess import build_branch
 from automl.preprocess.branches import Branch
+from automl.preprocess.stage import branch_data
 
 
 @dataclass
@@ -45,16 +45,14 @@ def compact_run(frame: pd.DataFrame, target: str, run_dir: Path, task: str | Non
                 n_estimators: int = 20, max_depth: int = 3, memo: bool = False) -> CompactRun:
     """`memo`: the student with a memo of the labels of every row it learned from
     (compress/memo.py), so that a served row repeating one of them is looked up."""
-    schema = infer_schema(frame, target, task=task)
-    frame = frame[frame[target].notna()]
-    features = prepare_features(frame, schema)
-    y = schema.encode_target(frame[target])
-    branch, Z = build_branch(PreprocessParams(branch="trees"), schema, features, y)
+    dataset = table_dataset(frame, target, task, method=KFOLD)  # folds: every row trains
+    data = branch_data(dataset)
+    schema, branch, Z, y = data.schema, data.branch, data.X_train, data.y_train
     teacher = y if schema.task == "regression" else np.eye(len(schema.classes))[y]
     model = fit_gbdt_student(Z, teacher, schema.task, n_estimators, max_depth)
     if memo:
         model = memoized(model, Z, teacher, max_rows=len(Z))
-    sample = features.head(200)
+    sample = dataset.X_train.head(200)
     card = write_compact_model(Path(run_dir) / "compact" / "compact.onnx",
                                model.onnx_bytes(branch, sample), schema, sample,
                                model.predict_raw(branch.transform(sample)), 1e-4)

@@ -25,6 +25,7 @@ import pandas as pd
 
 from automl.bench.measure import disk_bytes
 from automl.bench.report import table
+from automl.errors import RunError
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "adult_sample.csv"
 WINDOW = 100  # trials in the first and last window whose overheads are compared
@@ -32,10 +33,9 @@ WINDOW = 100  # trials in the first and last window whose overheads are compared
 
 def pipeline(folder: Path, family: str) -> Path:
     """Holdout validation (one fit a trial), one fast family, the default ensemble."""
-    branch = "dense" if family in ("linear", "mlp") else "trees"
     nodes = [{"name": "data", "kind": "ingest", "params": {"validation": "holdout"}},
-             {"name": branch, "kind": "preprocess", "inputs": ["data"], "params": {"branch": branch}},
-             {"name": "search", "kind": "search", "inputs": [branch],
+             {"name": "trees", "kind": "preprocess", "inputs": ["data"], "params": {"branch": "trees"}},
+             {"name": "search", "kind": "search", "inputs": ["trees"],
               "params": {"families": [family], "searcher": "tpe"}},
              {"name": "ensemble", "kind": "ensemble", "inputs": ["search"]}]
     path = folder / "long_search.yaml"
@@ -56,7 +56,7 @@ def run_one(trials: int, graph: Path, data: Path, target: str, out: Path) -> dic
         time.sleep(0.5)
     log = process.stdout.read()
     if process.returncode != 0:
-        raise RuntimeError(f"the {trials}-trial fit failed:\n{log[-3000:]}")
+        raise RunError(f"the {trials}-trial fit failed:\n{log[-3000:]}")
     run_dir = max(out.iterdir(), key=lambda p: p.stat().st_mtime)
     board = pd.read_csv(run_dir / "leaderboard.csv")
     board = board[board["trial"] != "ensemble"].sort_values("finished")
@@ -88,7 +88,8 @@ def _search_seconds(log: str) -> float:
     for line in log.splitlines():
         if "search (search): done in" in line:
             return float(line.rsplit("done in", 1)[1].strip().rstrip("s"))
-    raise RuntimeError("no 'search (search): done in' line in the fit's log")
+    raise RunError("no 'search (search): done in' line in the fit's log; did the graph's "
+                   "search node change its name?")
 
 
 def main(argv: list[str] | None = None) -> None:

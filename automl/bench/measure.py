@@ -9,8 +9,9 @@ import time
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import pandas as pd
+
+from automl.serving.timing import median_call_ms
 
 LATENCY_CALLS = 50
 THROUGHPUT_MIN_SECONDS = 0.5  # repeat short batches until timing noise is small
@@ -18,15 +19,10 @@ THROUGHPUT_MAX_REPEATS = 20
 
 
 def single_row_latency_ms(predict: Callable, X: pd.DataFrame, calls: int = LATENCY_CALLS) -> float:
-    """Median wall time of one-row predictions, rows taken in turn from `X`."""
+    """Median wall time of one-row predictions, rows taken in turn from `X`, after one
+    call that pays for lazy imports and caches (not what a server sees)."""
     rows = [X.iloc[[i % len(X)]] for i in range(calls)]
-    predict(rows[0])  # first call pays lazy imports and caches; not what a server sees
-    times = []
-    for row in rows:
-        started = time.perf_counter()
-        predict(row)
-        times.append(time.perf_counter() - started)
-    return float(np.median(times) * 1000)
+    return median_call_ms(lambda i: predict(rows[i]), calls, warmup=1)
 
 
 def throughput_rows_s(predict: Callable, X: pd.DataFrame) -> float:

@@ -13,9 +13,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from automl.atomic import atomic_dump
 from automl.bench.protocol import align_proba
 from automl.bench.systems import FitJob, Fitted
-from automl.runfolder import RunStore, atomic_dump
+from automl.runfolder import RunStore
 
 
 def fit_automl(job: FitJob) -> list[Fitted]:

@@ -22,6 +22,7 @@ from typing import Callable
 import pandas as pd
 
 import automl
+from automl.atomic import atomic_write_json, atomic_write_text
 from automl.bench import protocol
 from automl.bench.defaults import (HARD_TIMEOUT_FACTOR, HARD_TIMEOUT_MARGIN, INTERVALS_CSV, OUT,
                                    REPORT_MD, RESULTS_CSV)
@@ -33,7 +34,6 @@ from automl.bench.systems import (SYSTEMS, SystemSpec, get_system, interpreter,
                                   missing_requirements)
 from automl.bench.worker import RESULT
 from automl.errors import ConfigError
-from automl.runfolder import atomic_write_json, atomic_write_text
 from automl.metrics import PROTOCOL
 
 VERSIONS = ("scikit-learn", "xgboost", "pandas", "flaml", "lightgbm", "autogluon.tabular")

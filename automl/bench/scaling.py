@@ -25,6 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from automl.bench.report import table
+from automl.errors import RunError
 from automl.search.local_cluster import LocalCluster
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "adult_sample.csv"
@@ -53,7 +54,7 @@ def run_one(nodes: int, node_cpus: float, graph: Path, args, out: Path) -> dict:
              "--address", cluster.address, "--out", str(out / "runs"), "--no-report"],
             capture_output=True, text=True, env=cluster.driver_env())
     if done.returncode != 0:
-        raise RuntimeError(f"the fit on {nodes} node(s) failed:\n{done.stderr[-3000:]}")
+        raise RunError(f"the fit on {nodes} node(s) failed:\n{done.stderr[-3000:]}")
     log = done.stderr
     trials = int(re.search(r"search: (\d+) trials", log).group(1))
     seconds = float(re.search(r"search \(search\): done in ([0-9.]+)s", log).group(1))

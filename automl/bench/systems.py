@@ -8,7 +8,6 @@ Standard library only at import time, so `automl --help` can list the keys cheap
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 import os
 import subprocess
@@ -17,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from automl.errors import ConfigError, did_you_mean, listing
+from automl.errors import ConfigError, listing
+from automl.registry import Registry, import_object
 
 if TYPE_CHECKING:  # only for annotations: the CLI reads this registry without pandas
     import numpy as np
@@ -75,18 +75,15 @@ _BUILT_IN = [
                ("best", "distill"), ("autogluon.tabular",),
                "as for autogluon (AUTOML_BENCH_PYTHON_AUTOGLUON)", python="autogluon"),
 ]
-SYSTEMS: dict[str, SystemSpec] = {}
+SYSTEMS = Registry("system", "systems", unknown="unknown system {key!r}{hint}; valid systems: {keys}",
+                   label=lambda spec: spec.runner)
 
 
 def register_system(spec: SystemSpec) -> SystemSpec:
-    if spec.key in SYSTEMS:
-        raise ConfigError(f"system key {spec.key!r} is taken by {SYSTEMS[spec.key].runner}; "
-                          f"cannot register {spec.runner} under it too")
     if spec.kind not in (OURS, BASELINE, PEER):
         raise ConfigError(f"system {spec.key!r} has kind {spec.kind!r}; "
                           f"use one of {listing((OURS, BASELINE, PEER))}")
-    SYSTEMS[spec.key] = spec
-    return spec
+    return SYSTEMS.register(spec.key, spec)
 
 
 for _spec in _BUILT_IN:
@@ -94,9 +91,6 @@ for _spec in _BUILT_IN:
 
 
 def get_system(key: str) -> SystemSpec:
-    if key not in SYSTEMS:
-        raise ConfigError(f"unknown system {key!r}{did_you_mean(key, SYSTEMS)}; "
-                          f"valid systems: {', '.join(SYSTEMS)}")
     return SYSTEMS[key]
 
 
@@ -134,5 +128,4 @@ def _importable(name: str) -> bool:
 
 
 def load_runner(path: str) -> Callable[[FitJob], list[Fitted]]:
-    module, _, attr = path.partition(":")
-    return getattr(importlib.import_module(module), attr)
+    return import_object(path)

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
+from automl.atomic import atomic_write_json
 from automl.bench import measure
 from automl.bench.intervals import save_predictions
 from automl.bench.protocol import BenchDataset, BenchSplit, load_table, split_table
 from automl.bench.systems import FitJob, Fitted, load_runner
 from automl.errors import RunError, first_line
-from automl.runfolder import atomic_write_json
 from automl.metrics import evaluate
 
 RESULT = "result.json"

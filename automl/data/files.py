@@ -6,12 +6,11 @@ pandas and the model libraries are imported, so a typo costs a fraction of a sec
 
 from __future__ import annotations
 
-import codecs
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from automl.errors import ConfigError, DataError, first_line
+from automl.errors import DataError, first_line
 
 # Each text format's separator; a .csv or .txt may turn out to use another (ingest sniffs).
 DELIMITERS = {".csv": ",", ".tsv": "\t", ".txt": ","}
@@ -89,15 +88,3 @@ def _is_plain_table(name: str) -> bool:
     table_format, compression = _format(name)
     return table_format is not None and compression is None
 
-
-def check_encoding(name: str | None) -> str | None:
-    """The canonical name of a text encoding ('cp1252' for 'windows-1252'); None: detect it."""
-    if name is None:
-        return None
-    try:
-        "".encode(name)  # LookupError also for codecs that are not text encodings (base64)
-        return codecs.lookup(name).name
-    except LookupError:
-        raise ConfigError(f"unknown encoding {name!r}; give a text encoding Python knows, such "
-                          "as utf-8, cp1252 (Windows, Excel) or latin-1, or leave it out to "
-                          "detect it") from None

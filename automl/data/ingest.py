@@ -20,7 +20,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from automl.data import notices, sniff
-from automl.data.files import ENCODING_HINT, DataFile, check_encoding, locate
+from automl.data.files import ENCODING_HINT, DataFile, locate
+from automl.options import check_encoding
 from automl.errors import DataError, first_line
 
 # What pyarrow and the decompressors raise on a malformed file.

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
-from automl.data.schema import Schema
+from automl.data.schema import Schema, infer_schema, prepare_features
 from automl.metrics import REGRESSION
 
 HOLDOUT, KFOLD = "holdout", "kfold"
@@ -92,6 +92,19 @@ def split_dataset(X: pd.DataFrame, y: np.ndarray, schema: Schema, valid_fraction
     X_train, X_valid, y_train, y_valid = _split(X_rest, y_rest, schema.task, valid_fraction, seed)
     return Dataset(schema, X_train, y_train, X_valid, y_valid, Validation(HOLDOUT, None, reason),
                    X_test, y_test)
+
+
+def table_dataset(frame: pd.DataFrame, target: str, task: str | None = None,
+                  schema: Schema | None = None, *, valid_fraction: float = 0.2,
+                  test_fraction: float = 0.0, seed: int = 0, method: str = HOLDOUT,
+                  n_folds: int = 5, reason: str = "") -> Dataset:
+    """A table with its `target` column as a run's ingest makes it: the schema inferred
+    (unless given), rows without a target dropped, the features model-ready, the rows split."""
+    schema = schema or infer_schema(frame, target, task)
+    frame = frame.loc[frame[target].notna()]
+    X = prepare_features(frame, schema)  # fails early on a column that cannot be read as inferred
+    y = schema.encode_target(frame[target])
+    return split_dataset(X, y, schema, valid_fraction, test_fraction, seed, method, n_folds, reason)
 
 
 def assign_folds(y: np.ndarray, task: str, n_folds: int, seed: int) -> np.ndarray:

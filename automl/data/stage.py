@@ -7,8 +7,8 @@ text, dates in parts); every later stage starts from them, none prepares them ag
 from __future__ import annotations
 
 from automl.data.facts import write_facts
-from automl.data.schema import infinite_counts, prepare_features
-from automl.data.split import HOLDOUT, KFOLD, Dataset, split_dataset
+from automl.data.schema import infinite_counts
+from automl.data.split import HOLDOUT, KFOLD, Dataset, table_dataset
 
 
 def run(node, inputs, context) -> Dataset:
@@ -21,11 +21,11 @@ def run(node, inputs, context) -> Dataset:
         context.log(f"ingest: sampled {params.max_rows} of {schema.n_rows} rows (max_rows)")
     _log_schema(schema, frame.shape[1] - 1, context)
     _tell_infinite(frame, schema, context)
-    X = prepare_features(frame, schema)  # fails early on a column that cannot be read as inferred
-    y = schema.encode_target(frame[settings.target])
-    method, reason = validation_method(params, len(X))
-    dataset = split_dataset(X, y, schema, valid_share(params, len(X)), params.test_fraction,
-                            settings.seed, method, params.folds, reason)
+    method, reason = validation_method(params, len(frame))
+    dataset = table_dataset(frame, settings.target, schema=schema,
+                            valid_fraction=valid_share(params, len(frame)),
+                            test_fraction=params.test_fraction, seed=settings.seed,
+                            method=method, n_folds=params.folds, reason=reason)
     context.log(f"ingest: validation by {dataset.validation.describe()} ({reason})")
     write_facts(dataset, context.node_dir, settings.seed)
     return dataset

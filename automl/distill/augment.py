@@ -21,6 +21,7 @@ import pandas as pd
 from sklearn.neighbors import NearestNeighbors
 
 from automl.errors import ConfigError
+from automl.models.dense_code import DenseCode
 
 # Neighbour search cost grows with rows; past this many, neighbours come from a sample.
 MAX_NEIGHBOUR_POOL = 20_000
@@ -66,7 +67,7 @@ def _nearest_neighbours(features: pd.DataFrame, base: pd.DataFrame, rng) -> pd.D
     pool = features
     if len(pool) > MAX_NEIGHBOUR_POOL:
         pool = pool.iloc[rng.choice(len(pool), MAX_NEIGHBOUR_POOL, replace=False)]
-    encode = _Encoding(pool)
+    encode = _dense_encoding(pool)
     search = NearestNeighbors(n_neighbors=min(2, len(pool))).fit(encode(pool))
     _, index = search.kneighbors(encode(base))
     # the nearest is usually the row itself: take the second unless it is the only one
@@ -74,23 +75,23 @@ def _nearest_neighbours(features: pd.DataFrame, base: pd.DataFrame, rng) -> pd.D
     return pool.iloc[pick].reset_index(drop=True)
 
 
-class _Encoding:
-    """Numbers standardised (missing: the mean), categories one-hot over the pool's levels."""
+def _dense_encoding(pool: pd.DataFrame):
+    """Rows to the one dense encoding (`DenseCode`, fitted on the pool): numbers filled,
+    flagged and standardised, categories one-hot over the pool's levels, coded first as
+    the trees branch codes them (a level the pool lacks: missing)."""
+    levels = {c: pd.Index(pool[c].dropna().unique()) for c in pool.columns
+              if not pd.api.types.is_numeric_dtype(pool[c])}
 
-    def __init__(self, pool: pd.DataFrame):
-        self.numeric = [c for c in pool.columns if pd.api.types.is_numeric_dtype(pool[c])]
-        self.categorical = [c for c in pool.columns if c not in self.numeric]
-        stats = pool[self.numeric].astype(np.float64)
-        self.mean, self.std = stats.mean(), stats.std().replace(0, 1).fillna(1)
-        self.levels = {c: pd.Index(pool[c].dropna().unique()) for c in self.categorical}
+    def codes(frame: pd.DataFrame) -> np.ndarray:
+        columns = [_level_codes(levels[c], frame[c]) if c in levels
+                   else frame[c].to_numpy(dtype=np.float64) for c in pool.columns]
+        return np.column_stack(columns) if columns else np.zeros((len(frame), 0))
 
-    def __call__(self, frame: pd.DataFrame) -> np.ndarray:
-        numbers = ((frame[self.numeric].astype(np.float64) - self.mean) / self.std).fillna(0.0)
-        parts = [numbers.to_numpy()]
-        for name, levels in self.levels.items():
-            codes = levels.get_indexer(frame[name])
-            onehot = np.zeros((len(frame), len(levels)))
-            hit = codes >= 0
-            onehot[np.flatnonzero(hit), codes[hit]] = 1.0
-            parts.append(onehot)
-        return np.hstack(parts) if parts else np.zeros((len(frame), 0))
+    categorical = tuple(i for i, c in enumerate(pool.columns) if c in levels)
+    code = DenseCode.fit(codes(pool), categorical)
+    return lambda frame: code.encode(codes(frame))
+
+
+def _level_codes(levels: pd.Index, values: pd.Series) -> np.ndarray:
+    found = levels.get_indexer(values).astype(np.float64)
+    return np.where(found < 0, np.nan, found)

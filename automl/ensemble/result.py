@@ -12,7 +12,7 @@ from automl.preprocess.branches import Branch
 from automl.serving.ensemble import Member, Predictor
 
 
-@dataclass
+@dataclass(kw_only=True)  # seventeen fields: built by name, never by position
 class EnsembleResult:
     name: str  # the ensemble node
     schema: Schema

@@ -59,10 +59,13 @@ def run(node, inputs, context) -> EnsembleResult:
     if params.refit:
         members = _refit(members, inputs.named("preprocess"), candidates, context)
     validation = ", ".join(sorted({s.validation for s in searches.values()}))
-    result = EnsembleResult(node.name, pool.schema, metric.name, method, pool.branches, members,
-                            score, candidates[0].score, len(candidates), list(searches),
-                            stacker, params.refit, selection.trajectory,
-                            time.monotonic() - started, validation, blend, temperature)
+    result = EnsembleResult(
+        name=node.name, schema=pool.schema, metric=metric.name, method=method,
+        branches=pool.branches, members=members, score=score,
+        best_member_score=candidates[0].score, n_candidates=len(candidates),
+        searches=list(searches), stacker=stacker, refit=params.refit,
+        trajectory=selection.trajectory, fit_seconds=time.monotonic() - started,
+        validation=validation, valid_prediction=blend, temperature=temperature)
     _log(result, candidates, metric, context)
     atomic_write_json(context.node_dir / ENSEMBLE_JSON, result.facts())
     return result

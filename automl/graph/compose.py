@@ -12,7 +12,6 @@ from __future__ import annotations
 from automl.errors import GraphError
 from automl.graph.load import load_graph, validate_graph
 from automl.graph.spec import GraphSpec
-from automl.options import check_holdout
 
 COMPACT_PRESET = "compact"
 COMPACT_KINDS = ("distill", "compress", "export")
@@ -48,8 +47,8 @@ def with_compact(spec: GraphSpec) -> GraphSpec:
 
 
 def with_holdout(spec: GraphSpec, test_fraction: float | None) -> GraphSpec:
-    """The graph with its ingest node's test_fraction replaced (None: as the graph says)."""
-    test_fraction = check_holdout(test_fraction)
+    """The graph with its ingest node's test_fraction replaced (None: as the graph says), a
+    share that `automl.options.check_holdout` has passed."""
     if test_fraction is None:
         return spec
     nodes = [n.model_copy(update={"params": n.params.model_copy(update={"test_fraction": test_fraction})})

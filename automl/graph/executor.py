@@ -7,23 +7,24 @@ one node re-runs it and what depends on it, and nothing else.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 from automl.budget import Budget
-from automl.errors import GraphError
 from automl.graph.context import RunContext, StageInputs
 from automl.graph.load import execution_order
 from automl.graph.spec import UNBUDGETED, GraphSpec
+from automl.registry import Registry
 from automl.runfolder import RunStore
 
 # kind -> "module:function" taking (node, inputs, context) and returning the node's output.
 # A stage module may also have `prepare(node, context)`, called when the run starts, for
-# work that can go on while earlier stages run (the search starts Ray there).
-STAGES: dict[str, str] = {
+# work that can go on while earlier stages run (the search starts Ray there). Every kind
+# a graph may name (graph/spec.py) is here: validation refuses any other before a run.
+STAGES = Registry("stage", "stages", {
     "ingest": "automl.data.stage:run",
     "preprocess": "automl.preprocess.stage:run",
     "search": "automl.search.stage:run",
@@ -32,29 +33,11 @@ STAGES: dict[str, str] = {
     "compress": "automl.distill.compress:run",
     "export": "automl.onnx.stage:run",
     "report": "automl.report.stage:run",
-}
-
-
-def unimplemented_kinds(spec: GraphSpec) -> list[str]:
-    return sorted({n.kind for n in spec.nodes if n.kind not in STAGES})
-
-
-def check_runnable(spec: GraphSpec) -> None:
-    missing = unimplemented_kinds(spec)
-    if missing:
-        nodes = [n.name for n in spec.nodes if n.kind in missing]
-        raise GraphError(
-            f"this version of automl cannot run node kind(s) {', '.join(missing)} yet "
-            f"(nodes {', '.join(nodes)}); remove them from the pipeline or use a shipped preset"
-        )
+})
 
 
 def _stage_module(kind: str):
-    return importlib.import_module(STAGES[kind].split(":")[0])
-
-
-def _stage(kind: str) -> Callable[..., Any]:
-    return getattr(_stage_module(kind), STAGES[kind].split(":")[1])
+    return sys.modules[STAGES[kind].__module__]
 
 
 def node_key(node, input_keys: list[str], context: RunContext) -> str:
@@ -99,7 +82,6 @@ def execute(spec: GraphSpec, context: RunContext, store: RunStore) -> dict[str, 
     they must, while the nodes before the first one of those kinds (ingest, branches) run
     in a worker thread beside them.
     """
-    check_runnable(spec)
     order, hooks = execution_order(spec), _prepare_hooks(spec, context)
     first = next((i for i, name in enumerate(order) if spec.node(name).kind in hooks), len(order))
     run = _Execution(spec, context, store)
@@ -144,7 +126,7 @@ class _Execution:
         context.budget = stage_budget(context.run_budget, self.shares if share else None)
         inputs = StageInputs({i: self.outputs[i] for i in node.inputs},
                              {i: spec.node(i).kind for i in node.inputs})
-        self.outputs[name] = _stage(node.kind)(node, inputs, context)
+        self.outputs[name] = STAGES[node.kind](node, inputs, context)
         self.ran.add(name)
         seconds = time.monotonic() - started
         store.save(name, key, self.outputs[name], {"kind": node.kind, "seconds": seconds})

@@ -13,12 +13,13 @@ import yaml
 from pydantic import ValidationError
 
 from automl.bounds import allowed, problem
+from automl.config import DENSE_BRANCH_PARAMS
 from automl.errors import GraphError, did_you_mean, listing
 from automl.graph.spec import INPUTS, NODE_TYPES, GraphSpec, Slot
+from automl.resources import resource_dir
 
 BRANCHES = typing.get_args(NODE_TYPES["preprocess"].model_fields["params"].annotation
                            .model_fields["branch"].annotation)
-from automl.resources import resource_dir
 
 
 def preset_names() -> list[str]:
@@ -125,6 +126,10 @@ def _explain(error: dict, node_type) -> str:
         else node_type.model_fields
     field, *index = loc[1:] if in_params else loc
     what = "param" if in_params else "field"
+    if error["type"] == "extra_forbidden" and in_params and node_type is NODE_TYPES["preprocess"] \
+            and field in DENSE_BRANCH_PARAMS:
+        return (f"param {field!r} went with the dense branch (linear and mlp now encode the "
+                f"trees branch themselves); remove it")
     if error["type"] == "extra_forbidden":
         return (f"unknown {what} {field!r}{did_you_mean(field, fields)}; "
                 f"allowed: {', '.join(fields)}")
@@ -250,7 +255,7 @@ def _check_families(spec: GraphSpec) -> None:
 
     problems = []
     for node in spec.by_kind("search"):
-        branches = {spec.node(i).params.branch for i in node.inputs}
+        branches = {spec.node(i).params.fitted_branch for i in node.inputs}
         for key in node.params.families:
             if key not in family_keys():
                 problems.append(f"node {node.name!r}: unknown family {key!r}"

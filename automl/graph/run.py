@@ -10,13 +10,13 @@ import pandas as pd
 
 from automl.budget import Budget, resolve_time_budget
 from automl.bundle import save_bundle
-from automl.atomic import disk_full, full_disk_cause
+from automl.atomic import atomic_write_json, atomic_write_text, disk_full, full_disk_cause
 from automl.errors import AutoMLError, DiskFullError, RunError
 from automl.graph.context import RunContext, Settings
-from automl.graph.executor import check_runnable, execute
+from automl.graph.executor import execute
 from automl.graph.load import dump_graph, execution_order, load_graph, parse_graph
 from automl.graph.spec import GraphSpec
-from automl.runfolder import RunStore, atomic_write_json, atomic_write_text, read_json
+from automl.runfolder import RunStore, read_json
 from automl.metrics import evaluate
 from automl.options import check_run_dir
 
@@ -52,7 +52,6 @@ def fit_run(source, settings: Settings, pipeline: str | Path | GraphSpec = "defa
     else:
         spec = pipeline if isinstance(pipeline, GraphSpec) else load_graph(pipeline)
         run_dir = new_run_dir(out, source)
-    check_runnable(spec)
     seconds, budget_line = resolve_time_budget(settings.time_budget)
     settings = replace(settings, time_budget=seconds)  # run.json and node keys hold seconds
     context = RunContext(source, settings, run_dir, Budget(seconds, start=started), verbose)

@@ -7,6 +7,8 @@ drawn from its search space (search/<key>.yaml); unknown keys are refused.
 
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path
 from typing import Callable, ClassVar
 
 import numpy as np
@@ -16,6 +18,7 @@ from automl.budget import Budget
 from automl.errors import ConfigError
 from automl.metrics import BINARY, MULTICLASS, REGRESSION
 from automl.models.memory import UNMEASURED, FitMemory
+from automl.space import load_space
 
 # Called by iterative families now and then: (round, validation predictions) -> None.
 # The search stage passes one that reports to the scheduler, which may stop the trial.
@@ -28,7 +31,7 @@ REPORTS_PER_FIT = 10
 
 class Family(BaseEstimator):
     key: ClassVar[str]
-    branch: ClassVar[str]  # which preprocess branch it reads: "trees" or "dense"
+    branch: ClassVar[str]  # which preprocess branch it reads: "trees" (config.FITTED_BRANCH)
     tasks: ClassVar[tuple[str, ...]] = (BINARY, MULTICLASS, REGRESSION)
     iterative: ClassVar[bool] = False
     allowed_params: ClassVar[tuple[str, ...]] = ()
@@ -81,6 +84,12 @@ class Family(BaseEstimator):
             raise ConfigError(f"family {self.key!r} does not support {self.task} tasks")
         return params
 
+    def _params_with_defaults(self) -> dict:
+        """The checked params over the family's defaults, which live in its search space
+        (search/<key>.yaml's `default`) and nowhere else: a search hands every param, a
+        direct fit (a test, a study) may hand some."""
+        return {**_space_default(self.key, self.space_folder), **self._checked_params()}
+
     @property
     def is_classifier(self) -> bool:
         return self.task in (BINARY, MULTICLASS)
@@ -102,3 +111,12 @@ def writable(X: np.ndarray, dtype=None) -> np.ndarray:
 
 def as_budget(budget: Budget | None) -> Budget:
     return Budget.unlimited() if budget is None else budget
+
+
+def _space_default(key: str, folder: str | None) -> dict:
+    return dict(_read_space_default(key, folder))
+
+
+@lru_cache(maxsize=None)  # one read of the YAML per family and process, not one per fit
+def _read_space_default(key: str, folder: str | None) -> tuple:
+    return tuple(load_space(key, Path(folder) if folder else None).default.items())

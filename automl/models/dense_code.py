@@ -1,5 +1,5 @@
-"""One dense encoding of the `trees` branch's output, for every network: the `mlp` family
-and the distillation's dense students.
+"""The one dense encoding of the `trees` branch's output: for the `linear` and `mlp`
+families, the distillation's dense students, and the augmentation's nearest neighbours.
 
 The trees branch hands numbers as they are and categories as ordinal codes (NaN for a
 missing or unseen value). A network wants every input on a common scale: numbers get

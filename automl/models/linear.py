@@ -8,6 +8,11 @@ so one search range fits every table.
 `penalty`: "l2", "l1" (sparse: many weights exactly zero) or "elasticnet" (mixed by
 `l1_ratio`). Iterative solvers run in chunks of iterations with a warm start, so the fit
 stops on its time limit.
+
+The input is the trees branch, through the one dense encoding (`DenseCode`) that the `mlp`
+family and the distillation's linear and MLP students read too: gaps filled and flagged,
+numbers clipped to their training range (a linear model extrapolates without bound) and
+standardised, categories one-hot.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from sklearn.linear_model import ElasticNet, LogisticRegression, Ridge
 
 from automl.errors import ConfigError
 from automl.budget import Budget
-from automl.models.base import Family, ReportFn, as_budget
+from automl.models.base import Family, ReportFn, as_budget, writable
+from automl.models.dense_code import DenseCode
 from automl.models import memory
 
 PENALTIES = ("l2", "l1", "elasticnet")
@@ -30,14 +36,16 @@ ITERATIONS_PER_CHUNK = 20  # solver iterations between two looks at the budget
 class LinearFamily(Family):
     key = "linear"
     fit_memory = memory.LINEAR
-    branch = "dense"
+    branch = "trees"  # encoded for the model by DenseCode
     allowed_params = ("C", "penalty", "l1_ratio", "max_iter", "tol")
 
     def fit(self, X, y, X_valid=None, y_valid=None, budget=None, report: ReportFn | None = None):
-        params = self._checked_params()
-        C = float(params.get("C", 1.0))
-        l1_ratio = self._l1_ratio(params.get("penalty", "l2"), params.get("l1_ratio", 0.5))
-        max_iter, tol = int(params.get("max_iter", 1000)), float(params.get("tol", 1e-3))
+        params = self._params_with_defaults()
+        C = float(params["C"])
+        l1_ratio = self._l1_ratio(params["penalty"], params["l1_ratio"])
+        max_iter, tol = int(params["max_iter"]), float(params["tol"])
+        self.code_ = DenseCode.fit(writable(X, np.float32), tuple(self.categorical))
+        X = self.code_.encode(X)
         y = np.asarray(y)
         if not self.is_classifier:
             self.y_mean_, self.y_scale_ = float(np.mean(y)), float(np.std(y)) or 1.0
@@ -86,6 +94,8 @@ class LinearFamily(Family):
         self.n_iter_ = done
 
     def predict_raw(self, X) -> np.ndarray:
+        # a model pickled before linear encoded its input reads the dense branch it was fitted on
+        X = self.code_.encode(X) if hasattr(self, "code_") else X
         if self.is_classifier:
             return super().predict_raw(X)
         return self.model_.predict(X).astype(np.float64) * self.y_scale_ + self.y_mean_

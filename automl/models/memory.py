@@ -39,7 +39,9 @@ XGBOOST = FitMemory(32 * MB, 23, 15)
 CATBOOST = FitMemory(21 * MB, 281, 11)
 RANDOM_FOREST = FitMemory(2 * MB, 733, 0)
 EXTRA_TREES = FitMemory(1 * MB, 1724, 2)
-LINEAR = FitMemory(2 * MB, 39, 0)
+# linear measured again once it encoded its input itself (DenseCode: a float32 copy, and
+# the solver's float64 one): 21 bytes per cell
+LINEAR = FitMemory(4 * MB, 39, 22)
 MLP = FitMemory(16 * MB, 699, 11)
 # A family that states none (a plugin): the largest of the above, term by term.
 UNMEASURED = FitMemory(32 * MB, 1724, 15)

@@ -24,20 +24,17 @@ from automl.models.nets import (ACTIVATIONS, Schedule, build_network, forward_in
 from automl.models.reporting import ProgressReports
 from automl.models import memory
 
-DEFAULTS = {"n_layers": 2, "width": 128, "activation": "relu", "dropout": 0.1,
-            "learning_rate": 1e-3, "weight_decay": 1e-4, "batch_size": 256,
-            "max_epochs": 30, "patience": 5}
-
 
 class MLPFamily(Family):
     key = "mlp"
     fit_memory = memory.MLP
     branch = "trees"  # encoded for the network by DenseCode, as the MLP students are
     iterative = True
-    allowed_params = tuple(DEFAULTS)
+    allowed_params = ("n_layers", "width", "activation", "dropout", "learning_rate",
+                      "weight_decay", "batch_size", "max_epochs", "patience")
 
     def fit(self, X, y, X_valid=None, y_valid=None, budget=None, report: ReportFn | None = None):
-        config = {**DEFAULTS, **self._checked_params()}
+        config = self._params_with_defaults()
         if config["activation"] not in ACTIVATIONS:
             raise ConfigError(f"family 'mlp': activation must be one of "
                               f"{', '.join(ACTIVATIONS)}, got {config['activation']!r}")

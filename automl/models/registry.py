@@ -1,4 +1,4 @@
-"""The family registry: a key maps to a lazily imported class (Ray Tune's pattern).
+"""The family registry: a key maps to a lazily imported class (automl.registry).
 
 Built-ins are registered in one explicit list; `register` refuses a duplicate key and
 names both classes. The distill stage's student families register themselves from
@@ -7,13 +7,12 @@ automl/distill/families.py (the models layer knows nothing of the stages above i
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
-from automl.errors import ConfigError, did_you_mean, listing
+from automl.registry import Registry
 from automl.space import Space, load_space
 
-_BUILTIN = {
+FAMILIES = Registry("family", "families", {
     "xgboost": "automl.models.xgboost_family:XGBoostFamily",
     "lightgbm": "automl.models.lightgbm_family:LightGBMFamily",
     "catboost": "automl.models.catboost_family:CatBoostFamily",
@@ -21,41 +20,25 @@ _BUILTIN = {
     "extra_trees": "automl.models.extra_trees:ExtraTreesFamily",
     "linear": "automl.models.linear:LinearFamily",
     "mlp": "automl.models.mlp:MLPFamily",
-}
-_registry: dict[str, str | type] = dict(_BUILTIN)
+})
 
 
 def register(key: str, cls: type | str) -> None:
     """Add a family: a class, or its 'module:Class' path (imported on first use)."""
-    if key in _registry and import_path(key) != _path_of(cls):
-        name = cls if isinstance(cls, str) else cls.__name__
-        raise ConfigError(f"family key {key!r} is taken by {import_path(key)}; cannot register {name}")
-    _registry[key] = cls
-
-
-def _path_of(entry: str | type) -> str:
-    return entry if isinstance(entry, str) else f"{entry.__module__}:{entry.__qualname__}"
+    FAMILIES.register(key, cls)
 
 
 def import_path(key: str) -> str:
     """'module:Class' of a family: how a Ray worker, importing afresh, finds the same class."""
-    return _path_of(_registry[key])
+    return FAMILIES.path(key)
 
 
 def family_keys() -> list[str]:
-    return list(_registry)
+    return list(FAMILIES)
 
 
 def family_class(key: str) -> type:
-    if key not in _registry:
-        raise ConfigError(f"unknown family {key!r}{did_you_mean(key, _registry)}; "
-                          f"families are {listing(_registry)}")
-    entry = _registry[key]
-    if isinstance(entry, str):
-        module, name = entry.split(":")
-        entry = getattr(importlib.import_module(module), name)
-        _registry[key] = entry
-    return entry
+    return FAMILIES[key]
 
 
 def family_space(key: str) -> Space:

@@ -1,7 +1,10 @@
-"""Build a preprocessing branch from its params and the schema.
+"""Build the preprocessing branch from its params and the schema.
 
-Each branch is one sklearn `ColumnTransformer` over the model-ready frame (see
-`automl.data.prepare_features`), so the ONNX export can carry it (skl2onnx).
+The branch is one sklearn `ColumnTransformer` over the model-ready frame (see
+`automl.data.prepare_features`), so the ONNX export can carry it (skl2onnx). There is one
+branch, `trees`: categories as ordinal codes, numbers as they are. Families that want
+every input on a common scale (linear, mlp) encode it themselves with the one dense
+encoding, `automl.models.dense_code.DenseCode`, as the distillation's students do.
 """
 
 from __future__ import annotations
@@ -33,42 +36,12 @@ class Branch:
         return [n.split("__", 1)[1] for n in self.transformer.get_feature_names_out()]
 
 
-# The dense branch learns its medians, scales and category levels from at most this many
-# rows (a seeded sample), then encodes every row: on a 1M-row table counting the levels of
-# every row took 9 of its 25 s. Levels it groups as rare (under 0.5% of the rows) are not
-# missed by a sample this size; the trees branch's codes keep every level, so it fits on all.
-DENSE_FIT_ROWS = 100_000
-
-
 def build_branch(params: PreprocessParams, schema: Schema, X: pd.DataFrame,
                  y: np.ndarray) -> tuple[Branch, np.ndarray]:
-    """The branch named in `params` fitted on (X, y), and X transformed by it.
-
-    The training rows come from `fit_transform`, not a later `transform`: a target
-    encoder cross-fits them there, and a second pass would leak the target into them.
-    """
-    if params.branch == "trees":
-        transformer, categorical = _trees(schema)
-        X_out = transformer.fit_transform(X, y)
-        return Branch(params.branch, transformer, categorical), np.asarray(X_out, dtype=np.float32)
-    from automl.preprocess.dense import dense_transformer
-
-    rows = _dense_fit_rows(params, len(X))
-    fit_X = X if rows is None else X.iloc[rows]
-    transformer = dense_transformer(params, schema, fit_X)
-    if rows is None:
-        X_out = transformer.fit_transform(X, y)
-    else:  # no target encoder here (see _dense_fit_rows): a second pass leaks nothing
-        X_out = transformer.fit(fit_X, y[rows]).transform(X)
-    return Branch(params.branch, transformer, ()), np.asarray(X_out, dtype=np.float32)
-
-
-def _dense_fit_rows(params: PreprocessParams, n_rows: int) -> np.ndarray | None:
-    """The rows the dense branch learns from, or None for all: all where the table is small,
-    and where a target encoder must cross-fit every training row."""
-    if n_rows <= DENSE_FIT_ROWS or params.high_cardinality == "target":
-        return None
-    return np.sort(np.random.default_rng(0).choice(n_rows, DENSE_FIT_ROWS, replace=False))
+    """The branch that `params` names fitted on (X, y), and X transformed by it."""
+    transformer, categorical = _trees(schema)
+    X_out = transformer.fit_transform(X, y)
+    return Branch(params.fitted_branch, transformer, categorical), np.asarray(X_out, dtype=np.float32)
 
 
 def _trees(schema: Schema) -> tuple[ColumnTransformer, tuple[int, ...]]:

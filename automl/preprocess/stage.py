@@ -1,14 +1,23 @@
-"""The `preprocess` stage: fit the branch on the training rows, encode every part."""
+"""The `preprocess` stage: fit the branch on the training rows, encode every part.
+
+`branch_data` is the stage's work on a `Dataset`; `table_branch_data` does all a run does
+from a table to a family's input (ingest, split, branch), for studies and tests that fit
+families without a run.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
+from automl.config import PreprocessParams
 from automl.data.schema import Schema
-from automl.data.split import KFOLD, Validation
+from automl.data.split import HOLDOUT, KFOLD, Dataset, Validation, table_dataset
 from automl.preprocess.branches import Branch, build_branch
+
+TREES = PreprocessParams(branch="trees")
 
 
 @dataclass
@@ -17,8 +26,7 @@ class BranchData:
 
     Under kfold validation there is no validation part (X_valid is None) and a trial is
     scored out of fold on the training rows (`validation.folds`). The branch is fitted
-    on all training rows either way: its encodings are unsupervised, except the target
-    encoder, which cross-fits the training rows (see build_branch).
+    on all training rows either way: its encoding learns nothing from the target.
     """
 
     branch: Branch
@@ -36,10 +44,28 @@ class BranchData:
 
 
 def run(node, inputs, context) -> BranchData:
-    data = inputs.one("ingest")
-    branch, X_train = build_branch(node.params, data.schema, data.X_train, data.y_train)
-    X_valid = None if data.X_valid is None else branch.transform(data.X_valid)
-    out = BranchData(branch, data.schema, X_train, data.y_train, X_valid, data.y_valid,
-                     data.validation)
-    context.log(f"{node.name}: branch {node.params.branch!r} gives {out.X_train.shape[1]} columns")
+    out = branch_data(inputs.one("ingest"), node.params)
+    if node.params.branch != node.params.fitted_branch:
+        context.log(f"{node.name}: branch {node.params.branch!r} is the "
+                    f"{node.params.fitted_branch!r} branch now (linear and mlp encode it "
+                    "themselves); this node can go, its readers reading the trees node")
+    context.log(f"{node.name}: branch {out.branch.name!r} gives {out.X_train.shape[1]} columns")
     return out
+
+
+def branch_data(data: Dataset, params: PreprocessParams = TREES) -> BranchData:
+    """The branch `params` names fitted on `data`'s training rows, and every part through it."""
+    branch, X_train = build_branch(params, data.schema, data.X_train, data.y_train)
+    X_valid = None if data.X_valid is None else branch.transform(data.X_valid)
+    return BranchData(branch, data.schema, X_train, data.y_train, X_valid, data.y_valid,
+                      data.validation)
+
+
+def table_branch_data(frame: pd.DataFrame, target: str, task: str | None = None, *,
+                      valid_fraction: float = 0.2, method: str = HOLDOUT, n_folds: int = 5,
+                      seed: int = 0) -> BranchData:
+    """A table with its `target` column as the families' input, the way a run makes it:
+    the schema inferred, the features model-ready, the rows split (a validation part, or
+    folds over all of them), the trees branch fitted on the training rows."""
+    return branch_data(table_dataset(frame, target, task, valid_fraction=valid_fraction,
+                                     seed=seed, method=method, n_folds=n_folds))

@@ -36,11 +36,6 @@ def svg(figure: Figure) -> str:
     return re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.DOTALL)
 
 
-def png(figure: Figure, path, dpi: int = 110) -> None:
-    with matplotlib.rc_context(STYLE):
-        figure.savefig(path, format="png", bbox_inches="tight", dpi=dpi)
-
-
 def _figure(height: float, columns: int = 1) -> tuple[Figure, list]:
     with matplotlib.rc_context(STYLE):
         figure = Figure(figsize=(WIDTH, height), layout="constrained")

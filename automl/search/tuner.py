@@ -21,11 +21,11 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 from automl.budget import Budget
 from automl.errors import DiskFullError
 from automl.metrics import get_metric
+from automl.registry import Registry
 from automl.search import runtime
 from automl.search import portfolio
 from automl.search.progress import Progress
 from automl.search.sampled import ALL_ROWS_SUFFIX, fit_on_all_rows
-from automl.search.samplers import NSGAIISampler
 from automl.search.sink import TrialSink, load_written
 from automl.search.stopping import StopOnFullDisk, UntilDeadline
 from automl.search.trainable import TrialInputs, run_trial, trial_params
@@ -180,27 +180,49 @@ def _param_space(plan: SearchPlan) -> dict:
 
 
 def _searcher(plan: SearchPlan):
-    flat = plan.searcher == "pso"
-    points = portfolio.points(plan.spaces, flat=flat)
-    if plan.searcher == "pso":
-        import nevergrad as ng
-        from ray.tune.search.nevergrad import NevergradSearch
+    points = portfolio.points(plan.spaces, flat=plan.searcher == "pso")
+    return UntilDeadline(SEARCHERS[plan.searcher](plan, points))
 
-        searcher = NevergradSearch(optimizer=ng.optimizers.PSO, metric="score", mode="max",
-                                   points_to_evaluate=points)
-    else:
-        import optuna
-        from ray.tune.search.optuna import OptunaSearch
 
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-        sampler = {
-            "tpe": lambda: optuna.samplers.TPESampler(seed=plan.seed, n_startup_trials=len(points) + 5),
-            "nsga2": lambda: NSGAIISampler(seed=plan.seed, population_size=10),
-            "random": lambda: optuna.samplers.RandomSampler(seed=plan.seed),
-        }[plan.searcher]()
-        searcher = OptunaSearch(space=DefineByRun(plan.spaces), metric="score", mode="max",
-                                sampler=sampler, points_to_evaluate=points)
-    return UntilDeadline(searcher)
+# Each searcher from the plan and the portfolio's points to evaluate first; the optional
+# libraries are imported only for the searcher chosen.
+def _nevergrad_pso(plan: SearchPlan, points: list[dict]):
+    import nevergrad as ng
+    from ray.tune.search.nevergrad import NevergradSearch
+
+    return NevergradSearch(optimizer=ng.optimizers.PSO, metric="score", mode="max",
+                           points_to_evaluate=points)
+
+
+def _optuna(plan: SearchPlan, points: list[dict], sampler: str, **options):
+    import optuna
+    from ray.tune.search.optuna import OptunaSearch
+
+    from automl.search import samplers
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # the package's own samplers first: they pickle where Optuna's do not (samplers.py)
+    make = getattr(samplers, sampler, None) or getattr(optuna.samplers, sampler)
+    return OptunaSearch(space=DefineByRun(plan.spaces), metric="score", mode="max",
+                        sampler=make(seed=plan.seed, **options),
+                        points_to_evaluate=points)
+
+
+def _optuna_tpe(plan: SearchPlan, points: list[dict]):
+    return _optuna(plan, points, "TPESampler", n_startup_trials=len(points) + 5)
+
+
+def _optuna_nsga2(plan: SearchPlan, points: list[dict]):
+    return _optuna(plan, points, "NSGAIISampler", population_size=10)
+
+
+def _optuna_random(plan: SearchPlan, points: list[dict]):
+    return _optuna(plan, points, "RandomSampler")
+
+
+SEARCHERS = Registry("searcher", "searchers", {
+    "tpe": _optuna_tpe, "nsga2": _optuna_nsga2, "pso": _nevergrad_pso, "random": _optuna_random,
+})
 
 
 def _scheduler(plan: SearchPlan):

@@ -10,24 +10,24 @@ ensemble.
 
 from __future__ import annotations
 
-import time
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from automl.data.schema import IgnoredColumnsWarning, Schema, check_columns, unused_columns
-from automl.errors import PredictError, RunError
+from automl.data.schema import Schema, check_columns, unused_columns
+from automl.errors import RunError
 from automl.metrics import REGRESSION
+from automl.serving.answers import Answers, check_table, warn_unused
 from automl.serving.inputs import frame_feeds, raw_rows, row_feed
 from automl.serving.session import OnnxModel
+from automl.serving.timing import median_call_ms
 
 COMPACT_FILE = Path("compact") / "compact.onnx"
 
 
-class CompactPredictor:
+class CompactPredictor(Answers):
     """compact.onnx, read from `path`, as a predictor."""
 
     def __init__(self, path: str | Path):
@@ -41,7 +41,6 @@ class CompactPredictor:
         self.schema = Schema.model_validate_json(metadata["automl.schema"])
         self.columns = [(c.name, c.kind) for c in self.schema.columns]
         self.outputs = ["variable" if self.schema.task == REGRESSION else "probabilities"]
-        self._classes = None if self.schema.classes is None else self.schema.class_array()
 
     @classmethod
     def from_run(cls, run_dir: str | Path) -> "CompactPredictor":
@@ -58,14 +57,6 @@ class CompactPredictor:
         output = np.asarray(self.session.run(self.outputs, self.feed(X))[0], dtype=np.float64)
         return output.reshape(-1) if self.schema.task == REGRESSION else output
 
-    def predict(self, X) -> np.ndarray:
-        return self.labels(self.predict_raw(X))
-
-    def predict_proba(self, X) -> pd.DataFrame:
-        self.check_classifier()
-        raw = self.predict_raw(X)
-        return self.proba_frame(raw, X.index if isinstance(X, pd.DataFrame) else None)
-
     def predict_features(self, features: pd.DataFrame) -> np.ndarray:
         """From model-ready rows (`prepare_features`' output), as the report's
         permutation importance hands them. A date is put back together from its year,
@@ -73,20 +64,6 @@ class CompactPredictor:
         shuffled apart may make no date at all (missing): the compact model's importance
         of a date's parts is rough."""
         return self.predict_raw(raw_rows(features, self.schema))
-
-    def labels(self, raw: np.ndarray) -> np.ndarray:
-        if self.schema.task == REGRESSION:
-            return raw
-        return self._classes[raw.argmax(axis=1)]
-
-    def proba_frame(self, raw: np.ndarray, index=None) -> pd.DataFrame:
-        self.check_classifier()
-        return pd.DataFrame(raw, columns=[str(c) for c in self.schema.classes], index=index)
-
-    def check_classifier(self) -> None:
-        if self.schema.task == REGRESSION:
-            raise PredictError("predict_proba is for classification; this model does "
-                               f"regression (target {self.schema.target!r}): use predict")
 
     def describe(self) -> dict:
         return {"target": self.schema.target, "task": self.schema.task,
@@ -97,15 +74,13 @@ class CompactPredictor:
     def feed(self, X) -> dict[str, np.ndarray]:
         if isinstance(X, Mapping):
             if len(X) > len(self.columns):
-                self._warn_unused([name for name in X if name not in self.schema_names])
+                warn_unused([name for name in X if name not in self.schema_names])
             return row_feed(X, self.columns)
-        if not isinstance(X, pd.DataFrame):
-            raise PredictError(f"predict takes a pandas DataFrame with the model's columns, or "
-                               f"one row as a dict, got {type(X).__name__}")
+        check_table(X)
         if len(X) == 1:  # the fast path: the row's values, read one by one
             return row_feed(self._one_row(X), self.columns)
         check_columns(X, self.schema)
-        self._warn_unused(unused_columns(X, self.schema))
+        warn_unused(unused_columns(X, self.schema))
         return frame_feeds(X, self.schema)
 
     def _one_row(self, frame: pd.DataFrame) -> dict:
@@ -115,7 +90,7 @@ class CompactPredictor:
         if len(positions) < len(frame.columns):  # a name twice: the frame path says which
             check_columns(frame, self.schema)
         if len(positions) > len(self.columns):
-            self._warn_unused([name for name in positions if name not in self.schema_names])
+            warn_unused([name for name in positions if name not in self.schema_names])
         # a column missing from the frame is left out here, for row_feed to name
         return {name: frame.iat[0, positions[name]] for name, _ in self.columns
                 if name in positions}
@@ -124,12 +99,6 @@ class CompactPredictor:
     def schema_names(self) -> set[str]:
         return {name for name, _ in self.columns}
 
-    def _warn_unused(self, ignored: list) -> None:
-        if ignored:
-            warnings.warn(f"ignoring {len(ignored)} input column(s) the model does not use: "
-                          + ", ".join(map(str, ignored[:10])) + (" ..." if len(ignored) > 10 else ""),
-                          IgnoredColumnsWarning, stacklevel=3)
-
 
 def one_row_latency(predictor: CompactPredictor, rows: list[dict], calls: int = 1000) -> dict:
     """Median milliseconds of one-row calls, after a warm-up: compact.onnx alone in its
@@ -137,17 +106,8 @@ def one_row_latency(predictor: CompactPredictor, rows: list[dict], calls: int = 
     The rows are taken in turn, so the calls do not all take one path through the trees."""
     feeds = [row_feed(row, predictor.columns) for row in rows]
     run = predictor.session.run
-    return {"onnxruntime_ms": _median_ms(lambda i: run(predictor.outputs, feeds[i % len(feeds)]), calls),
-            "python_ms": _median_ms(lambda i: predictor.predict(rows[i % len(rows)]), calls),
+    warmup = min(100, calls)  # first calls allocate
+    return {"onnxruntime_ms": median_call_ms(lambda i: run(predictor.outputs, feeds[i % len(feeds)]),
+                                             calls, warmup),
+            "python_ms": median_call_ms(lambda i: predictor.predict(rows[i % len(rows)]), calls, warmup),
             "calls": calls}
-
-
-def _median_ms(call, calls: int) -> float:
-    for i in range(min(100, calls)):  # warm-up: first calls allocate
-        call(i)
-    times = np.empty(calls)
-    for i in range(calls):
-        started = time.perf_counter()
-        call(i)
-        times[i] = time.perf_counter() - started
-    return float(np.median(times) * 1000)

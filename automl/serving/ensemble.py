@@ -6,7 +6,6 @@ many, averaged by weight; a stacked one hands the members' outputs to its meta-m
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -14,10 +13,10 @@ import numpy as np
 import pandas as pd
 
 from automl.calibration import temper
-from automl.data.schema import IgnoredColumnsWarning, Schema, prepare_features, unused_columns
-from automl.errors import PredictError
+from automl.data.schema import Schema, prepare_features, unused_columns
 from automl.metrics import REGRESSION
 from automl.preprocess.branches import Branch
+from automl.serving.answers import Answers, check_table, warn_unused
 
 
 @dataclass
@@ -31,7 +30,7 @@ class Member:
 
 
 @dataclass
-class Predictor:
+class Predictor(Answers):
     schema: Schema
     branches: dict[str, Branch]
     members: list[Member]
@@ -42,11 +41,7 @@ class Predictor:
     def member_outputs(self, frame: pd.DataFrame | Mapping) -> list[np.ndarray]:
         """Each member's probabilities (n, k) or values (n,), in member order."""
         frame = _as_frame(frame)
-        ignored = unused_columns(frame, self.schema)
-        if ignored:
-            warnings.warn(f"ignoring {len(ignored)} input column(s) the model does not use: "
-                          + ", ".join(map(str, ignored[:10])) + (" ..." if len(ignored) > 10 else ""),
-                          IgnoredColumnsWarning, stacklevel=2)
+        warn_unused(unused_columns(frame, self.schema))
         return self._outputs(prepare_features(frame, self.schema))
 
     def _outputs(self, features: pd.DataFrame) -> list[np.ndarray]:
@@ -71,25 +66,6 @@ class Predictor:
             combined = sum(m.weight / total * out for m, out in zip(self.members, outputs))
         return combined if self.schema.task == REGRESSION else temper(combined, self.temperature)
 
-    def labels(self, raw: np.ndarray) -> np.ndarray:
-        """Predicted values or class labels from `predict_raw`'s output."""
-        if self.schema.task == REGRESSION:
-            return raw
-        return self.schema.decode_target(raw.argmax(axis=1))
-
-    def proba_frame(self, raw: np.ndarray, index=None) -> pd.DataFrame:
-        """`predict_raw`'s probabilities with one column per class, named by the class."""
-        self.check_classifier()
-        return pd.DataFrame(raw, columns=[str(c) for c in self.schema.classes], index=index)
-
-    def predict(self, frame: pd.DataFrame | Mapping) -> np.ndarray:
-        return self.labels(self.predict_raw(frame))
-
-    def predict_proba(self, frame: pd.DataFrame | Mapping) -> pd.DataFrame:
-        self.check_classifier()
-        frame = _as_frame(frame)
-        return self.proba_frame(self.predict_raw(frame), frame.index)
-
     def describe(self) -> dict:
         """What the model is made of, readable without unpickling it (the bundle's model.json)."""
         members = [{"name": m.name, "family": m.family, "branch": m.branch,
@@ -101,17 +77,8 @@ class Predictor:
                 "temperature": self.temperature,
                 "branches": sorted(self.branches), "members": members}
 
-    def check_classifier(self) -> None:
-        if self.schema.task == REGRESSION:
-            raise PredictError("predict_proba is for classification; this model does regression "
-                               f"(target {self.schema.target!r}): use predict")
-
 
 def _as_frame(rows: pd.DataFrame | Mapping) -> pd.DataFrame:
     """A DataFrame as it is; one row given as a dict (column -> value) as a one-row frame."""
-    if isinstance(rows, Mapping):
-        return pd.DataFrame([rows])
-    if not isinstance(rows, pd.DataFrame):
-        raise PredictError(f"predict takes a pandas DataFrame with the model's columns, or one "
-                           f"row as a dict, got {type(rows).__name__}")
-    return rows
+    check_table(rows)
+    return pd.DataFrame([rows]) if isinstance(rows, Mapping) else rows

@@ -3,7 +3,8 @@
 Tables: a small synthetic one per task, and the shared real ones (../shared/data).
 
 Everything goes through the real path a run takes: schema inference, `prepare_features`,
-the split, and the real preprocess branch (`build_branch`).
+the split, and the real preprocess branch (`table_dataset`, then `branch_data`, as the
+ingest and preprocess stages call them).
 """
 
 from __future__ import annotations
@@ -16,18 +17,19 @@ import numpy as np
 import pandas as pd
 
 from automl.config import PreprocessParams
-from automl.data import infer_schema, prepare_features, split_dataset
+from automl.data import prepare_features
 from automl.data.schema import Schema
+from automl.data.split import table_dataset
 from automl.distill import families as _students  # noqa: F401 - registers the student families
 from automl.metrics import BINARY, MULTICLASS, REGRESSION
 from automl.models.registry import family_keys
-from automl.preprocess import Branch, build_branch
+from automl.preprocess import Branch
+from automl.preprocess.stage import branch_data
 
 # Read once, at collection: a plugin family that another test registers later is not ours.
 FAMILIES = family_keys()
 
 N_SYNTHETIC = 600
-MAX_ONEHOT_LEVELS = 20  # the synthetic `city` column (60 levels) is high-cardinality
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ def _target(task: str, signal: np.ndarray):
 
 @lru_cache(maxsize=None)
 def synthetic(task: str, branch: str) -> Prepared:
-    return prepare(synthetic_frame(task), "y", task, branch, MAX_ONEHOT_LEVELS)
+    return prepare(synthetic_frame(task), "y", task, branch)
 
 
 @lru_cache(maxsize=None)
@@ -91,18 +93,11 @@ def shared_table(folder: Path, name: str, branch: str, rows: int) -> Prepared:
     return prepare(frame, target, task, branch)
 
 
-def prepare(frame: pd.DataFrame, target: str, task: str, branch: str,
-            max_onehot_levels: int = 50) -> Prepared:
-    schema = infer_schema(frame, target, task)
-    y = schema.encode_target(frame[target])
-    data = split_dataset(frame[[c.name for c in schema.columns]], y, schema,
-                         valid_fraction=0.25, test_fraction=0.0, seed=0)
-    params = PreprocessParams(branch=branch, max_onehot_levels=max_onehot_levels)
-    fitted, X_train = build_branch(params, schema, prepare_features(data.X_train, schema),
-                                   data.y_train)
-    return Prepared(schema, fitted, X_train,
-                    data.y_train, fitted.transform(prepare_features(data.X_valid, schema)),
-                    data.y_valid, data.X_valid)
+def prepare(frame: pd.DataFrame, target: str, task: str, branch: str) -> Prepared:
+    dataset = table_dataset(frame, target, task, valid_fraction=0.25, seed=0)
+    data = branch_data(dataset, PreprocessParams(branch=branch))
+    return Prepared(data.schema, data.branch, data.X_train, data.y_train, data.X_valid,
+                    data.y_valid, frame.loc[dataset.X_valid.index, data.schema.feature_names])
 
 
 def check_output(prediction: np.ndarray, n_rows: int, task: str, n_classes: int) -> None:

@@ -12,6 +12,7 @@ import joblib
 import numpy as np
 import pytest
 
+from automl.config import FITTED_BRANCH
 from automl.budget import Budget
 from automl.errors import ConfigError
 from automl.metrics import TASKS
@@ -102,7 +103,7 @@ def test_search_space_uses_only_the_family_params(key):
     assert set(space.params) <= set(cls.allowed_params)
     # the default trial is exactly the declared config only if it names every searched param
     assert set(space.params) <= set(space.default), "give every searched param a default"
-    assert cls.branch in ("trees", "dense")
+    assert cls.branch in FITTED_BRANCH.values()  # a branch a preprocess node fits
 
 
 @pytest.mark.parametrize("key, task", CASES)

@@ -12,7 +12,6 @@ from automl.ensemble.pool import merge_searches
 from automl.ensemble.stage import run as run_ensemble
 from automl.errors import AutoMLError
 from automl.graph.context import RunContext, Settings, StageInputs
-from automl.config import PreprocessParams
 from automl.graph.spec import EnsembleNode
 from automl.metrics import get_metric
 from automl.search.result import SearchResult
@@ -26,20 +25,21 @@ def stage_inputs(**named) -> StageInputs:
     """A stage's inputs as the executor hands them: name=(kind, output)."""
     return StageInputs({n: out for n, (_, out) in named.items()},
                        {n: kind for n, (kind, _) in named.items()})
+
+
 TRIALS = [("xgboost", {"n_estimators": 30, "max_depth": 2}), ("xgboost", {"n_estimators": 60}),
           ("linear", {"C": 0.01}), ("linear", {"C": 1.0})]
 
 
-def search_result(branch_data, trials=TRIALS, prefix="t", nodes=None) -> SearchResult:
-    """A search's result over `branch_data`, its branches read from preprocess nodes named
-    as the branches unless `nodes` (branch -> node name) says otherwise."""
-    family_branch = {"xgboost": "trees", "linear": "dense"}
-    done = [fit_trial(f"{prefix}{i}", family, params, branch_data[family_branch[family]], AUC)
+def search_result(branches, trials=TRIALS, prefix="t", nodes=None) -> SearchResult:
+    """A search's result over `branches["trees"]`, the branch read from a preprocess node
+    named 'trees' unless `nodes` (branch -> node name) says otherwise."""
+    family_branch = {"xgboost": "trees", "linear": "trees"}
+    data = branches["trees"]
+    done = [fit_trial(f"{prefix}{i}", family, params, data, AUC)
             for i, (family, params) in enumerate(trials)]
-    schema = branch_data["trees"].schema
-    return SearchResult(schema, AUC.name, {k: d.branch for k, d in branch_data.items()},
-                        family_branch, done, branch_data["trees"].y_scored,
-                        branch_nodes=nodes or {k: k for k in branch_data})
+    return SearchResult(data.schema, AUC.name, {"trees": data.branch}, family_branch, done,
+                        data.y_scored, branch_nodes=nodes or {"trees": "trees"})
 
 
 @pytest.fixture(scope="module")
@@ -70,16 +70,15 @@ def test_trials_without_a_kept_model_are_not_candidates(branch_data):  # noqa: F
 def test_two_searches_share_a_preprocess_node_and_part_different_ones(branch_data, search):  # noqa: F811
     other = search_result(branch_data, prefix="u")
     pool = merge_searches({"a": search, "b": other})
-    assert set(pool.branches) == {"trees", "dense"}  # same preprocess nodes: one key each
+    assert set(pool.branches) == {"trees"}  # the same preprocess node: one key
     assert len(pool.candidates) == 8
-    # b reads another dense node (colour target-encoded instead of one-hot)
-    params = PreprocessParams(branch="dense", max_onehot_levels=2, high_cardinality="target")
-    other.branches["dense"] = make_branch_data([params])["dense"].branch
-    other.branch_nodes = {"trees": "trees", "dense": "dense_target"}
+    # b reads another preprocess node, fitted apart
+    other.branches["trees"] = make_branch_data().branch
+    other.branch_nodes = {"trees": "trees_b"}
     pool = merge_searches({"a": search, "b": other})
-    assert set(pool.branches) == {"trees", "dense", "dense_target"}
-    assert pool.branches["dense_target"] is other.branches["dense"]
-    assert {c.branch for c in pool.candidates if c.family == "linear"} == {"dense", "dense_target"}
+    assert set(pool.branches) == {"trees", "trees_b"}
+    assert pool.branches["trees_b"] is other.branches["trees"]
+    assert {c.branch for c in pool.candidates if c.family == "linear"} == {"trees", "trees_b"}
 
 
 def test_a_trial_id_found_in_two_searches_is_told_apart(branch_data, search):  # noqa: F811

@@ -6,43 +6,34 @@ import numpy as np
 import pytest
 
 from automl.budget import Budget
-from automl.config import PreprocessParams
-from automl.data.schema import infer_schema, prepare_features
-from automl.data.split import split_dataset
+from automl.data.split import table_dataset
 from automl.ensemble.refit import refit_member, refit_members
 from automl.models.registry import family_class
-from automl.preprocess.branches import build_branch
+from automl.preprocess import stage as preprocess
 from automl.preprocess.stage import BranchData
 from automl.serving.ensemble import Member
 from tests.conftest import make_table
 
 
-def make_branch_data(params: list[PreprocessParams]) -> dict[str, BranchData]:
-    """Each branch fitted on the training part of make_table(400), by branch name."""
-    frame = make_table(n=400)
-    schema = infer_schema(frame, "y")
-    data = split_dataset(prepare_features(frame, schema), schema.encode_target(frame["y"]),
-                         schema, 0.25, 0.0, seed=0)
-    parts = {}
-    for branch_params in params:
-        branch, X_train = build_branch(branch_params, schema, data.X_train, data.y_train)
-        parts[branch.name] = BranchData(branch, schema, X_train, data.y_train,
-                                        branch.transform(data.X_valid), data.y_valid,
-                                        data.validation)
-    return parts
+def make_branch_data() -> BranchData:
+    """The trees branch fitted on the training part of make_table(400)."""
+    return preprocess.branch_data(table_dataset(make_table(n=400), "y", valid_fraction=0.25, seed=0))
 
 
 @pytest.fixture(scope="module")
 def branch_data() -> dict[str, BranchData]:
-    return make_branch_data([PreprocessParams(branch="trees"), PreprocessParams(branch="dense")])
+    """The branch data by the preprocess node that made it: two nodes, one table."""
+    data = make_branch_data()
+    return {"trees": data, "other": data}
 
 
-def trial_member(family: str, params: dict, data: BranchData) -> Member:
-    """A member as a search leaves it: fitted on train, early-stopped on validation."""
+def trial_member(family: str, params: dict, data: BranchData, node: str = "trees") -> Member:
+    """A member as a search leaves it: fitted on train, early-stopped on validation, reading
+    preprocess node `node`."""
     model = family_class(family)(task="binary", n_classes=2, params=params,
                                  categorical=data.branch.categorical)
     model.fit(data.X_train, data.y_train, data.X_valid, data.y_valid)
-    return Member(f"{family}-trial", family, data.branch.name, model, 1.0, params)
+    return Member(f"{family}-trial", family, node, model, 1.0, params)
 
 
 def test_xgboost_refits_with_the_rounds_early_stopping_kept(branch_data):
@@ -76,26 +67,26 @@ def test_forest_and_linear_keep_their_size(branch_data):
     forest = trial_member("random_forest", {"n_estimators": 30}, branch_data["trees"])
     assert forest.model.trained_length() == {"n_estimators": 30}
     assert len(refit_member(forest, branch_data["trees"], seed=0).model.model_.estimators_) == 30
-    linear = trial_member("linear", {"C": 0.5}, branch_data["dense"])
+    linear = trial_member("linear", {"C": 0.5}, branch_data["trees"])
     assert linear.model.trained_length() == {}
-    assert refit_member(linear, branch_data["dense"], seed=0).params == {"C": 0.5}
+    assert refit_member(linear, branch_data["trees"], seed=0).params == {"C": 0.5}
 
 
 def test_members_without_data_or_time_stay_as_validated(branch_data):
-    trees, dense = branch_data["trees"], branch_data["dense"]
+    trees, other = branch_data["trees"], branch_data["other"]
     members = [trial_member("xgboost", {"n_estimators": 20}, trees),
-               trial_member("linear", {"C": 1.0}, dense)]
+               trial_member("linear", {"C": 1.0}, other, node="other")]
     lines = []
-    # only the trees branch is an input: the linear member has no data to refit on
+    # only the node 'trees' is an input: the linear member, of 'other', has no data to refit on
     refitted, count = refit_members(members, {"trees": trees}, {}, seed=0,
                                     budget=Budget.unlimited(), log=lines.append)
     assert count == 1
     assert refitted[0].model is not members[0].model and refitted[1] is members[1]
     assert lines == ["refit: kept linear-trial (linear) as validated: "
-                     "its branch 'dense' is not an input of the ensemble node"]
+                     "its branch 'other' is not an input of the ensemble node"]
     lines.clear()
     spent = Budget(0.001)
-    refitted, count = refit_members(members, {"trees": trees, "dense": dense},
+    refitted, count = refit_members(members, {"trees": trees, "other": other},
                                     {"xgboost-trial": 0.5, "linear-trial": 0.5},
                                     seed=0, budget=spent, log=lines.append)
     assert count == 0 and all(a is b for a, b in zip(refitted, members))

@@ -216,3 +216,39 @@ nodes:
     assert with_compact(load_graph("compact")) == load_graph("compact")
     with pytest.raises(GraphError, match="--compact distils an ensemble or a search"):
         with_compact(parse_graph("nodes:\n  - {name: data, kind: ingest}\n"))
+
+
+OLD_DEFAULT = """
+name: old
+nodes:
+  - {name: data, kind: ingest}
+  - {name: trees, kind: preprocess, inputs: [data], params: {branch: trees}}
+  - {name: dense, kind: preprocess, inputs: [data], params: {branch: dense}}
+  - {name: search, kind: search, inputs: [trees, dense], params: {families: [xgboost, linear, mlp]}}
+  - {name: ensemble, kind: ensemble, inputs: [search, trees, dense], params: {refit: true}}
+"""
+
+
+def test_a_graph_written_with_a_dense_node_still_validates_and_the_node_fits_the_trees_branch():
+    """The dense branch is gone (linear reads the trees branch through DenseCode); graphs
+    that name it still run, their dense node fitting the trees branch."""
+    from automl.data.split import table_dataset
+    from automl.preprocess.stage import branch_data
+    from tests.conftest import make_table
+
+    spec = parse_graph(OLD_DEFAULT)
+    dense = spec.node("dense").params
+    assert dense.branch == "dense" and dense.fitted_branch == "trees"
+    data = branch_data(table_dataset(make_table(n=100), "y"), dense)
+    assert data.branch.name == "trees" and data.branch.categorical
+    # a linear model reading only such a node is a valid graph too
+    parse_graph(OLD_DEFAULT.replace("inputs: [trees, dense], params: {families: [xgboost, linear, mlp]}",
+                                    "inputs: [dense], params: {families: [linear]}"))
+
+
+def test_a_param_of_the_dense_branch_is_refused_saying_to_remove_it():
+    old = OLD_DEFAULT.replace("params: {branch: dense}", "params: {branch: dense, clip_numbers: true}")
+    with pytest.raises(GraphError, match=r"^<graph>: node 'dense': param 'clip_numbers' went with the "
+                                         r"dense branch \(linear and mlp now encode the trees "
+                                         r"branch themselves\); remove it$"):
+        parse_graph(old)

@@ -40,3 +40,13 @@ def test_binary_roc_auc_takes_one_column_or_two():
     metric = get_metric("roc_auc", "binary")
     np.testing.assert_allclose(metric.scores(y, proba[:, :, 1]), metric.scores(y, proba))
 
+
+
+def test_roc_auc_of_rows_of_one_class_is_a_data_error():
+    """The bench's resampled intervals skip such a resample (they catch the ValueError)."""
+    from automl.errors import DataError
+
+    metric = get_metric("roc_auc", "binary")
+    with pytest.raises(DataError, match="ROC AUC needs both classes among the rows scored; "
+                                        "these hold no positive row"):
+        metric.scores(np.zeros(5, dtype=int), np.random.default_rng(0).random((3, 5)))

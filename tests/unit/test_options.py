@@ -39,3 +39,56 @@ def test_an_output_file_needs_its_folder(tmp_path):
     with pytest.raises(ConfigError, match=r"the folder '.*nowhere' does not exist; create it"):
         check_out_file(tmp_path / "nowhere" / "p.csv")
     assert check_out_file(tmp_path / "p.csv") == tmp_path / "p.csv"
+
+
+def test_the_run_options_are_checked_once_by_one_function_in_the_callers_names(tmp_path):
+    from automl.options import check_run_options
+
+    with pytest.raises(ConfigError, match=r"^--seed '-1' is out of range"):
+        check_run_options(seed="-1", labels={"seed": "--seed"})
+    with pytest.raises(ConfigError, match=r"^time budget 'soon' is not a duration"):
+        check_run_options(time_budget="soon")
+    options = check_run_options(time_budget="2m", seed="7", holdout="0.2", max_trials="3",
+                                out=tmp_path, encoding="windows-1252")
+    assert (options.time_budget, options.seed, options.holdout, options.max_trials,
+            options.encoding) == (120.0, 7, 0.2, 3, "cp1252")
+
+
+def test_automl_fit_builds_an_automl_and_checks_its_options_once(tmp_path, monkeypatch, capsys):
+    """The CLI checks its options (before the heavy imports), then hands them to
+    AutoML.fit_checked as they are: no second check."""
+    from automl import api, options
+    from automl.cli import main
+
+    calls, fitted = [], {}
+    checked = options.check_run_options
+    monkeypatch.setattr(options, "check_run_options",
+                        lambda **kw: calls.append(kw) or checked(**kw))
+    monkeypatch.setattr(api.AutoML, "_checked_options",
+                        lambda self: pytest.fail("the options were checked twice"))
+
+    def fit_checked(self, opts, X=None, y=None, *, target=None, resume=None, started=None):
+        fitted.update(model=self, options=opts, X=X, target=target, graph=self._graph(opts, resume))
+        self.run_dir_, self.metrics_ = tmp_path / "run", {"test": None, "valid": {"roc_auc": 0.9}}
+        return self
+
+    monkeypatch.setattr(api.AutoML, "fit_checked", fit_checked)
+    table = tmp_path / "t.csv"
+    make_table(n=50).to_csv(table, index=False)
+    assert main(["fit", str(table), "--target", "y", "--seed", "3", "--holdout", "0.1",
+                 "--max-trials", "4", "--compact", "--out", str(tmp_path)]) == 0
+    assert len(calls) == 1 and calls[0]["labels"]["seed"] == "--seed"
+    model, opts = fitted["model"], fitted["options"]
+    assert (opts.seed, opts.holdout, opts.max_trials) == (3, 0.1, 4)
+    assert model.get_params()["compact"] is True and model.get_params()["pipeline"] == "default"
+    assert fitted["X"] == str(table) and fitted["target"] == "y"
+    graph = fitted["graph"]  # --holdout, --compact and --max-trials applied by the API
+    assert graph.by_kind("ingest")[0].params.test_fraction == 0.1
+    assert graph.by_kind("export") and graph.by_kind("search")[0].params.max_trials == 4
+    assert "validation score: roc_auc 0.9000" in capsys.readouterr().out
+
+
+def test_a_pipeline_of_none_is_only_for_a_resumed_run(tmp_path):
+    with pytest.raises(ConfigError, match=r"^pipeline is None, which stands for a resumed run's "
+                                          r"own graph; give a preset name"):
+        AutoML(pipeline=None, out=tmp_path).fit(make_table(), target="y")

@@ -72,6 +72,29 @@ def test_other_library_versions_are_a_warning(run_dir, tmp_path):
         load_bundle(copy)
 
 
+def test_a_bundle_with_a_class_this_version_lacks_says_to_refit(run_dir, tmp_path, monkeypatch):
+    """A predictor pickled by another version may name a module that is gone (the dense
+    branch's): one line that says what to do, not an import traceback."""
+    import shutil
+
+    import joblib
+
+    from automl.errors import RunError
+
+    copy = tmp_path / "copy"
+    shutil.copytree(run_dir, copy)
+    (tmp_path / "gone_module.py").write_text("class Encoder:\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import gone_module
+
+    joblib.dump(gone_module.Encoder(), copy / "model" / "predictor.joblib")
+    monkeypatch.delitem(sys.modules, "gone_module")
+    (tmp_path / "gone_module.py").unlink()
+    with pytest.raises(RunError, match=r"holds a class this version of automl does not have "
+                                       r"\(No module named 'gone_module'\); refit the run"):
+        load_bundle(copy)
+
+
 def test_cli_proba_headers_are_the_class_names(run_dir, rows_csv, tmp_path, capsys):
     out = tmp_path / "pred.csv"
     assert main(["predict", str(run_dir), str(rows_csv), "--proba", "--out", str(out)]) == 0

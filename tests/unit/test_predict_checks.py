@@ -1,7 +1,7 @@
 """`predict` checks its input against the schema: each problem has its message.
 
-The predictor here is a real one, built without a search: both branches fitted on a
-table, an xgboost and a linear member fitted on them, averaged.
+The predictor here is a real one, built without a search: the branch fitted on a table,
+an xgboost and a linear member fitted on it, averaged.
 """
 
 from __future__ import annotations
@@ -12,12 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from automl.data.schema import IgnoredColumnsWarning, infer_schema, prepare_features
-from automl.data.split import split_dataset
+from automl.data.schema import IgnoredColumnsWarning
 from automl.errors import PredictError
-from automl.config import PreprocessParams
 from automl.models.registry import family_class
-from automl.preprocess.branches import build_branch
+from automl.preprocess.stage import table_branch_data
 from automl.serving.ensemble import Member, Predictor
 from tests.conftest import make_table
 
@@ -32,20 +30,14 @@ def table_with_codes(n: int = 300, task: str = "binary") -> pd.DataFrame:
 
 
 def fitted_predictor(frame: pd.DataFrame, target: str = "y") -> Predictor:
-    schema = infer_schema(frame, target)
-    X = frame.loc[:, [c.name for c in schema.columns]]
-    data = split_dataset(X, schema.encode_target(frame[target]), schema, 0.25, 0.0, seed=0)
-    features = prepare_features(data.X_train, schema)
-    branches, members = {}, []
+    data = table_branch_data(frame, target, valid_fraction=0.25, seed=0)
+    members = []
     for family, params in MEMBER_PARAMS.items():
-        cls = family_class(family)
-        branch, X_train = build_branch(PreprocessParams(branch=cls.branch), schema, features,
-                                       data.y_train)
-        model = cls(task=schema.task, n_classes=len(schema.classes or []), params=params,
-                    categorical=branch.categorical).fit(X_train, data.y_train)
-        branches[cls.branch] = branch
-        members.append(Member(family, family, cls.branch, model, 0.5, params))
-    return Predictor(schema, branches, members)
+        model = family_class(family)(task=data.schema.task, n_classes=len(data.schema.classes or []),
+                                     params=params, categorical=data.branch.categorical)
+        members.append(Member(family, family, data.branch.name,
+                              model.fit(data.X_train, data.y_train), 0.5, params))
+    return Predictor(data.schema, {data.branch.name: data.branch}, members)
 
 
 @pytest.fixture(scope="module")

@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from automl.atomic import atomic_write_json, atomic_write_text
 from automl.bundle import save_bundle
 from automl.cli import main
 from automl.data.facts import write_facts
-from automl.data.schema import infer_schema, prepare_features
-from automl.data.split import split_dataset
+from automl.data.split import table_dataset
 from automl.ensemble.result import EnsembleResult
 from automl.errors import RunError
 from automl.metrics import get_metric
@@ -24,7 +24,7 @@ from automl.report.collect import from_run_dir
 from automl.report.importance import MIN_ROWS, OutOfTime, permutation_importance
 from automl.report.page import number, params_text, table
 from automl.report.write import report_run_dir
-from automl.runfolder import ENSEMBLE_JSON, TRIALS_CSV, RunStore, atomic_write_json, atomic_write_text
+from automl.runfolder import ENSEMBLE_JSON, TRIALS_CSV, RunStore
 from automl.search.result import SearchResult
 from automl.search.trial import TrialResult
 from tests.unit.test_predict_checks import fitted_predictor, table_with_codes
@@ -140,9 +140,8 @@ def hand_made_run(run_dir):
     one stopped) and an ensemble.json."""
     frame = table_with_codes()
     predictor = fitted_predictor(frame)
-    schema = infer_schema(frame, "y")
-    dataset = split_dataset(prepare_features(frame, schema), schema.encode_target(frame["y"]),
-                            schema, 0.25, 0.0, seed=0)
+    dataset = table_dataset(frame, "y", valid_fraction=0.25, seed=0)
+    schema = dataset.schema
     now = time.time()
     trials = [
         TrialResult("t1", "xgboost", {"n_estimators": 40}, "ok", 0.91, 0.5, finished=now + 2),
@@ -152,9 +151,10 @@ def hand_made_run(run_dir):
         TrialResult("t4", "linear", {"C": 9.0}, "stopped", error="stopped early by ASHA"),
     ]
     search = SearchResult(schema, "roc_auc", predictor.branches,
-                          {"xgboost": "trees", "linear": "dense"}, trials, dataset.y_valid)
-    ensemble = EnsembleResult("ensemble", schema, "roc_auc", "greedy", predictor.branches,
-                              predictor.members, 0.93, 0.91, 2, ["search"],
+                          {"xgboost": "trees", "linear": "trees"}, trials, dataset.y_valid)
+    ensemble = EnsembleResult(name="ensemble", schema=schema, metric="roc_auc", method="greedy",
+                              branches=predictor.branches, members=predictor.members, score=0.93,
+                              best_member_score=0.91, n_candidates=2, searches=["search"],
                               trajectory=[0.91, 0.925, 0.93])
     store = RunStore(run_dir)
     write_facts(dataset, store.artifact_dir("data", "k1"))

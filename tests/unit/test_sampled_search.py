@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from automl.config import PreprocessParams
-from automl.data.schema import infer_schema, prepare_features
-from automl.data.split import KFOLD, split_dataset
-from automl.preprocess.branches import build_branch
-from automl.preprocess.stage import BranchData
+from automl.data.split import KFOLD, table_dataset
+from automl.preprocess.stage import BranchData, branch_data
 from automl.search.sampled import _fits, _worth_fitting, sample_for_trials
 from automl.search.trial import TrialResult
 from automl.space import Space, load_space
@@ -18,24 +15,17 @@ from tests.conftest import make_table
 
 
 def _branches(n: int, method: str = "holdout") -> dict[str, BranchData]:
-    frame = make_table(n=n)
-    schema = infer_schema(frame, "y")
-    data = split_dataset(prepare_features(frame, schema), schema.encode_target(frame["y"]),
-                         schema, 0.2, 0.0, seed=0, method=method)
-    out = {}
-    for name in ("trees", "dense"):
-        branch, X = build_branch(PreprocessParams(branch=name), schema, data.X_train, data.y_train)
-        valid = None if data.X_valid is None else branch.transform(data.X_valid)
-        out[name] = BranchData(branch, schema, X, data.y_train, valid, data.y_valid, data.validation)
-    return out
+    """The trees branch of make_table(n), fitted twice: as two preprocess nodes make it."""
+    dataset = table_dataset(make_table(n=n), "y", valid_fraction=0.2, seed=0, method=method)
+    return {name: branch_data(dataset) for name in ("trees", "other")}
 
 
 def test_trials_learn_from_a_sample_of_the_same_rows_in_every_branch():
     branches = _branches(2_000)  # 1,600 training rows
     sampled = sample_for_trials(branches, 500, seed=0)
-    trees, dense = sampled["trees"], sampled["dense"]
-    assert len(trees.y_train) == len(dense.y_train) == 500
-    np.testing.assert_array_equal(trees.y_train, dense.y_train)
+    trees, other = sampled["trees"], sampled["other"]
+    assert len(trees.y_train) == len(other.y_train) == 500
+    np.testing.assert_array_equal(trees.y_train, other.y_train)
     # the same rows: each sampled row of the trees branch is a row of the full one
     full = {tuple(np.nan_to_num(r)) for r in branches["trees"].X_train}
     assert all(tuple(np.nan_to_num(r)) in full for r in trees.X_train)

@@ -76,3 +76,18 @@ def test_every_shipped_portfolio_is_valid_and_its_entries_are_accepted(key):
     space = family_space(key)  # loading validates the entries' keys
     for entry in space.portfolio:
         assert set({**space.default, **entry.params}) <= set(family_class(key).allowed_params)
+
+
+def test_a_family_fitted_without_params_takes_its_spaces_defaults():
+    """The defaults live in search/<key>.yaml only; a direct fit with no params uses them."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(80, 3)).astype(np.float32), np.arange(80) % 2
+    linear = family_class("linear")(params=None).fit(X, y)
+    default = family_space("linear").default
+    assert linear.model_.C == default["C"] and linear.model_.tol == default["tol"]
+    mlp = family_class("mlp")(params={"max_epochs": 2}).fit(X, y)
+    default = family_space("mlp").default
+    assert mlp.arch_["hidden"] == [default["width"]] * default["n_layers"]
+    assert mlp.arch_["activation"] == default["activation"]

@@ -1,0 +1,67 @@
+"""Both served models answer alike (serving/answers.py), the one timer of one-row calls,
+and the one place that picks the served model of a run folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import automl
+from automl.data.schema import IgnoredColumnsWarning
+from automl.errors import ConfigError, PredictError, RunError
+from automl.serving.compact import CompactPredictor
+from automl.serving.load import load_model
+from automl.serving.timing import median_call_ms
+from tests.compact_helpers import compact_run
+from tests.unit.test_predict_checks import fitted_predictor, table_with_codes
+
+SERVING = str(Path(automl.__file__).parent / "serving")
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory):
+    frame = table_with_codes()
+    run = compact_run(frame, "y", tmp_path_factory.mktemp("run"))
+    return {"ensemble": fitted_predictor(frame), "compact": CompactPredictor.from_run(run.run_dir)}
+
+
+@pytest.mark.parametrize("kind", ["ensemble", "compact"])
+def test_labels_probabilities_and_bad_input_are_answered_alike(both, kind):
+    model = both[kind]
+    rows = table_with_codes().drop(columns="y").head(5)
+    raw = model.predict_raw(rows)
+    np.testing.assert_array_equal(model.predict(rows), model.labels(raw))
+    assert model.labels(raw).tolist() == [["no", "yes"][i] for i in raw.argmax(axis=1)]
+    proba = model.predict_proba(rows)
+    assert list(proba.columns) == ["no", "yes"] and proba.index.equals(rows.index)
+    with pytest.raises(PredictError, match=r"^predict takes a pandas DataFrame with the model's "
+                                           r"columns, or one row as a dict, got list$"):
+        model.predict([1, 2])
+
+
+@pytest.mark.parametrize("kind", ["ensemble", "compact"])
+def test_an_unused_column_is_one_warning_from_the_serving_code(both, kind):
+    """`automl predict` tells its own warnings from other libraries' by where they come from."""
+    rows = table_with_codes().drop(columns="y").head(3).assign(note="x")
+    with pytest.warns(IgnoredColumnsWarning) as caught:
+        both[kind].predict(rows)
+    assert len(caught) == 1 and caught[0].filename.startswith(SERVING)
+    assert str(caught[0].message) == "ignoring 1 input column(s) the model does not use: note"
+
+
+def test_the_timer_warms_up_then_takes_the_median():
+    seen = []
+    assert median_call_ms(seen.append, calls=5, warmup=2) >= 0
+    assert seen == [0, 1, 0, 1, 2, 3, 4]
+
+
+def test_the_served_model_is_chosen_in_one_place(tmp_path):
+    with pytest.raises(ConfigError, match=r"model must be one of 'ensemble' \(.*\), 'compact' "
+                                          r"\(.*\); got 'tiny'"):
+        load_model(tmp_path, "tiny")
+    with pytest.raises(RunError, match="holds no finished model"):
+        load_model(tmp_path)
+    with pytest.raises(RunError, match="holds no compact model"):
+        load_model(tmp_path, "compact")
