@@ -2,6 +2,8 @@
 
 - `killer`: its worker process kills itself with SIGKILL mid-fit, as the kernel's
   out-of-memory killer would: no exception, no goodbye.
+- `napping`: a fit of a few seconds, long enough that a batch of trials cannot all run
+  one after another on one node's reused worker while the other nodes start theirs.
 - `sleepy`: a long fit that first writes a marker (its pid and Ray node) into the folder
   $AUTOML_TEST_MARKERS, so a test knows where a trial is running and can take that node
   away.
@@ -69,3 +71,7 @@ def _mark_where_this_runs() -> None:
     node = ray.get_runtime_context().get_node_id() if ray.is_initialized() else None
     path = Path(folder) / f"{os.getpid()}-{time.time_ns()}.json"
     path.write_text(json.dumps({"pid": os.getpid(), "node": node}))
+
+
+class NappingFamily(SleepyFamily):
+    key = "napping"
