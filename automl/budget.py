@@ -24,10 +24,10 @@ MIN_TIME_BUDGET = 5.0
 MAX_TIME_BUDGET = 7 * 86400.0
 # When none is given. Fixed, not scaled by the table: the same on every table, so a user
 # can plan around it, and stated in a fit's first log line. 5 minutes is where the 300 s
-# benchmark (README) found the default pipeline near its best on tables up to ~100k rows
-# on 2 cores, and larger tables are searched on a sample; short enough that a forgotten
-# flag does not hold a shared machine for hours (a 300-row table once trained past 4
-# minutes without one).
+# benchmark (docs/results/2026-11-30-bench-300s.md) found the default pipeline near its
+# best on tables up to ~100k rows on 2 cores, and larger tables are searched on a sample;
+# short enough that a forgotten flag does not hold a shared machine for hours (a 300-row
+# table once trained past 4 minutes without one).
 DEFAULT_TIME_BUDGET = 300.0
 DEFAULT = "default"  # Settings.time_budget when none was given; fit_run resolves it
 NO_LIMIT = "none"  # asked for explicitly: a run bounded by max_trials alone, the same on any machine

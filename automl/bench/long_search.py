@@ -9,7 +9,8 @@ resident memory is read from /proc while it runs.
 
     python -m automl.bench.long_search --trials 200,2000 --out bench_out/long
 
-writes OUT/long_search.md (and .csv); the README quotes it.
+writes OUT/long_search.md (and .csv); the README quotes it, from
+docs/results/2026-12-07-long-search.md.
 """
 
 from __future__ import annotations

@@ -4,13 +4,13 @@ No single student of either kind kept 0.97 of the ensemble's gain on satellite, 
 trees and the MLP err differently: taught on 80% of its training part and scored on the
 other 20%, a 1 MB LightGBM student kept 0.70 of the gain, a two-layer MLP 0.82, and a
 340 KB LightGBM averaged with that MLP 0.88 (diamonds: 0.83, 0.76, 0.92); on adult the
-same average fell to 0.08 where the LightGBM alone kept 0.96 (README, "What a student
-can reach"). So a blend is one more student, judged like the others: after the ladder
-and the student search, the best pair of a tree student and an MLP student that fits
-the size aim together, at the tree weight that scores best on the judged rows, joins
-the students where it beats both its parts there; under kfold the cross-fit then judges
-it on every fold like any finalist, which is where a pair chosen on one fold's luck
-falls back.
+same average fell to 0.08 where the LightGBM alone kept 0.96
+(docs/results/2026-11-30-student-reach.md). So a blend is one more student, judged like
+the others: after the ladder and the student search, the best pair of a tree student and
+an MLP student that fits the size aim together, at the tree weight that scores best on
+the judged rows, joins the students where it beats both its parts there; under kfold the
+cross-fit then judges it on every fold like any finalist, which is where a pair chosen on
+one fold's luck falls back.
 """
 
 from __future__ import annotations

@@ -26,7 +26,8 @@ def ladder_students(policy: StudentPolicy, students: list[str], fits: Fits, budg
     """A student for each rung of the kinds in `students` the budget allows; one whose
     fit or export fails is logged and skipped, never the stage. Each rung of a real_twin
     kind also learns from the real rows alone (named '-real'), where there are synthetic
-    ones: they helped on some tables' validation parts and hurt on others (README)."""
+    ones: they helped on some tables' validation parts and hurt on others
+    (docs/results/2026-11-30-student-ladder.md)."""
     lesson = fits.classroom.lesson
     jobs = list(policy.rounds(students, synthetic=len(lesson.Z) > lesson.n_real))
     for done, rung in enumerate(jobs):

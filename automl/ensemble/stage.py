@@ -21,7 +21,8 @@ BAGGING_MAX_ROWS = 5000  # validation rows up to which `bags` applies
 # Scored rows a temperature is fitted on at the least. Without a floor, penguins' 258 rows
 # (a study table, studies/calibration_study.py) got T = 0.62 and a test log loss 41%
 # higher: a few rows decide T there, and the test part's one mistake, made surer, decides
-# the loss. The other nine tables of that study had 886-5,282 rows (README, "Ensemble").
+# the loss. The other nine tables of that study had 886-5,282 rows
+# (docs/results/2026-11-30-ensemble.md).
 CALIBRATION_MIN_ROWS = 500
 
 
