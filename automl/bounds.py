@@ -22,7 +22,7 @@ from pydantic_core import PydanticUndefined
 from automl.errors import ConfigError, did_you_mean
 
 # A field whose upper bound would be arbitrary says why in its json_schema_extra under
-# this key; tests/unit/test_bounds.py holds every other number to both bounds.
+# this key; tests/unit/core/test_bounds.py holds every other number to both bounds.
 NO_UPPER_BOUND = "no_upper_bound"
 
 

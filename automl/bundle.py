@@ -67,8 +67,10 @@ def _warn_on_other_versions(saved: dict) -> None:
     changed = [f"{name} {saved[name]} -> {here.get(name, 'not installed')}"
                for name in ("automl", *PICKLED) if name in saved and saved[name] != here.get(name)]
     if changed:
+        # stacklevel 3: past this helper and load_bundle, at the code that loads the model
         warnings.warn("the model was saved with other library versions (" + ", ".join(changed)
-                      + "); its predictions may differ: refit it, or install the saved versions")
+                      + "); its predictions may differ: refit it, or install the saved versions",
+                      stacklevel=3)
 
 
 def pickled_bytes(obj, stop_at: int = PICKLE_COUNT_CAP) -> int:

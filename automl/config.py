@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from automl.bounds import NO_UPPER_BOUND, Distinct
 
-# Bounds. Every number has a lower and an upper bound (tests/unit/test_bounds.py holds new
+# Bounds. Every number has a lower and an upper bound (tests/unit/core/test_bounds.py holds new
 # params to it); where the upper one is a judgement, the comment beside it says why.
 # NaN and infinity are refused everywhere: no param means anything by them.
 

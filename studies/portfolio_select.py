@@ -154,12 +154,17 @@ def _raw_figures(results: pd.DataFrame, family: str, chosen: list[str], loto: pd
         metric = get_metric(part["metric"].iloc[0], part["task"].iloc[0])
         score = part.set_index("config")["score"]
         members = loto.loc[table, "members"].split(",")
-        value = lambda s: None if pd.isna(s) else round(metric.from_score(float(s)), 5)  # noqa: E731
-        figures.append({"table": table, "metric": metric.name, "default": value(score.get(FIRST)),
-                        "portfolio": value(score.reindex(chosen).max()),
-                        "loto_portfolio": value(score.reindex(members).max()),
-                        "best_config": value(score.max())})
+        figures.append({"table": table, "metric": metric.name,
+                        "default": _figure(metric, score.get(FIRST)),
+                        "portfolio": _figure(metric, score.reindex(chosen).max()),
+                        "loto_portfolio": _figure(metric, score.reindex(members).max()),
+                        "best_config": _figure(metric, score.max())})
     return figures
+
+
+def _figure(metric, score) -> float | None:
+    """A score in the metric's own units, rounded for the report (None: no score)."""
+    return None if pd.isna(score) else round(metric.from_score(float(score)), 5)
 
 
 def markdown(report: dict) -> str:
@@ -180,8 +185,9 @@ def markdown(report: dict) -> str:
               f"- default alone: mean {loto['default'].mean():.3f}",
               f"- best single config chosen without the table: mean {loto['best_single'].mean():.3f}",
               f"- default + random configs, same size: mean {loto['random_same_size'].mean():.3f}",
-              f"- portfolio at least as good as the default alone on {(loto['portfolio'] >= loto['default']).sum()}"
-              f"/{len(loto)} tables; within 0.1 of the best config on "
+              "- portfolio at least as good as the default alone on "
+              f"{(loto['portfolio'] >= loto['default']).sum()}/{len(loto)} tables; "
+              "within 0.1 of the best config on "
               f"{(loto['portfolio'] >= 0.9).sum()}/{len(loto)}", "",
               "| table | metric | default | portfolio built without it | portfolio | best config "
               "| normalised: default -> without it |", "|---|---|---:|---:|---:|---:|---|"]

@@ -34,8 +34,9 @@ def write_facts(dataset: Dataset, folder: Path, seed: int = 0) -> None:
     atomic_write_text(folder / COLUMNS_CSV, _columns(dataset, every).to_csv(index=False))
     targets = np.concatenate([y for y in (dataset.y_train, dataset.y_valid, dataset.y_test)
                               if y is not None])
-    labels = pd.DataFrame({dataset.schema.target: dataset.schema.decode_target(_sample(targets, TARGET_ROWS, seed))})
-    _write_parquet(folder / TARGET_FILE, labels.astype({dataset.schema.target: _label_type(dataset)}))
+    name = dataset.schema.target
+    labels = pd.DataFrame({name: dataset.schema.decode_target(_sample(targets, TARGET_ROWS, seed))})
+    _write_parquet(folder / TARGET_FILE, labels.astype({name: _label_type(dataset)}))
     scored = _sample_rows(dataset.X_scored, dataset.y_scored, SCORED_ROWS, seed)
     _write_parquet(folder / SCORED_FILE, scored)
 

@@ -133,7 +133,8 @@ def _layout(text: str, data_file: DataFile, notify: notices.Notify) -> _TextLayo
 
 def _read_csv(data_file: DataFile, encoding: str, layout: _TextLayout) -> pa.Table | None:
     """The table, or None where the file proves not to be in `encoding` past the sample."""
-    read = pacsv.ReadOptions(encoding=encoding)  # pyarrow decodes other encodings than UTF-8 by Python's codecs
+    # pyarrow decodes other encodings than UTF-8 by Python's codecs
+    read = pacsv.ReadOptions(encoding=encoding)
     parse = pacsv.ParseOptions(delimiter=layout.separator)
     convert = pacsv.ConvertOptions(strings_can_be_null=True, decimal_point=layout.decimal_point)
     try:

@@ -149,7 +149,8 @@ def _add(result: DistillResult, student: Student, label: str, context) -> None:
     result.students.append(student)
     if student.net is not None:
         result.nets[student.name] = student.net
-    context.log(f"{label}: {describe(student, get_metric(result.metric, result.schema.task), result.teacher_score)}")
+    metric = get_metric(result.metric, result.schema.task)
+    context.log(f"{label}: {describe(student, metric, result.teacher_score)}")
 
 
 def _tuned_students(node, searched: dict[str, str], classroom: Classroom, budget: Budget, context):

@@ -98,7 +98,7 @@ def bagged_selection(predictions: list[np.ndarray], y: np.ndarray, metric: Metri
     budget, rng = budget or Budget.unlimited(), np.random.default_rng(seed)
     outputs = [np.asarray(p, dtype=np.float64) for p in predictions]
     y, n, weights = np.asarray(y), len(y), np.zeros(len(outputs))
-    for bag in range(bags):
+    for _ in range(bags):
         rows = rng.integers(0, n, n)
         if len(np.unique(y[rows])) < len(np.unique(y)) and metric.name == "roc_auc":
             continue  # a resample without both classes cannot be scored by ROC AUC

@@ -166,8 +166,9 @@ def _converted(attrs: dict, prefix: str) -> _Trees:
         if mode == "LEAF":
             continue
         tree = key[0]
-        for child, ids, is_leaf in (((tree, attrs["nodes_truenodeids"][i]), trees.true_ids, trees.true_leafs),
-                                    ((tree, attrs["nodes_falsenodeids"][i]), trees.false_ids, trees.false_leafs)):
+        branches = (((tree, attrs["nodes_truenodeids"][i]), trees.true_ids, trees.true_leafs),
+                    ((tree, attrs["nodes_falsenodeids"][i]), trees.false_ids, trees.false_leafs))
+        for child, ids, is_leaf in branches:
             children.add(child)
             ids.append(leaves[child] if child in leaves else interior[child])
             is_leaf.append(int(child in leaves))

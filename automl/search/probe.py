@@ -16,10 +16,11 @@ Token authentication (Ray 2.60): a cluster made by `ray start --head` where a to
 (`~/.ray/auth_token`, written by a first local `ray.init`) refuses a driver without
 `RAY_AUTH_MODE=token` and the token. Ray's own driver never turns token mode on for an
 explicit address, so the probe asks first without a token (whatever RAY_AUTH_MODE says),
-then, where the cluster refuses that and a token is at hand (`RAY_AUTH_TOKEN`, `RAY_AUTH_TOKEN_PATH`, `~/.ray/auth_token`),
-with it. The driver then joins in the mode that worked (`automl.search.cluster`). A driver
-in token mode against a cluster without it would be refused by the cluster's own calls back
-to the driver, so the mode must match the cluster's, not merely work for the first call.
+then, where the cluster refuses that and a token is at hand (`RAY_AUTH_TOKEN`,
+`RAY_AUTH_TOKEN_PATH`, `~/.ray/auth_token`), with it. The driver then joins in the mode
+that worked (`automl.search.cluster`). A driver in token mode against a cluster without it
+would be refused by the cluster's own calls back to the driver, so the mode must match the
+cluster's, not merely work for the first call.
 """
 
 from __future__ import annotations

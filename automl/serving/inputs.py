@@ -90,7 +90,8 @@ def row_feed(row: Mapping, columns: list[tuple[str, str]]) -> dict[str, np.ndarr
         except KeyError:
             missing = [n for n, _ in columns if n not in row]
             raise PredictError(f"input lacks {len(missing)} column(s) the model was fitted on: "
-                               + ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else ""))
+                               + ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
+                               ) from None
         if kind == "numeric":
             feed[name] = np.array([[_number(value, name)]], dtype=np.float32)
         elif kind == "categorical":

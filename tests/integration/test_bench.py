@@ -169,7 +169,7 @@ def test_bench_on_two_shared_tables(shared_data, tmp_path, capsys):
 
 
 def check_the_compact_rows(rows: pd.DataFrame) -> None:
-    for name, table in rows[rows["system"] == "automl"].groupby("dataset"):
+    for _, table in rows[rows["system"] == "automl"].groupby("dataset"):
         by_variant = table.set_index("variant")
         assert by_variant.loc["compact", "model_bytes"] < by_variant.loc["ensemble", "model_bytes"]
     credit = rows[(rows["dataset"] == "credit_g")].set_index("variant")

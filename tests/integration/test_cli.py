@@ -100,7 +100,7 @@ def small_csv(tmp_path):
 
 def _bad_inputs(tmp_path, small_csv):
     """Bad tables and graphs, through the installed command; every option's out-of-range
-    value is walked in-process by tests/unit/test_cli_options.py."""
+    value is walked in-process by tests/unit/core/test_cli_options.py."""
     (tmp_path / "empty.csv").write_text("")
     (tmp_path / "dups.csv").write_text("a,a,y\n" + "1,2,3\n" * 30)
     (tmp_path / "data.json").write_text("{}")

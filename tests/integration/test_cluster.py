@@ -154,8 +154,9 @@ def test_a_job_submitted_to_the_cluster_leaves_its_run_folder_where_out_says(clu
 def _join_error(address: str, env: dict, tmp_path: Path) -> tuple[str, float]:
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-c", "import sys; from automl.cli import main; sys.exit(main())", "fit", str(SAMPLE), "--target", "income", "--address",
-         address, "--out", str(tmp_path / "runs"), "--time-budget", "30s"],
+        [sys.executable, "-c", "import sys; from automl.cli import main; sys.exit(main())",
+         "fit", str(SAMPLE), "--target", "income", "--address", address,
+         "--out", str(tmp_path / "runs"), "--time-budget", "30s"],
         capture_output=True, text=True, env=env, cwd=REPO, timeout=60)
     seconds = time.monotonic() - started
     assert done.returncode == 2, done.stdout + done.stderr

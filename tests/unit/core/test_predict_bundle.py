@@ -14,7 +14,7 @@ import pytest
 from automl.cli import main
 from automl.bundle import load_bundle, save_bundle
 from tests.conftest import REPO
-from tests.unit.test_predict_checks import fitted_predictor, table_with_codes
+from tests.unit.serving.test_predict_checks import fitted_predictor, table_with_codes
 
 LOAD_AND_PREDICT = """
 import sys

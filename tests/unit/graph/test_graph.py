@@ -133,7 +133,8 @@ def test_unknown_family():
 
 
 def test_every_problem_reported_at_once():
-    text = GOOD.replace("inputs: [trees]", "inputs: [nope]").replace("kind: ingest", "kind: ingest, colour: red")
+    text = GOOD.replace("inputs: [trees]", "inputs: [nope]")
+    text = text.replace("kind: ingest", "kind: ingest, colour: red")
     with pytest.raises(GraphError, match=r"2 problem\(s\)") as err:
         parse_graph(text)
     assert "unknown field 'colour'" in str(err.value) and "'nope'" in str(err.value)

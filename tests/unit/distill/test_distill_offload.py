@@ -21,7 +21,7 @@ from automl.distill.shrink import shrunk_students
 from automl.graph.context import StageInputs
 from automl.offload import InProcess
 from automl.provenance import fitted_by, here
-from tests.unit.test_teaching import _teacher
+from tests.unit.distill.test_teaching import _teacher
 
 STUDENTS = ["gbdt", "rules", "mlp", "blend", "memo"]
 
@@ -109,7 +109,7 @@ def test_memo_students_are_made_where_the_offload_runs_them(elsewhere):
     from automl.distill.judged import Scoring
     from automl.distill.policy import student_policy
     from automl.distill.teaching import lessons
-    from tests.unit.test_teaching import AUC
+    from tests.unit.distill.test_teaching import AUC
 
     dataset, trees, search, _ = _teacher(HOLDOUT)
     lesson = lessons(dataset, trees, search, DistillParams(multiplier=0.0), seed=0)

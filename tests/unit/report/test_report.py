@@ -27,7 +27,7 @@ from automl.report.write import report_run_dir
 from automl.runfolder import ENSEMBLE_JSON, TRIALS_CSV, RunStore
 from automl.search.result import SearchResult
 from automl.search.trial import TrialResult
-from tests.unit.test_predict_checks import fitted_predictor, table_with_codes
+from tests.unit.serving.test_predict_checks import fitted_predictor, table_with_codes
 
 SECTIONS = ("overview", "data", "search", "ensemble", "compact", "importance")
 

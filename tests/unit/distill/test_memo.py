@@ -13,7 +13,7 @@ from automl.distill.memo import Memo, Memoized, build_memo, entry_bytes, memo_ro
 from automl.onnx.memo_graph import export_memo
 from automl.onnx.memo_key import row_keys
 from automl.onnx.parity import check_parity
-from tests.unit.test_blend import TASKS, _fitted
+from tests.unit.distill.test_blend import TASKS, _fitted
 
 
 def test_row_keys_are_equal_for_equal_rows_and_differ_otherwise():

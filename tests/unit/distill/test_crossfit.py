@@ -23,7 +23,7 @@ from automl.distill.refits import Refits, fitted
 from automl.distill.teaching import Teaching, lessons
 from automl.offload import InProcess
 from automl.onnx.parity import check_parity, run_onnx
-from tests.unit.test_teaching import AUC, _teacher
+from tests.unit.distill.test_teaching import AUC, _teacher
 
 RUNGS = [{"n_estimators": trees, "max_depth": depth, "learning_rate": 0.3}
          for trees, depth in [(10, 2), (20, 3), (40, 3), (60, 4)]]

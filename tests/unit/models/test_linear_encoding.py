@@ -61,7 +61,8 @@ def _flag(data: BranchData, code: DenseCode, name: str) -> int:
 
 
 def _levels(data: BranchData, name: str) -> int:
-    return len(np.unique(data.X_train[:, _column(data, name)][~np.isnan(data.X_train[:, _column(data, name)])]))
+    values = data.X_train[:, _column(data, name)]
+    return len(np.unique(values[~np.isnan(values)]))
 
 
 def test_linear_reads_the_trees_branch_through_the_one_dense_encoding():

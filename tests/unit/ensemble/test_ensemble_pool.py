@@ -16,7 +16,7 @@ from automl.graph.spec import EnsembleNode
 from automl.metrics import get_metric
 from automl.search.result import SearchResult
 from automl.search.trial import fit_trial
-from tests.unit.test_ensemble_refit import branch_data, make_branch_data  # noqa: F401 (a fixture)
+from tests.unit.ensemble.test_ensemble_refit import branch_data, make_branch_data  # noqa: F401 (a fixture)
 
 AUC = get_metric("roc_auc", "binary")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import optuna
 import pytest
 
+from automl.distill import families as _students  # noqa: F401 - registers the student families
 from automl.errors import ConfigError
 from automl.models.registry import family_keys, family_space
 from automl.space import ChoiceParam, NumberParam, RowsBound, Space, load_space
@@ -97,5 +98,6 @@ def test_a_family_without_a_portfolio_starts_from_its_default(flat):
 
 def test_a_broken_space_file_is_one_clear_error(tmp_path):
     (tmp_path / "odd.yaml").write_text("params:\n  depth: {type: int, low: 5, high: 2}\n")
-    with pytest.raises(ConfigError, match="search space .*odd.yaml is invalid: .*low \\(5.0\\) is above high"):
+    with pytest.raises(ConfigError,
+                       match="search space .*odd.yaml is invalid: .*low \\(5.0\\) is above high"):
         load_space("odd", tmp_path)

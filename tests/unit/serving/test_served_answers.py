@@ -15,7 +15,7 @@ from automl.serving.compact import CompactPredictor
 from automl.serving.load import load_model
 from automl.serving.timing import median_call_ms
 from tests.compact_helpers import compact_run
-from tests.unit.test_predict_checks import fitted_predictor, table_with_codes
+from tests.unit.serving.test_predict_checks import fitted_predictor, table_with_codes
 
 SERVING = str(Path(automl.__file__).parent / "serving")
 

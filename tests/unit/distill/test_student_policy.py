@@ -25,7 +25,7 @@ from automl.errors import ConfigError
 from automl.offload import InProcess
 from automl.provenance import here
 from automl.resources import resource_dir
-from tests.unit.test_teaching import AUC, _teacher
+from tests.unit.distill.test_teaching import AUC, _teacher
 
 SHIPPED = resource_dir("search") / FILE
 
