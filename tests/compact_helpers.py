@@ -12,8 +12,8 @@ import pandas as pd
 from automl.data import prepare_features
 from automl.data.schema import Schema
 from automl.data.split import KFOLD, table_dataset
-from automl.distill.families import StudentGBDT
-from automl.distill.memo import memoized
+from automl.students.families import StudentGBDT
+from automl.students.memo import memoized
 from automl.onnx.stage import write_compact_model
 from automl.preprocess.branches import Branch
 from automl.preprocess.stage import branch_data

@@ -18,9 +18,9 @@ import numpy as np
 
 from automl.budget import Budget
 from automl.data.schema import Schema
-from automl.distill.dense_student import Training
-from automl.distill.families import default_xgboost_output
-from automl.distill.judged import Scoring, Student
+from automl.students.dense import Training
+from automl.students.families import default_xgboost_output
+from automl.students.judged import Scoring, Student
 from automl.distill.policy import DerivedKind, LadderKind, Rung
 from automl.distill.teaching import Lessons
 from automl.metrics import REGRESSION

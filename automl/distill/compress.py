@@ -21,9 +21,9 @@ import pandas as pd
 
 from automl.atomic import atomic_write_text
 from automl.budget import Budget
-from automl.distill.judged import DistillResult, Student, describe
+from automl.students.judged import DistillResult, Student, describe
 from automl.distill.shrink import STEPS, shrunk_students
-from automl.distill.size_limit import size_limit_kb
+from automl.students.size_limit import size_limit_kb
 from automl.metrics import get_metric
 
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from automl.budget import Budget
-from automl.distill.judged import DistillResult, Student, describe, fidelity
+from automl.students.judged import DistillResult, Student, describe, fidelity
 from automl.distill.refits import Refits
 from automl.distill.teaching import (Lessons, Teaching, lessons, mixed, scored_prediction,
                                      synthetic_multiplier, with_synthetic)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from automl.budget import Budget
 from automl.distill.classroom import Fits
-from automl.distill.judged import Student
+from automl.students.judged import Student
 from automl.distill.policy import LadderKind, StudentPolicy
 from automl.errors import first_line
 

@@ -15,11 +15,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from automl.budget import Budget
-from automl.distill.blend import Blend
+from automl.students.blend import Blend
 from automl.distill.classroom import fit_cpus
-from automl.distill.families import default_xgboost_output
-from automl.distill.judged import Scoring, Student
-from automl.distill.memo import memoized, remade_memo
+from automl.students.families import default_xgboost_output
+from automl.students.judged import Scoring, Student
+from automl.students.memo import memoized, remade_memo
 from automl.distill.teaching import Lessons, Teaching
 from automl.metrics import REGRESSION
 from automl.models.registry import family_class

@@ -18,8 +18,8 @@ from dataclasses import replace
 
 from automl.budget import Budget
 from automl.distill.classroom import fit_cpus
-from automl.distill.dense_student import Training, int8, low_rank, prune_units
-from automl.distill.judged import DistillResult, Student
+from automl.students.dense import Training, int8, low_rank, prune_units
+from automl.students.judged import DistillResult, Student
 from automl.models.dense_net import DenseNet
 from automl.models.registry import family_class
 from automl.offload import InProcess

@@ -35,13 +35,13 @@ from automl.config import SearchParams
 from automl.data.split import HOLDOUT, Validation
 from automl.distill.classroom import Classroom, Fits, fit_cpus
 from automl.distill.crossfit import cross_fit
-from automl.distill.dense_student import Training
-from automl.distill.families import student_max_nodes
-from automl.distill.judged import SAMPLE_ROWS, DistillResult, Scoring, Student, describe, fit_recipe
+from automl.students.dense import Training
+from automl.students.families import student_max_nodes
+from automl.students.judged import SAMPLE_ROWS, DistillResult, Scoring, Student, describe, fit_recipe
 from automl.distill.kinds import check_students
 from automl.distill.ladder import ladder_students
 from automl.distill.policy import DerivedKind, student_policy
-from automl.distill.size_limit import size_limit_kb
+from automl.students.size_limit import size_limit_kb
 from automl.distill.teaching import Teaching, lessons
 from automl.errors import first_line
 from automl.metrics import get_metric

@@ -2,7 +2,7 @@
 
 Built-ins are registered in one explicit list; `register` refuses a duplicate key and
 names both classes. The distill stage's student families register themselves from
-automl/distill/families.py (the models layer knows nothing of the stages above it).
+automl/students/families.py (the models layer knows nothing of the stages above it).
 """
 
 from __future__ import annotations

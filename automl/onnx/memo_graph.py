@@ -22,7 +22,7 @@ STUDENT_PREFIX = "memo_student/"
 
 
 def export_memo(student_onnx: bytes, memo) -> bytes:
-    """The serialized student with `memo` (an `automl.distill.memo.Memo`: its `keys` and
+    """The serialized student with `memo` (an `automl.students.memo.Memo`: its `keys` and
     `values`) in front of its outputs."""
     model = onnx.load_from_string(student_onnx)
     opset = next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))

@@ -1,5 +1,5 @@
 """A memo row's key: an exact integer hash of the `trees` branch's float32 values, which
-the Python memo (`automl.distill.memo`) and the ONNX graph (`memo_graph`) compute alike.
+the Python memo (`automl.students.memo`) and the ONNX graph (`memo_graph`) compute alike.
 
 Each value is floored at 2^-16 (missing values get a fixed code), taken modulo a prime
 under 2^20, and two weighted sums of those, each exact in float64 whatever the order of

@@ -8,7 +8,7 @@ stops the run loudly. Then it is timed as it is served: one row in onnxruntime a
 one row through `CompactPredictor` (what `AutoML.load(run, model="compact").predict` runs).
 
 The stage reads the compress stage's output (`automl.distill.compress.CompressResult`,
-its students `automl.distill.judged.Student`) by their fields, without importing them:
+its students `automl.students.judged.Student`) by their fields, without importing them:
 the distill package measures its students with this package's converters, and an
 import back would close a loop.
 """

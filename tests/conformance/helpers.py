@@ -20,7 +20,7 @@ from automl.config import PreprocessParams
 from automl.data import prepare_features
 from automl.data.schema import Schema
 from automl.data.split import table_dataset
-from automl.distill import families as _students  # noqa: F401 - registers the student families
+from automl.students import families as _students  # noqa: F401 - registers the student families
 from automl.metrics import BINARY, MULTICLASS, REGRESSION
 from automl.models.registry import family_keys
 from automl.preprocess import Branch

@@ -1,5 +1,5 @@
 """Blend students (kind blend, derived): the best tree student and MLP student averaged in
-one graph, where that beats both its parts on the judged rows (`automl.distill.blend`).
+one graph, where that beats both its parts on the judged rows (`automl.students.blend`).
 The pair and its weight are chosen from their outputs, which is no fit; the task makes
 and measures the graph."""
 
@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from automl.budget import Budget
-from automl.distill.blend import best_pair, blend_student
-from automl.distill.judged import Student
+from automl.students.blend import best_pair, blend_student
+from automl.students.judged import Student
 from automl.provenance import here
 
 

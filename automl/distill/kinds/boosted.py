@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from automl.budget import Budget
-from automl.distill import families  # noqa: F401 - registers the student families
-from automl.distill.judged import Student, fit_recipe
+from automl.students import families  # noqa: F401 - registers the student families
+from automl.students.judged import Student, fit_recipe
 from automl.models.registry import family_class
 from automl.provenance import here
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from automl.budget import Budget
-from automl.distill.dense_student import fit_dense_student
-from automl.distill.judged import Student, fit_recipe
+from automl.students.dense import fit_dense_student
+from automl.students.judged import Student, fit_recipe
 from automl.provenance import here
 
 MAX_WIDTH = 4096  # a student of several MB is no compact model

@@ -1,6 +1,6 @@
 """Memo students (kind memo, derived): the best tree and blend students, each with the
 teacher's output on the training rows that recur, looked up in the same graph
-(`automl.distill.memo`), where the judged rows repeat some training row. The task builds
+(`automl.students.memo`), where the judged rows repeat some training row. The task builds
 the memo from the lesson's real rows (the base student's graph run over them)."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from automl.budget import Budget
-from automl.distill.judged import Student
-from automl.distill.memo import MIN_REPEATS, memo_bases, memo_of, repeat_share
+from automl.students.judged import Student
+from automl.students.memo import MIN_REPEATS, memo_bases, memo_of, repeat_share
 from automl.provenance import here
 
 

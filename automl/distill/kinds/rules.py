@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from automl.budget import Budget
-from automl.distill.judged import Student
-from automl.distill.students import fit_tree_student, student_output
+from automl.students.judged import Student
+from automl.students.soft import fit_tree_student, student_output
 from automl.metrics import REGRESSION
 from automl.onnx.rules import tree_rules
 from automl.onnx.trees_graph import export_trees_model

@@ -9,9 +9,9 @@ import pytest
 
 from automl.config import PreprocessParams
 from automl.data import infer_schema, prepare_features
-from automl.distill.blend import Blend, best_blend
-from automl.distill.families import StudentGBDT, StudentLGBM, StudentMLP
-from automl.distill.judged import Scoring
+from automl.students.blend import Blend, best_blend
+from automl.students.families import StudentGBDT, StudentLGBM, StudentMLP
+from automl.students.judged import Scoring
 from automl.metrics import get_metric
 from automl.onnx.parity import check_parity
 from automl.preprocess import build_branch

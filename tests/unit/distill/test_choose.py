@@ -33,7 +33,7 @@ def test_the_allowed_drop_keeps_a_share_of_the_gain_over_the_reference(gain, exp
 
 
 def _student(name: str, score: float, size_kb: float, latency_ms: float = 0.05):
-    from automl.distill.judged import Student
+    from automl.students.judged import Student
 
     return Student(name, "gbdt", {}, score, 0.9, int(size_kb * 1024), latency_ms, 0.0, b"")
 

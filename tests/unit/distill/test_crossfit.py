@@ -11,13 +11,13 @@ import pytest
 from automl.budget import Budget
 from automl.config import DistillParams
 from automl.data.split import KFOLD
-from automl.distill.blend import blend_student
+from automl.students.blend import blend_student
 from automl.distill.classroom import Classroom, fit_cpus
 from automl.distill.crossfit import Costs, FINALISTS, _memo_seconds, _refitted, cross_fit
-from automl.distill.families import StudentMLP, default_xgboost_output
-from automl.distill.judged import DistillResult, Scoring
+from automl.students.families import StudentMLP, default_xgboost_output
+from automl.students.judged import DistillResult, Scoring
 from automl.distill.kinds import boosted
-from automl.distill.memo import MIN_REPEATS, build_memo, memo_student, memo_students, repeat_share
+from automl.students.memo import MIN_REPEATS, build_memo, memo_student, memo_students, repeat_share
 from automl.distill.policy import Rung
 from automl.distill.refits import Refits, fitted
 from automl.distill.teaching import Teaching, lessons

@@ -10,7 +10,7 @@ import pytest
 from automl.budget import Budget
 from automl.config import PreprocessParams
 from automl.data import infer_schema, prepare_features
-from automl.distill.dense_student import Training, fit_dense_student, int8, low_rank, prune_units
+from automl.students.dense import Training, fit_dense_student, int8, low_rank, prune_units
 from automl.models.dense_code import DenseCode
 from automl.onnx.dense_graph import export_dense_model
 from automl.onnx.parity import ParityError, check_parity, run_onnx
@@ -134,7 +134,7 @@ def test_columns_with_awkward_names_keep_their_names_in_the_graph():
 
 
 def test_the_shrink_chain_makes_a_student_per_step_and_builds_only_on_steps_that_hold():
-    from automl.distill.judged import DistillResult, Scoring
+    from automl.students.judged import DistillResult, Scoring
     from automl.distill.shrink import shrunk_students
     from automl.metrics import get_metric
 
@@ -178,7 +178,7 @@ def test_a_student_that_fails_its_export_is_left_out_not_the_stage():
     # a constant teacher: xgboost grows trees with no split, which the ONNX converter gets
     # wrong (the parity check catches it); the other students still come through
     from automl.distill.classroom import Classroom, Fits
-    from automl.distill.judged import Scoring
+    from automl.students.judged import Scoring
     from automl.distill.ladder import ladder_students
     from automl.distill.policy import student_policy
     from automl.distill.teaching import Lessons

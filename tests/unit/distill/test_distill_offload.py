@@ -76,7 +76,7 @@ def test_every_student_of_a_distillation_is_fitted_where_the_offload_runs_it(els
     assert {"automl.distill.kinds.boosted.fit", "automl.distill.kinds.rules.fit",
             "automl.distill.kinds.dense.fit", "automl.distill.kinds.blend.fit",
             "automl.distill.classroom.reference_output", "automl.distill.refits.fold_output",
-            "automl.distill.families.default_xgboost_output",
+            "automl.students.families.default_xgboost_output",
             "automl.distill.refits.refitted_student"} <= called, called
     # on a cluster each task asks for one CPU (fit_cpus), and a fit for its memory
     assert {cpus for _, cpus, _ in elsewhere.calls} == {1}
@@ -106,7 +106,7 @@ def test_memo_students_are_made_where_the_offload_runs_them(elsewhere):
     from dataclasses import replace
 
     from automl.distill.classroom import Classroom, Fits
-    from automl.distill.judged import Scoring
+    from automl.students.judged import Scoring
     from automl.distill.policy import student_policy
     from automl.distill.teaching import lessons
     from tests.unit.distill.test_teaching import AUC

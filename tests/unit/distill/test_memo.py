@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from automl.config import DistillParams
-from automl.distill.blend import Blend
-from automl.distill.families import StudentGBDT, StudentLGBM
-from automl.distill.memo import Memo, Memoized, build_memo, entry_bytes, memo_rows_within, memoized
+from automl.students.blend import Blend
+from automl.students.families import StudentGBDT, StudentLGBM
+from automl.students.memo import Memo, Memoized, build_memo, entry_bytes, memo_rows_within, memoized
 from automl.onnx.memo_graph import export_memo
 from automl.onnx.memo_key import row_keys
 from automl.onnx.parity import check_parity

@@ -16,7 +16,7 @@ from automl.budget import Budget
 from automl.config import DistillParams
 from automl.data.split import HOLDOUT
 from automl.distill.classroom import Classroom, Fits
-from automl.distill.judged import Scoring
+from automl.students.judged import Scoring
 from automl.distill.kinds import check_students, kind_module, rules
 from automl.distill.ladder import ladder_students
 from automl.distill.policy import FILE, load_policy, student_policy

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from xgboost import XGBClassifier, XGBRegressor
 
-from automl.distill.families import StudentGBDT
-from automl.distill.students import fit_tree_student, soft_rows, student_output
+from automl.students.families import StudentGBDT
+from automl.students.soft import fit_tree_student, soft_rows, student_output
 from tests.compact_helpers import fit_gbdt_student
 
 
@@ -65,7 +65,7 @@ def test_a_gbdt_student_aimed_at_a_size_stays_under_it(task, n_classes):
     file is under the size the nodes were counted for."""
     from automl.config import PreprocessParams
     from automl.data import infer_schema, prepare_features
-    from automl.distill.families import student_max_nodes
+    from automl.students.families import student_max_nodes
     from automl.preprocess import build_branch
     from tests.conftest import make_table
 
@@ -92,7 +92,7 @@ def test_a_lightgbm_student_learns_soft_output_within_its_size_aim(task):
     teacher's probabilities (not its labels) or values; the ONNX file under the aim."""
     from automl.config import PreprocessParams
     from automl.data import infer_schema, prepare_features
-    from automl.distill.families import StudentLGBM, student_max_nodes
+    from automl.students.families import StudentLGBM, student_max_nodes
     from automl.preprocess import build_branch
     from tests.conftest import make_table
 
@@ -159,7 +159,7 @@ def test_a_lightgbm_students_onnx_decides_as_it_does_at_float32_neighbours(lower
     sends every row where the student does; left at LightGBM's own, it would not."""
     from automl.config import PreprocessParams
     from automl.data import infer_schema, prepare_features
-    from automl.distill import families
+    from automl.students import families
     from automl.onnx.parity import ParityError, check_parity
     from automl.preprocess import build_branch
 

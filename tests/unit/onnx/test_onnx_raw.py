@@ -15,7 +15,7 @@ from skl2onnx import convert_sklearn
 
 from automl.config import PreprocessParams
 from automl.data import infer_schema, prepare_features
-from automl.distill.students import student_output
+from automl.students.soft import student_output
 from automl.errors import PredictError
 from automl.onnx.parity import check_parity
 from automl.onnx.raw_front import raw_model
@@ -123,7 +123,7 @@ def test_one_number_and_no_dates_need_no_split():
 
 def test_a_dense_student_takes_raw_columns_too():
     from automl.budget import Budget
-    from automl.distill.dense_student import DenseCode, Training, fit_dense_student
+    from automl.students.dense import DenseCode, Training, fit_dense_student
     from automl.onnx.dense_graph import export_dense_model
 
     frame = _awkward("multiclass")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from automl.distill.judged import Scoring, Student
+from automl.students.judged import Scoring, Student
 from automl.models.dense_net import DenseNet
 from automl.onnx.blend_graph import export_blend
 from automl.preprocess.branches import Branch

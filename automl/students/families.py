@@ -23,8 +23,8 @@ import pandas as pd
 import xgboost as xgb
 
 from automl.budget import Budget
-from automl.distill.dense_student import Training, fit_dense_student
-from automl.distill.students import soft_rows
+from automl.students.dense import Training, fit_dense_student
+from automl.students.soft import soft_rows
 from automl.metrics import REGRESSION
 from automl.models import memory
 from automl.models.base import Family, ReportFn, as_budget, writable

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from automl.data.schema import Schema
-from automl.distill.dense_student import Training
+from automl.students.dense import Training
 from automl.metrics import REGRESSION
 from automl.models.dense_net import DenseNet
 from automl.onnx.dense_graph import export_dense_model

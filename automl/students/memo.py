@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from automl.distill.judged import Scoring, Student
+from automl.students.judged import Scoring, Student
 from automl.onnx.memo_graph import export_memo
 from automl.onnx.memo_key import row_keys
 from automl.onnx.parity import run_onnx
