@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from automl.distill import families as _students  # noqa: F401 - registers the student families
+from automl.students import families as _students  # noqa: F401 - registers the student families
 from automl.errors import ConfigError
 from automl.models.registry import family_class, family_keys, family_space
 from automl.space import Space, load_space

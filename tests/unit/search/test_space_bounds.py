@@ -6,7 +6,7 @@ from __future__ import annotations
 import optuna
 import pytest
 
-from automl.distill import families as _students  # noqa: F401 - registers the student families
+from automl.students import families as _students  # noqa: F401 - registers the student families
 from automl.errors import ConfigError
 from automl.models.registry import family_keys, family_space
 from automl.space import ChoiceParam, NumberParam, RowsBound, Space, load_space
