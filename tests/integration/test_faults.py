@@ -45,6 +45,8 @@ def _compact_pipeline(folder: Path) -> Path:
     graph = yaml.safe_load((REPO / "pipelines" / "compact.yaml").read_text())
     search = next(n for n in graph["nodes"] if n["kind"] == "search")
     search["params"]["families"] = ["xgboost", "linear"]
+    distill = next(n for n in graph["nodes"] if n["kind"] == "distill")
+    distill["params"].update(students=["gbdt", "rules"], search=False)
     path = folder / "compact.yaml"
     path.write_text(yaml.safe_dump(graph))
     return path

@@ -20,8 +20,9 @@ from automl import AutoML, AutoMLClassifier, AutoMLRegressor
 from automl.errors import AutoMLError, ConfigError
 from tests.conftest import make_table
 
-# The smallest real run: xgboost alone, random search, a few seconds of budget.
-FAST = {"pipeline": "fast", "time_budget": "10s", "report": False}
+# The smallest real run: xgboost alone, random search, three trials (or 10 s, whichever
+# ends first: a fit then takes the Ray round trip, not the whole budget).
+FAST = {"pipeline": "fast", "time_budget": "10s", "max_trials": 3, "report": False}
 
 
 @pytest.fixture(scope="module")
@@ -164,8 +165,8 @@ def _expected_failures(estimator) -> dict[str, str]:
 
 
 @pytest.mark.slow
-@parametrize_with_checks([AutoMLClassifier(pipeline="fast", time_budget="5s", report=False),
-                          AutoMLRegressor(pipeline="fast", time_budget="5s", report=False)],
+@parametrize_with_checks([AutoMLClassifier(pipeline="fast", time_budget="5s", max_trials=2, report=False),
+                          AutoMLRegressor(pipeline="fast", time_budget="5s", max_trials=2, report=False)],
                          legacy=LEGACY, expected_failed_checks=_expected_failures,
                          xfail_strict=False)  # those that may differ pass at times
 def test_sklearn_estimator_checks(estimator, check, tmp_path):
