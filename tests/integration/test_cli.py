@@ -27,8 +27,10 @@ def fitted_run(tmp_path_factory):
     here = os.getcwd()
     os.chdir(home)  # a relative --out, as `make demo` gives it
     try:
+        # the default graph, ended by its trial count (seven: about one per family) rather
+        # than its budget: a complete run folder is what these tests read
         code = main(["fit", str(SAMPLE), "--target", "income", "--time-budget", "30s",
-                     "--holdout", "0.2", "--out", "runs", "--quiet"])
+                     "--max-trials", "7", "--holdout", "0.2", "--out", "runs", "--quiet"])
     finally:
         os.chdir(here)
     assert code == 0

@@ -138,7 +138,7 @@ def test_a_job_submitted_to_the_cluster_leaves_its_run_folder_where_out_says(clu
         [str(Path(sys.executable).with_name("ray")), "job", "submit", "--address",
          cluster.dashboard_url, "--working-dir", str(work), "--",
          "automl", "fit", "adult.csv", "--target", "income", "--time-budget", "30s",
-         "--pipeline", "fast", "--out", str(out), "--no-report"],
+         "--max-trials", "6", "--pipeline", "fast", "--out", str(out), "--no-report"],
         env=cluster.driver_env(RAY_AUTH_MODE="token"), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "joined the Ray cluster at" in done.stdout, done.stdout[-3000:]

@@ -134,7 +134,7 @@ def test_a_disk_full_mid_search_is_one_line_and_a_resume_after_making_room_finis
     try:
         out = disk / "runs"
         driver = Driver(str(SAMPLE), "--target", "income", "--pipeline", str(_search_pipeline(tmp_path)),
-                        "--out", str(out), "--time-budget", "60s", "--no-report")
+                        "--out", str(out), "--time-budget", "60s", "--max-trials", "6", "--no-report")
         run_dir = driver.wait_until(lambda: next(iter(out.glob("*/graph.yaml")), None)).parent
         kept = driver.wait_until(lambda: len(t := _trials_written(run_dir)) >= 2 and t,
                                  what="two finished trials")
