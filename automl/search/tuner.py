@@ -194,30 +194,31 @@ def _nevergrad_pso(plan: SearchPlan, points: list[dict]):
                            points_to_evaluate=points)
 
 
-def _optuna(plan: SearchPlan, points: list[dict], sampler: str, **options):
+def _optuna(plan: SearchPlan, points: list[dict], sampler):
     import optuna
     from ray.tune.search.optuna import OptunaSearch
 
-    from automl.search import samplers
-
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    # the package's own samplers first: they pickle where Optuna's do not (samplers.py)
-    make = getattr(samplers, sampler, None) or getattr(optuna.samplers, sampler)
     return OptunaSearch(space=DefineByRun(plan.spaces), metric="score", mode="max",
-                        sampler=make(seed=plan.seed, **options),
-                        points_to_evaluate=points)
+                        sampler=sampler, points_to_evaluate=points)
 
 
 def _optuna_tpe(plan: SearchPlan, points: list[dict]):
-    return _optuna(plan, points, "TPESampler", n_startup_trials=len(points) + 5)
+    from optuna.samplers import TPESampler
+
+    return _optuna(plan, points, TPESampler(seed=plan.seed, n_startup_trials=len(points) + 5))
 
 
 def _optuna_nsga2(plan: SearchPlan, points: list[dict]):
-    return _optuna(plan, points, "NSGAIISampler", population_size=10)
+    from automl.search.samplers import NSGAIISampler  # Optuna's, made to pickle
+
+    return _optuna(plan, points, NSGAIISampler(seed=plan.seed, population_size=10))
 
 
 def _optuna_random(plan: SearchPlan, points: list[dict]):
-    return _optuna(plan, points, "RandomSampler")
+    from optuna.samplers import RandomSampler
+
+    return _optuna(plan, points, RandomSampler(seed=plan.seed))
 
 
 SEARCHERS = Registry("searcher", "searchers", {
