@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from automl.bounds import NO_UPPER_BOUND, Distinct
+from automl.units import (MAX_LATENCY_MS, MAX_SIZE, MIN_LATENCY_MS, MIN_SIZE, latency_ms,
+                          size_bytes)
 
 # Bounds. Every number has a lower and an upper bound (tests/unit/core/test_bounds.py holds new
 # params to it); where the upper one is a judgement, the comment beside it says why.
@@ -115,11 +117,34 @@ class EnsembleParams(Strict):
         description="best trials with a kept model to choose from (each family's best first)")
     stacking_folds: int = Field(5, ge=2, le=20, description="cross-validation folds of the meta-model")
     refit: bool = Field(False, description="refit the members on train + validation before saving")
+    refit_full: bool = Field(
+        False, description="kfold: refit each bagged member once on all training rows, for "
+                           "as long as its folds trained (their median), in place of its "
+                           "fold models; its folds' out-of-fold predictions chose the weights")
+    # the bounds are automl/units.py's: a size as '50MB', a latency as '10ms' also
+    max_size_bytes: int | None = Field(
+        None, ge=MIN_SIZE, le=MAX_SIZE,
+        description="greedy selection adds a member only while the members' pickled size "
+                    "stays within this many bytes (null: no cap)")
+    max_latency_ms: float | None = Field(
+        None, ge=MIN_LATENCY_MS, le=MAX_LATENCY_MS,
+        description="and while their one-row predict latencies, summed, stay within this "
+                    "many milliseconds (null: no cap)")
     calibrate: Literal["auto", "off"] = Field(
         "auto", description="auto: where the metric is log loss, at least 500 rows are "
                             "scored and no stacker combines the members, one temperature "
                             "fitted on those rows sharpens or softens the class "
                             "probabilities (the predicted classes stay as they are)")
+
+    @field_validator("max_size_bytes", mode="before")
+    @classmethod
+    def _size_with_unit(cls, value):
+        return size_bytes(value, "max_size_bytes") if isinstance(value, str) else value
+
+    @field_validator("max_latency_ms", mode="before")
+    @classmethod
+    def _latency_with_unit(cls, value):
+        return latency_ms(value, "max_latency_ms") if isinstance(value, str) else value
 
 
 class DistillParams(Strict):

@@ -12,7 +12,7 @@ from automl.preprocess.branches import Branch
 from automl.serving.ensemble import Member, Predictor
 
 
-@dataclass(kw_only=True)  # seventeen fields: built by name, never by position
+@dataclass(kw_only=True)  # nineteen fields: built by name, never by position
 class EnsembleResult:
     name: str  # the ensemble node
     schema: Schema
@@ -32,6 +32,8 @@ class EnsembleResult:
     # its predictions on the scored rows: the validation part, or out of fold (kfold)
     valid_prediction: np.ndarray | None = field(default=None, repr=False)
     temperature: float = 1.0  # of its class probabilities (automl/calibration.py)
+    refitted: list[str] = field(default_factory=list)  # members refitted (refit, refit_full)
+    cost: dict | None = None  # under a size or latency cap: the cap and the members' cost
 
     def predictor(self) -> Predictor:
         used = {m.branch for m in self.members}
@@ -47,13 +49,16 @@ class EnsembleResult:
                 "refit": self.refit, "validation": self.validation,
                 "temperature": self.temperature,
                 "trajectory": self.trajectory, "fit_seconds": self.fit_seconds,
+                "cost": self.cost,
                 "members": [{"name": m.name, "family": m.family, "weight": m.weight / total,
-                             "params": m.params} for m in self.members]}
+                             "refitted": m.name in self.refitted, "params": m.params}
+                            for m in self.members]}
 
     def leaderboard_row(self) -> dict:
         """A row next to the trials' (see TrialResult.row): its members go in params."""
         params = {"method": self.method, "refit": self.refit, "candidates": self.n_candidates,
-                  "members": {m.name: round(m.weight, 4) for m in self.members}}
+                  "members": {m.name: round(m.weight, 4) for m in self.members},
+                  "refitted": list(self.refitted)}
         return {"search_node": ", ".join(self.searches), "trial": self.name, "family": "ensemble",
                 "score": self.score, "fit_seconds": round(self.fit_seconds, 3),
                 "trial_seconds": None, "node": "", "status": "ok", "error": "",

@@ -6,6 +6,7 @@ import time
 
 from automl.atomic import atomic_write_json
 from automl.calibration import fit_temperature, temper
+from automl.ensemble.cost import Cost, CostCap, model_cost, total_cost
 from automl.ensemble.pool import Candidate, Pool, merge_searches
 from automl.ensemble.refit import refit_members
 from automl.ensemble.result import EnsembleResult
@@ -33,18 +34,15 @@ def run(node, inputs, context) -> EnsembleResult:
     metric = get_metric(pool.metric, pool.schema.task)
     candidates = pool.best(params.max_candidates)
     outputs = [c.valid_prediction for c in candidates]
-    # a large validation part is a steady judge, and bagging costs `bags` selections
-    bags = params.bags if len(pool.y_scored) <= BAGGING_MAX_ROWS else 1
-    selection = bagged_selection(outputs, pool.y_scored, metric, params.size, bags,
-                                 context.settings.seed, budget=context.budget)
-    if bags > 1:
-        context.log(f"{node.name}: bagged selection over {bags} resamples of "
-                    f"{len(pool.y_scored)} validation rows")
-    elif len(selection.trajectory) < params.size:
-        context.log(f"{node.name}: greedy selection stopped after {len(selection.trajectory)} "
-                    f"of {params.size} rounds: the time budget is spent")
+    branch_data = inputs.named("preprocess")
+    cap = CostCap(params.max_size_bytes, params.max_latency_ms)
+    costs = _costs(candidates, branch_data, params.refit_full) if cap.active else None
+    selection = _select(node.name, outputs, pool, metric, params, costs, cap, context)
     stacker, score = None, selection.score
-    if params.method == "stacking":
+    if params.method == "stacking" and cap.active:
+        context.log(f"{node.name}: no stacking under a cost cap (its meta-model reads every "
+                    "candidate); kept greedy selection")
+    elif params.method == "stacking":
         stacker, score = _stacking_if_better(node.name, candidates, pool, metric, params,
                                              selection.score, context)
     if stacker is not None:  # the meta-model reads every candidate's output
@@ -57,8 +55,9 @@ def run(node, inputs, context) -> EnsembleResult:
     if params.calibrate == "auto" and metric.name == "log_loss" and stacker is None:
         temperature, blend, score = _calibrated(node.name, blend, pool.y_scored, metric, score,
                                                 context)
-    if params.refit:
-        members = _refit(members, inputs.named("preprocess"), candidates, context)
+    validated = members
+    if params.refit or params.refit_full:
+        members = _refit(members, branch_data, candidates, params, context)
     validation = ", ".join(sorted({s.validation for s in searches.values()}))
     result = EnsembleResult(
         name=node.name, schema=pool.schema, metric=metric.name, method=method,
@@ -66,10 +65,36 @@ def run(node, inputs, context) -> EnsembleResult:
         best_member_score=candidates[0].score, n_candidates=len(candidates),
         searches=list(searches), stacker=stacker, refit=params.refit,
         trajectory=selection.trajectory, fit_seconds=time.monotonic() - started,
-        validation=validation, valid_prediction=blend, temperature=temperature)
+        validation=validation, valid_prediction=blend, temperature=temperature,
+        refitted=[m.name for m, old in zip(members, validated) if m.model is not old.model],
+        cost=_cost_facts(cap, costs, candidates, members, branch_data))
     _log(result, candidates, metric, context)
     atomic_write_json(context.node_dir / ENSEMBLE_JSON, result.facts())
     return result
+
+
+def _select(name: str, outputs: list, pool: Pool, metric, params, costs: list[Cost] | None,
+            cap: CostCap, context):
+    # a large validation part is a steady judge, and bagging costs `bags` selections
+    bags = params.bags if len(pool.y_scored) <= BAGGING_MAX_ROWS else 1
+    selection = bagged_selection(outputs, pool.y_scored, metric, params.size, bags,
+                                 context.settings.seed, budget=context.budget, costs=costs,
+                                 cap=cap)
+    if selection.over_cap:
+        best = pool.best(1)[0]
+        context.log(f"{name}: no candidate fits the cap ({cap.describe()}) alone; kept the "
+                    f"best one, {best.name} ({best.family}: {costs[0].describe()})")
+    if bags > 1:
+        context.log(f"{name}: bagged selection over {bags} resamples of "
+                    f"{len(pool.y_scored)} validation rows")
+    elif len(selection.trajectory) < params.size:
+        why = "the time budget is spent" + (" or no candidate fits the cap" if cap.active else "")
+        context.log(f"{name}: greedy selection stopped after {len(selection.trajectory)} "
+                    f"of {params.size} rounds: {why}")
+    if cap.active:
+        spent = total_cost(costs, selection.weights)
+        context.log(f"{name}: members' cost {spent.describe()} (cap: {cap.describe()})")
+    return selection
 
 
 def _member(candidate: Candidate, weight: float) -> Member:
@@ -123,13 +148,38 @@ def _blend(candidates: list[Candidate], weights, stacker, outputs):
     return sum(w * c.valid_prediction for c, w in zip(candidates, weights) if w > 0)
 
 
-def _refit(members: list[Member], branch_inputs: dict, candidates: list[Candidate],
+def _refit(members: list[Member], branch_inputs: dict, candidates: list[Candidate], params,
            context) -> list[Member]:
     seconds = {c.name: c.fit_seconds for c in candidates}
     refitted, count = refit_members(members, branch_inputs, seconds, context.settings.seed,
-                                    context.budget, context.log, context.offload)
-    context.log(f"refit: {count} of {len(members)} member(s) refitted on train + validation")
+                                    context.budget, context.log, context.offload,
+                                    holdout=params.refit, bagged=params.refit_full)
+    rows = "all training rows (refit_full)" if params.refit_full else "train + validation"
+    if params.refit and params.refit_full:
+        rows = "train + validation, or all training rows (refit_full)"
+    context.log(f"refit: {count} of {len(members)} member(s) refitted on {rows}")
     return refitted
+
+
+def _costs(candidates: list[Candidate], branch_data: dict, refit_full: bool) -> list[Cost]:
+    """Each candidate's size and one-row latency, as it will ship (see ensemble/cost.py)."""
+    return [model_cost(loaded(c.model), branch_data[c.branch].X_train[:1], refit_full)
+            for c in candidates]
+
+
+def _cost_facts(cap: CostCap, costs: list[Cost] | None, candidates: list[Candidate],
+                members: list[Member], branch_data: dict) -> dict | None:
+    """For ensemble.json: the cap, what selection counted, and the members' cost as they
+    are saved (a refit's own, measured again)."""
+    if costs is None:
+        return None
+    by_name = dict(zip((c.name for c in candidates), costs))
+    counted = total_cost([by_name[m.name] for m in members], [1] * len(members))
+    shipped = total_cost([model_cost(m.model, branch_data[m.branch].X_train[:1])
+                          for m in members], [1] * len(members))
+    return {"max_size_bytes": cap.max_size_bytes, "max_latency_ms": cap.max_latency_ms,
+            "selected": {"size_bytes": counted.size_bytes, "latency_ms": counted.latency_ms},
+            "saved": {"size_bytes": shipped.size_bytes, "latency_ms": shipped.latency_ms}}
 
 
 def _log(result: EnsembleResult, candidates: list[Candidate], metric, context) -> None:

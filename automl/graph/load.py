@@ -208,12 +208,24 @@ def _check_inputs(node: _Shape, by_name: dict) -> list[str]:
     return problems
 
 
+def _is_set(params, name: str, value) -> bool:
+    """Whether `value` of param `name` asks for the slot: true, or a size or a number.
+    An invalid one ('maybe', 2 for a flag) is its param's own problem, reported once, there."""
+    try:
+        checked = params.model_validate({name: value})
+    except ValueError:
+        return False
+    return getattr(checked, name) not in (None, False)
+
+
 def _count_problems(node: _Shape, slot: Slot, names: list[str], by_name: dict) -> list[str]:
     label = f"node {node.name!r} ({node.kind})"
-    required = slot.required_by and node.params.get(slot.required_by) is True
+    params = NODE_TYPES[node.kind].model_fields["params"].annotation
+    required = [p for p in slot.required_by if _is_set(params, p, node.params.get(p))]
     low = max(slot.low, 1) if required else slot.low
     if len(names) < low:
-        why = f" (because {slot.required_by} is true)" if slot.required_by else ""
+        said = [f"{p} is {'true' if node.params[p] is True else 'set'}" for p in required]
+        why = f" (because {' and '.join(said)})" if required else ""
         offer = [n.name for n in by_name.values() if n.kind in NODE_TYPES and n.name != node.name
                  and slot.accepts(n.kind, n.branch)]
         hint = f"; add {listing(offer)} to its inputs" if offer else \

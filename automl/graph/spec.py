@@ -93,7 +93,8 @@ class Slot:
     low: int = 1
     high: int | None = 1  # None: no upper bound
     branch: str | None = None
-    required_by: str | None = None  # a param that, when true, makes `low` at least 1
+    # params that, when one is set (true, or a value), make `low` at least 1
+    required_by: tuple[str, ...] = ()
 
     def accepts(self, kind: str, branch: str | None) -> bool:
         return kind in self.kinds and (self.branch is None or branch == self.branch)
@@ -104,9 +105,10 @@ INPUTS: dict[str, tuple[Slot, ...]] = {
     "ingest": (),
     "preprocess": (Slot("data", ("ingest",)),),
     "search": (Slot("branches", ("preprocess",), 1, None),),
-    # the preprocess inputs: the branch data a refit trains on
+    # the preprocess inputs: the branch data a refit trains on, and a cost cap's one row
     "ensemble": (Slot("searches", ("search",), 1, None),
-                 Slot("branches", ("preprocess",), 0, None, required_by="refit")),
+                 Slot("branches", ("preprocess",), 0, None,
+                      required_by=("refit", "refit_full", "max_size_bytes", "max_latency_ms"))),
     "distill": (Slot("teacher", ("ensemble", "search")), Slot("data", ("ingest",)),
                 Slot("trees", ("preprocess",), branch="trees")),
     "compress": (Slot("students", ("distill",)),),

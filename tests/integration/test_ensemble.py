@@ -53,7 +53,8 @@ def graph(searches: dict[str, list[str]], ensemble: dict | None = None, max_tria
     nodes += [{"name": name, "kind": "search", "inputs": ["trees", "dense"],
                "params": {"families": families, "max_trials": max_trials}}
               for name, families in searches.items()]
-    branches = ["trees", "dense"] if (ensemble or {}).get("refit") else []
+    reads_rows = ("refit", "refit_full", "max_size_bytes", "max_latency_ms")
+    branches = ["trees", "dense"] if any((ensemble or {}).get(p) for p in reads_rows) else []
     nodes.append({"name": "ensemble", "kind": "ensemble", "inputs": list(searches) + branches,
                   "params": ensemble or {}})
     return validate_graph({"name": "t", "nodes": nodes})
@@ -177,5 +178,25 @@ def test_two_searches_stacking_and_refit(tmp_path, frame):
         if member.family == "xgboost":
             assert member.model.n_rounds_ == trial_model.model_.best_iteration + 1
     assert json.loads((result.run_dir / "metrics.json").read_text())["valid_in_sample"] is True
+    proba = AutoML.load(result.run_dir).predict_proba(frame.drop(columns="y"))
+    assert np.isfinite(proba).all() and proba.shape == (len(frame), 2)
+
+
+def test_refit_full_under_a_cap_below_every_member(tmp_path, frame, capsys):
+    """kfold members refitted once on all rows each; a 1 KB cap, below any member, keeps
+    the best one alone and says so."""
+    spec = graph({"search": ["xgboost", "linear"]},
+                 {"size": 10, "refit_full": True, "max_size_bytes": "1KB"}, max_trials=4)
+    result = fit_run(frame, Settings(target="y"), spec, out=tmp_path, verbose=True)
+    ensemble, search = result.outputs["ensemble"], result.outputs["search"]
+    assert "no candidate fits the cap (size 1 KB) alone; kept the best one" in capsys.readouterr().err
+    (member,) = ensemble.members
+    assert member.name == search.best().trial_id and ensemble.score == search.best().score
+    assert not isinstance(member.model, BaggedModel)  # one model in place of five
+    assert ensemble.refitted == [member.name]
+    facts = json.loads(next((result.run_dir / "nodes" / "ensemble").rglob("ensemble.json")).read_text())
+    assert facts["members"][0]["refitted"] is True and facts["cost"]["max_size_bytes"] == 1024
+    row = pd.read_csv(result.run_dir / "leaderboard.csv").query("family == 'ensemble'")
+    assert json.loads(row["params"].iloc[0])["refitted"] == [member.name]
     proba = AutoML.load(result.run_dir).predict_proba(frame.drop(columns="y"))
     assert np.isfinite(proba).all() and proba.shape == (len(frame), 2)

@@ -6,9 +6,13 @@ import numpy as np
 import pytest
 
 from automl.budget import Budget
-from automl.data.split import table_dataset
+from automl.data.schema import prepare_features
+from automl.data.split import KFOLD, table_dataset
 from automl.ensemble.refit import refit_member, refit_members
+from automl.metrics import get_metric
+from automl.models.bagging import BaggedModel
 from automl.models.registry import family_class
+from automl.search.trial import fit_trial
 from automl.preprocess import stage as preprocess
 from automl.preprocess.stage import BranchData
 from automl.serving.ensemble import Member
@@ -91,3 +95,56 @@ def test_members_without_data_or_time_stay_as_validated(branch_data):
                                     seed=0, budget=spent, log=lines.append)
     assert count == 0 and all(a is b for a, b in zip(refitted, members))
     assert all(line.endswith("as validated: not enough time left") for line in lines)
+
+
+# ---- refit_full: a kfold trial's bagged model, refitted once on all training rows -------
+
+
+@pytest.fixture(scope="module")
+def bagged_trials():
+    """xgboost and random_forest trials of a 5-fold search on make_table(500), the rows
+    of another draw of the table to judge them on."""
+    data = preprocess.table_branch_data(make_table(n=500), "y", method=KFOLD, n_folds=5)
+    metric = get_metric("roc_auc", "binary")
+    trials = [fit_trial(f"{family}-trial", family, params, data, metric)
+              for family, params in (("xgboost", {"n_estimators": 300, "learning_rate": 0.1,
+                                                  "early_stopping_rounds": 10}),
+                                     ("random_forest", {"n_estimators": 40}))]
+    fresh = make_table(n=1000, seed=1)
+    X_new = data.branch.transform(prepare_features(fresh.drop(columns="y"), data.schema))
+    return data, trials, X_new, data.schema.encode_target(fresh["y"]), metric
+
+
+def test_refit_full_replaces_each_bagged_member_by_one_model(bagged_trials):
+    data, trials, X_new, y_new, metric = bagged_trials
+    members = [Member(t.trial_id, t.family, "trees", t.model, 0.5, t.params) for t in trials]
+    assert all(isinstance(m.model, BaggedModel) and len(m.model) == 5 for m in members)
+    lines = []
+    refitted, count = refit_members(members, {"trees": data}, {}, seed=0,
+                                    budget=Budget.unlimited(), log=lines.append,
+                                    holdout=False, bagged=True)
+    assert count == 2 and lines == []
+    for old, new in zip(members, refitted):
+        assert not isinstance(new.model, BaggedModel)  # one model in place of five
+        assert new.params == {**old.params, **old.model.trained_length()}
+        bagged, full = (metric.score(y_new, m.model.predict_raw(X_new)) for m in (old, new))
+        assert full > bagged - 0.02, (old.family, bagged, full)  # as good, on new rows
+    # as long as its folds trained (their best rounds, early stopping's patience left out)
+    best_rounds = [m.trained_length()["n_estimators"] for m in members[0].model.models_]
+    assert refitted[0].model.n_rounds_ == int(np.median(best_rounds))
+    assert len(refitted[1].model.model_.estimators_) == 40
+
+
+def test_without_refit_full_bagged_members_stay(bagged_trials):
+    data, trials, *_ = bagged_trials
+    member = Member("rf", "random_forest", "trees", trials[1].model, 1.0, trials[1].params)
+    lines = []
+    refitted, count = refit_members([member], {"trees": data}, {}, seed=0,
+                                    budget=Budget.unlimited(), log=lines.append)
+    assert count == 0 and refitted[0] is member
+    assert lines == ["refit: kept rf (random_forest) as validated: a bagged model of k folds "
+                     "already learned from every training row"]
+    # a refit takes about 1/(k-1) of the trial's seconds (k fold fits on (k-1)/k of the rows)
+    refitted, count = refit_members([member], {"trees": data}, {"rf": 40.0}, seed=0,
+                                    budget=Budget(15.0), log=lines.append, bagged=True)
+    assert count == 0 and lines[-1].endswith("not enough time left")  # needs 2 x 10 s

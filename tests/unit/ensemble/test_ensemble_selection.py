@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from automl.budget import Budget
-from automl.ensemble.selection import greedy_selection
+from automl.ensemble.cost import Cost, CostCap, total_cost
+from automl.ensemble.selection import bagged_selection, greedy_selection
 from automl.ensemble.stacking import LinearStacker, cross_validated_score
 from automl.errors import AutoMLError
 from automl.metrics import get_metric
@@ -155,3 +156,44 @@ def test_bagged_selection_falls_back_to_plain_greedy_where_the_blend_scores_lowe
     a, b = np.full(20, 0.1), np.where(np.arange(20) < 18, 0.0, 3.0)
     bagged = bagged_selection([a, b], y, RMSE, size=5, bags=30, seed=0)
     assert bagged.score >= max(RMSE.score(y, a), RMSE.score(y, b)) - 1e-12
+
+
+# ---- under a cost cap (automl/ensemble/cost.py) -----------------------------------------
+
+
+def _opposite_pairs():
+    """Four candidates: A and B err in opposite ways (their mean is y), as do C and D, a
+    little worse. Cheap C and D, costly A and B."""
+    rng = np.random.default_rng(0)
+    y, error = rng.normal(size=200), rng.normal(size=200)
+    outputs = [y + error, y - error, y + 1.2 * error, y - 1.2 * error]
+    costs = [Cost(8 * MB, 4.0), Cost(8 * MB, 4.0), Cost(2 * MB, 1.0), Cost(2 * MB, 1.0)]
+    return y, outputs, costs
+
+
+MB = 2**20
+
+
+def test_without_a_cap_the_costly_pair_wins():
+    y, outputs, costs = _opposite_pairs()
+    selection = greedy_selection(outputs, y, RMSE, size=10, costs=costs, cap=CostCap())
+    assert selection.chosen == [0, 1] and not selection.over_cap
+
+
+@pytest.mark.parametrize("cap", [CostCap(max_size_bytes=10 * MB), CostCap(max_latency_ms=5.0)])
+def test_a_cap_keeps_the_members_within_it(cap):
+    y, outputs, costs = _opposite_pairs()
+    selection = greedy_selection(outputs, y, RMSE, size=10, costs=costs, cap=cap)
+    # A alone (8 MB, 4 ms) is best; adding B breaks the cap, so its cheap partner D joins
+    assert selection.chosen == [0, 3]
+    assert cap.allows(total_cost(costs, selection.weights))
+    bagged = bagged_selection(outputs, y, RMSE, 10, bags=10, costs=costs, cap=cap)
+    assert cap.allows(total_cost(costs, bagged.weights))
+
+
+def test_a_cap_below_every_candidate_keeps_the_best_one():
+    y, outputs, costs = _opposite_pairs()
+    cap = CostCap(max_size_bytes=MB)
+    selection = greedy_selection(outputs, y, RMSE, size=10, costs=costs, cap=cap)
+    assert selection.over_cap and selection.chosen == [0]
+    assert bagged_selection(outputs, y, RMSE, 10, bags=10, costs=costs, cap=cap).chosen == [0]
