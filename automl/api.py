@@ -24,7 +24,8 @@ from sklearn.utils.validation import check_array, check_consistent_length, colum
 
 from automl.data.ingest import read_table, with_text_column_names
 from automl.errors import AutoMLError, ConfigError
-from automl.graph.compose import with_compact, with_holdout, with_max_trials
+from automl.graph.compose import (with_compact, with_ensemble_options, with_holdout,
+                                  with_max_trials)
 from automl.graph.context import Settings
 from automl.graph.load import load_graph
 from automl.graph.run import fit_run
@@ -51,13 +52,18 @@ class _AutoMLBase(BaseEstimator):
     `time_budget`: '90s', '5m', '1h' or seconds, from 5 s to 7 days; None (the default)
     is 5 minutes, 'none' no limit (the search then ends by its max_trials). `compact`:
     also distil the final model into compact/compact.onnx (`automl fit --compact`).
+    `refit_full`: refit each bagged member of a kfold run once on all training rows
+    (None: as the pipeline says). `max_model_size` ('50MB') and `max_latency` ('10ms'):
+    the ensemble takes members only while their size and one-row latency stay within
+    these (`automl fit --max-model-size`, `--max-latency`).
     """
 
     def __init__(self, pipeline: str | Path = "default", time_budget: str | float | None = None,
                  metric: str | None = None, seed: int = 0, out: str | Path = "runs",
                  address: str | None = None, holdout: float | None = None, verbosity: int = 0,
                  report: bool = True, encoding: str | None = None, max_trials: int | None = None,
-                 compact: bool = False):
+                 compact: bool = False, refit_full: bool | None = None,
+                 max_model_size: str | int | None = None, max_latency: str | float | None = None):
         self.pipeline = pipeline
         self.time_budget = time_budget
         self.metric = metric
@@ -70,6 +76,9 @@ class _AutoMLBase(BaseEstimator):
         self.encoding = encoding
         self.max_trials = max_trials
         self.compact = compact
+        self.refit_full = refit_full
+        self.max_model_size = max_model_size
+        self.max_latency = max_latency
 
     def fit(self, X, y=None, *, target: str | None = None):
         """Fit on `X` and `y`, or on a table (a DataFrame or a file path) and its `target` column."""
@@ -170,7 +179,9 @@ class _AutoMLBase(BaseEstimator):
             raise ConfigError(f"verbosity must be one of {allowed}; got {self.verbosity!r}")
         return check_run_options(time_budget=self.time_budget, seed=self.seed,
                                  holdout=self.holdout, address=self.address,
-                                 max_trials=self.max_trials, out=self.out, encoding=self.encoding)
+                                 max_trials=self.max_trials, out=self.out, encoding=self.encoding,
+                                 refit_full=self.refit_full, max_model_size=self.max_model_size,
+                                 max_latency=self.max_latency)
 
     def _graph(self, options: RunOptions, resume=None):
         """The pipeline graph with the holdout, --compact and max_trials applied; None (a
@@ -181,6 +192,9 @@ class _AutoMLBase(BaseEstimator):
                                   "give a preset name (e.g. 'default') or a .yaml file")
             return None
         spec = with_holdout(load_graph(self.pipeline), options.holdout)
+        spec = with_ensemble_options(spec, refit_full=options.refit_full,
+                                     max_size_bytes=options.max_size_bytes,
+                                     max_latency_ms=options.max_latency_ms)
         return with_max_trials(with_compact(spec) if self.compact else spec, options.max_trials)
 
     def _source_and_target(self, X, y, target, resume=None):
@@ -264,11 +278,13 @@ class AutoML(_Probabilities, _AutoMLBase):
                  out: str | Path = "runs", address: str | None = None,
                  holdout: float | None = None, verbosity: int = 0, report: bool = True,
                  encoding: str | None = None, max_trials: int | None = None,
-                 compact: bool = False):
+                 compact: bool = False, refit_full: bool | None = None,
+                 max_model_size: str | int | None = None, max_latency: str | float | None = None):
         super().__init__(pipeline=pipeline, time_budget=time_budget, metric=metric, seed=seed,
                          out=out, address=address, holdout=holdout, verbosity=verbosity,
                          report=report, encoding=encoding, max_trials=max_trials,
-                         compact=compact)
+                         compact=compact, refit_full=refit_full, max_model_size=max_model_size,
+                         max_latency=max_latency)
         self.task = task
 
     def _task(self, source, target: str) -> str | None:

@@ -135,6 +135,16 @@ def _add_fit(commands) -> None:
     fit.add_argument("--holdout", default=None,
                      help="share of rows held out for a final test score, from 0 (none) to "
                           "below 0.9 (overrides the graph)")
+    fit.add_argument("--refit-full", action=argparse.BooleanOptionalAction, default=None,
+                     help="refit each bagged member of a k-fold run once on all training rows, "
+                          "in place of its k fold models: k times smaller and faster "
+                          "(default: as the pipeline says; default's is on)")
+    fit.add_argument("--max-model-size", default=None, metavar="SIZE",
+                     help="the ensemble takes a member only while its members' size stays "
+                          "within SIZE, e.g. 50MB, 512KB (1 MB = 2^20 bytes) (default: no cap)")
+    fit.add_argument("--max-latency", default=None, metavar="TIME",
+                     help="and while their one-row predict times, summed, stay within TIME, "
+                          "e.g. 10ms, 250us (default: no cap)")
     fit.add_argument("--out", default="runs", help="folder for run folders (default: runs)")
     fit.add_argument("--seed", default=0, help=f"seed of every random choice, from 0 to "
                                                 f"{MAX_SEED} (default: 0)")
@@ -237,7 +247,9 @@ def _fit(args) -> int:
                    seed=options.seed, out=args.out, address=options.address,
                    holdout=options.holdout, verbosity=0 if args.quiet else 1,
                    report=not args.no_report, encoding=args.encoding,
-                   max_trials=options.max_trials, compact=args.compact)
+                   max_trials=options.max_trials, compact=args.compact,
+                   refit_full=options.refit_full, max_model_size=args.max_model_size,
+                   max_latency=args.max_latency)
     with warnings.catch_warnings():
         if args.quiet:  # a quiet run's data notices come as warnings (RunContext.notice)
             warnings.simplefilter("ignore", DataNotice)
@@ -252,7 +264,9 @@ def _fit(args) -> int:
 
 # how `automl fit` spells the run options in its messages
 FIT_LABELS = {"time_budget": "--time-budget", "seed": "--seed", "holdout": "--holdout",
-              "address": "--address", "max_trials": "--max-trials", "out": "--out"}
+              "address": "--address", "max_trials": "--max-trials", "out": "--out",
+              "refit_full": "--refit-full", "max_model_size": "--max-model-size",
+              "max_latency": "--max-latency"}
 
 
 def _check_fit_args(args):
@@ -269,12 +283,20 @@ def _check_fit_args(args):
         raise ConfigError("--compact changes the graph, and a resumed run keeps its own; fit "
                           "anew with --compact (the finished nodes of a run are reused only "
                           "within its run folder)")
+    ensemble_flags = [flag for flag, value in (("--refit-full", args.refit_full),
+                                               ("--max-model-size", args.max_model_size),
+                                               ("--max-latency", args.max_latency))
+                      if value is not None]
+    if args.resume is not None and ensemble_flags:
+        raise ConfigError(f"{ensemble_flags[0]} changes the graph, and a resumed run keeps its "
+                          "own; fit anew with it")
     if args.target is not None and not args.target.strip():
         raise ConfigError("--target is empty; give the name of the column to predict")
     options = check_run_options(time_budget=args.time_budget, seed=args.seed,
                                 holdout=args.holdout, address=args.address,
                                 max_trials=args.max_trials, out=args.out, encoding=args.encoding,
-                                labels=FIT_LABELS)
+                                refit_full=args.refit_full, max_model_size=args.max_model_size,
+                                max_latency=args.max_latency, labels=FIT_LABELS)
     if args.resume is not None:
         check_run_dir(args.resume, "resume")
     if args.data is not None:

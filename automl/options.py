@@ -1,6 +1,7 @@
 """The run options `automl fit` and `AutoML(...)` share, checked against their bounds before
 anything is read or trained: the time budget, the seed, the holdout share, the Ray
-address, the trial count, the output folder, the text encoding.
+address, the trial count, the output folder, the text encoding, and the ensemble's
+refit_full and size and latency caps.
 
 `check_run_options` is the one list of those checks: `AutoML.fit` runs it on its
 arguments, and `automl fit` on its options (in their own names, e.g. '--seed') before it
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from automl.budget import parse_time_budget
 from automl.errors import ConfigError, RunError
+from automl.units import latency_ms, size_bytes
 
 
 @dataclass(frozen=True)
@@ -33,10 +35,15 @@ class RunOptions:
     max_trials: int | None
     out: Path
     encoding: str | None  # a canonical codec name; None: detect it
+    # the ensemble's: None keeps what the graph says (automl.graph.compose.with_ensemble_options)
+    refit_full: bool | None = None
+    max_size_bytes: int | None = None
+    max_latency_ms: float | None = None
 
 
 def check_run_options(*, time_budget=None, seed=0, holdout=None, address=None,
-                      max_trials=None, out="runs", encoding=None,
+                      max_trials=None, out="runs", encoding=None, refit_full=None,
+                      max_model_size=None, max_latency=None,
                       labels: Mapping[str, str] | None = None) -> RunOptions:
     """The options checked, each problem a ConfigError naming the option as the caller
     spells it (`labels`: name -> label, e.g. "seed" -> "--seed"; else the name)."""
@@ -48,7 +55,12 @@ def check_run_options(*, time_budget=None, seed=0, holdout=None, address=None,
         address=check_address(address, label("address", "address")),
         max_trials=check_max_trials(max_trials, label("max_trials", "max_trials")),
         out=check_out_dir(out, label("out", "out")),
-        encoding=check_encoding(encoding))
+        encoding=check_encoding(encoding),
+        refit_full=check_flag(refit_full, label("refit_full", "refit_full")),
+        max_size_bytes=None if max_model_size is None else
+        size_bytes(max_model_size, label("max_model_size", "max_model_size")),
+        max_latency_ms=None if max_latency is None else
+        latency_ms(max_latency, label("max_latency", "max_latency")))
 
 # numpy's and scikit-learn's seeds (RandomState, random_state) are 32-bit unsigned: a seed
 # outside would fail deep inside a model family, mid-run
@@ -98,6 +110,14 @@ def check_holdout(value, label: str = "holdout") -> float | None:
 
     return check_param(IngestParams, "test_fraction", _number(value), label,
                        fix_hint="give e.g. 0.2, or 0 for none")
+
+
+def check_flag(value, label: str) -> bool | None:
+    """True, False, or None (as the graph says)."""
+    if value is None or isinstance(value, bool):
+        return value
+    raise ConfigError(f"{label} {value!r} is not true or false; give True or False, or None "
+                      "for what the pipeline says")
 
 
 def check_address(value: str | None, label: str = "address") -> str | None:

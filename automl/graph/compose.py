@@ -1,5 +1,6 @@
 """Graphs made from other graphs: `with_compact` (what `automl fit --compact` runs),
-`with_holdout` (`--holdout`) and `with_max_trials` (`--max-trials`).
+`with_holdout` (`--holdout`), `with_max_trials` (`--max-trials`) and
+`with_ensemble_options` (`--refit-full`, `--max-model-size`, `--max-latency`).
 
 `--compact` adds the compact preset's distill, compress and export nodes to the chosen
 graph rather than standing for the compact preset: the preset chooses the search
@@ -66,6 +67,27 @@ def with_max_trials(spec: GraphSpec, max_trials: int | None) -> GraphSpec:
             node["params"]["max_trials"] = max_trials
     return validate_graph({**spec.model_dump(mode="json"), "nodes": nodes},
                           f"{spec.name} with --max-trials {max_trials}")
+
+
+def with_ensemble_options(spec: GraphSpec, **params) -> GraphSpec:
+    """`spec` with these params (refit_full, max_size_bytes, max_latency_ms; None: as the
+    graph says) set on every ensemble node. A refit and a cost cap read the branch data,
+    so each such node also gets the preprocess nodes its searches read as inputs."""
+    given = {name: value for name, value in params.items() if value is not None}
+    if not given:
+        return spec
+    nodes = [node.model_dump(mode="json") for node in spec.nodes]
+    by_name = {node["name"]: node for node in nodes}
+    for node in nodes:
+        if node["kind"] != "ensemble":
+            continue
+        node["params"].update(given)
+        branches = [i for s in node["inputs"] for i in by_name[s]["inputs"]
+                    if by_name[s]["kind"] == "search"]
+        node["inputs"] += [b for b in dict.fromkeys(branches) if b not in node["inputs"]]
+    flags = ", ".join(f"{name} {value}" for name, value in given.items())
+    return validate_graph({**spec.model_dump(mode="json"), "nodes": nodes},
+                          f"{spec.name} with {flags}")
 
 
 def _compact_nodes(taken: set[str], inputs: dict[str, list[str]]) -> list[dict]:

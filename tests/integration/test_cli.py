@@ -146,7 +146,9 @@ HEAVY = ("pandas", "sklearn", "torch", "ray", "xgboost", "pyarrow")
 @pytest.mark.parametrize("args", [["fit", "missing.csv", "--target", "y"],
                                   ["fit", "missing.csv", "--target", "y", "--time-budget", "soon"],
                                   ["predict", "runs/x", "missing.csv"],
-                                  ["fit", "--resume", "runs/x", "--compact"]])
+                                  ["fit", "--resume", "runs/x", "--compact"],
+                                  ["fit", "missing.csv", "--target", "y", "--max-latency", "fast"],
+                                  ["fit", "missing.csv", "--target", "y", "--max-model-size", "9"]])
 def test_argument_and_file_errors_come_before_the_heavy_imports(tmp_path, args):
     """The error line, and none of the libraries that take seconds to import loaded."""
     script = ("import sys; from automl.cli import main; code = main(sys.argv[1:]); "

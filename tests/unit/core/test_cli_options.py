@@ -61,6 +61,21 @@ CASES: dict[tuple[str, str], list[tuple[list[str], str]]] = {
                         (["--resume", "{empty}/gone"], "it does not exist")],
     ("fit", "encoding"): [(["{csv}", "--target", "y", "--encoding", "utf9"],
                            "unknown encoding 'utf9'")],
+    ("fit", "refit_full"): [(["--resume", "{empty}", "--refit-full"],
+                             "--refit-full changes the graph, and a resumed run keeps its own")],
+    ("fit", "max_model_size"): [
+        (["{csv}", "--target", "y", "--max-model-size", "50 parsecs"],
+         "--max-model-size '50 parsecs' is not understood; allowed: 1KB to 64GB"),
+        (["{csv}", "--target", "y", "--max-model-size", "100B"],
+         "--max-model-size '100B' is out of range"),
+        (["{csv}", "--target", "y", "--max-model-size", "-5MB"], "is not understood"),
+    ],
+    ("fit", "max_latency"): [
+        (["{csv}", "--target", "y", "--max-latency", "fast"],
+         "--max-latency 'fast' is not understood; allowed: 1us to 60s"),
+        (["{csv}", "--target", "y", "--max-latency", "2m"], "--max-latency '2m' is not understood"),
+        (["{csv}", "--target", "y", "--max-latency", "90s"], "--max-latency '90s' is out of range"),
+    ],
     ("predict", "run_dir"): [(["{empty}", "{csv}"], "holds no finished model")],
     ("predict", "data"): [(["{empty}", "{empty}/missing.csv"], "file not found")],
     ("predict", "out"): [(["{empty}", "{csv}", "--out", "{empty}/no/such/folder/p.csv"],
@@ -100,9 +115,10 @@ def walked_options() -> set[tuple[str, str]]:
         for action in parser._actions:
             if isinstance(action, argparse._HelpAction):
                 continue
-            if action.nargs == 0:  # a flag: nothing to be out of range
-                assert isinstance(action, argparse._StoreTrueAction), (command, action.dest)
-                continue
+            if action.nargs == 0 and isinstance(action, argparse._StoreTrueAction):
+                continue  # a flag: nothing to be out of range
+            assert action.nargs != 0 or isinstance(action, argparse.BooleanOptionalAction), \
+                (command, action.dest)
             found.add((command, action.dest))
     return found
 
