@@ -32,7 +32,7 @@ class ForestFamily(Family):
     iterative = True
     allowed_params = (
         "n_estimators", "max_depth", "min_samples_leaf", "min_samples_split", "max_features",
-        "bootstrap", "max_samples", "criterion",
+        "bootstrap", "max_samples", "criterion", "max_leaf_nodes",
     )
     classifier_cls: ClassVar[type]
     regressor_cls: ClassVar[type]
