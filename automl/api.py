@@ -191,6 +191,10 @@ class _AutoMLBase(BaseEstimator):
                 raise ConfigError("pipeline is None, which stands for a resumed run's own graph; "
                                   "give a preset name (e.g. 'default') or a .yaml file")
             return None
+        if self.compact and options.refit_full:
+            raise ConfigError("refit_full and compact do not go together: the distillation "
+                              "teaches and judges its students by the teacher's fold models, "
+                              "which refit_full replaces; leave one of them out")
         spec = with_holdout(load_graph(self.pipeline), options.holdout)
         spec = with_ensemble_options(spec, refit_full=options.refit_full,
                                      max_size_bytes=options.max_size_bytes,

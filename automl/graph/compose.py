@@ -23,8 +23,9 @@ def with_compact(spec: GraphSpec) -> GraphSpec:
     last ensemble, else its last search), reading its trees branch (added if missing).
 
     The distillation gets the share of the time budget it has in the preset: the other
-    stages' shares are scaled down to leave it, so a run keeps its budget. A graph that
-    already exports a compact model is returned as it is.
+    stages' shares are scaled down to leave it, so a run keeps its budget. The teacher
+    keeps its fold models (no refit_full). A graph that already exports a compact model
+    is returned as it is.
     """
     if spec.by_kind("export"):
         return spec
@@ -33,6 +34,11 @@ def with_compact(spec: GraphSpec) -> GraphSpec:
         raise GraphError(f"--compact distils an ensemble or a search, and graph {spec.name!r} "
                          "has neither; add a search node")
     nodes = [node.model_dump(mode="json") for node in spec.nodes]
+    for node in nodes:
+        # the distillation teaches and judges by the teacher's fold models (the judged
+        # fold is new to those that left it out): a kfold teacher keeps them
+        if node["name"] == teacher.name and node["params"].get("refit_full"):
+            node["params"]["refit_full"] = False
     names = {node["name"] for node in nodes}
     ingest = spec.by_kind("ingest")[0].name
     trees = next((n.name for n in spec.by_kind("preprocess") if n.params.branch == "trees"), None)

@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from automl.errors import GraphError
+from automl.graph.compose import with_compact, with_ensemble_options
 from automl.graph.load import dump_graph, execution_order, load_graph, parse_graph, preset_names
 
 GOOD = """
@@ -253,3 +254,21 @@ def test_a_param_of_the_dense_branch_is_refused_saying_to_remove_it():
                                          r"dense branch \(linear and mlp now encode the trees "
                                          r"branch themselves\); remove it$"):
         parse_graph(old)
+
+
+def test_ensemble_options_set_every_ensemble_node_and_its_branch_inputs():
+    spec = load_graph("fast")  # its ensemble reads the search alone
+    assert spec.node("ensemble").inputs == ["search"]
+    lean = with_ensemble_options(spec, refit_full=True, max_size_bytes=50 * 2**20,
+                                 max_latency_ms=None)
+    node = lean.node("ensemble")
+    assert node.params.refit_full and node.params.max_size_bytes == 50 * 2**20
+    assert node.params.max_latency_ms is None  # None: as the graph says
+    assert node.inputs == ["search", "trees"]  # what a refit and a cost cap read
+    assert with_ensemble_options(spec, refit_full=None) is spec
+
+
+def test_the_default_refits_full_and_a_compact_teacher_keeps_its_fold_models():
+    default = load_graph("default")
+    assert default.node("ensemble").params.refit_full
+    assert not with_compact(default).node("ensemble").params.refit_full
