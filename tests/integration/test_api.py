@@ -65,6 +65,17 @@ def test_holdout_is_checked():
         AutoML(pipeline="fast", holdout=1.5).fit(make_table(), target="y")
 
 
+@pytest.mark.parametrize("options, message", [
+    ({"max_model_size": "huge"}, "max_model_size 'huge' is not understood; allowed: 1KB to 64GB"),
+    ({"max_latency": 0}, "max_latency 0 is out of range; allowed: 1us to 60s"),
+    ({"refit_full": "yes"}, "refit_full 'yes' is not true or false"),
+    ({"refit_full": True, "compact": True}, "refit_full and compact do not go together"),
+])
+def test_the_lean_ensemble_options_are_checked(options, message, tmp_path):
+    with pytest.raises(ConfigError, match=message):
+        AutoML(out=tmp_path, **options).fit(make_table(), target="y")
+
+
 def test_encoding_applies_where_a_file_is_read(tmp_path):
     frame = make_table()
     frame["colour"] = frame["colour"].replace({"red": "rötlich"})
