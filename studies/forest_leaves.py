@@ -1,6 +1,7 @@
 """The forest-leaves study: what bounding a forest's leaves costs in score and saves in size.
 
     python -m studies.forest_leaves --out DIR [--tables a,b] [--max-rows 10000] [--leaves 0,2000,500]
+        [--bases default,deep]
 
 For random_forest and extra_trees, two base configs each (the family's default, leaves of
 5+ rows; and its full-depth portfolio entry, leaves of 1 row), each with max_leaf_nodes
@@ -110,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-rows", type=int, default=10_000)
     parser.add_argument("--fit-limit", type=float, default=20.0, help="seconds one fold may take")
     parser.add_argument("--leaves", default="0,2000,500", help="max_leaf_nodes; 0: unbounded")
+    parser.add_argument("--bases", default="default,deep", help="comma-separated, of default, deep")
     args = parser.parse_args(argv)
     settings = StudySettings(max_rows=args.max_rows, fit_limit=args.fit_limit)
     tables = args.tables.split(",") if args.tables else list(STUDY_TABLES)
@@ -126,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
             writer.writeheader()
         for table in tables:
             for family, bases in BASES.items():
-                for base in bases:
+                for base in (b for b in bases if b in args.bases.split(",")):
                     for leaves in map(int, args.leaves.split(",")):
                         if (family, base, str(leaves), table) in done:
                             continue
