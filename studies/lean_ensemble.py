@@ -116,8 +116,9 @@ def reselect(runs: Path, out: Path, max_size: str, max_trials: int) -> None:
 
 def remeasure(out: Path, rounds: int = 2, calls: int = 20) -> None:
     """Every run's one-row latency again (the median of `calls`), the runs interleaved over
-    `rounds`, in this one process: on a shared machine the load changes from run to run, and figures to compare
-    are best taken side by side. The median of each run's rounds, to DIR/latency.jsonl."""
+    `rounds`, in this one process: on a shared machine the load changes from run to run,
+    and figures to compare are best taken side by side. The median of each run's rounds,
+    to DIR/latency.jsonl."""
     import pandas as pd
 
     rows = [json.loads(line) for path in sorted(out.glob("*/results.jsonl"))
