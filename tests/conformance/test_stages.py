@@ -64,7 +64,8 @@ GRAPH = {"name": "stages", "nodes": [
 ]}
 
 # Values for params the generic alternatives below cannot make (a list of free text).
-OTHER_VALUES = {("search", "families"): ["linear", "xgboost"]}
+OTHER_VALUES = {("search", "families"): ["linear", "xgboost"],
+                ("ensemble", "max_size_bytes"): 2**20, ("ensemble", "max_latency_ms"): 10.0}
 
 
 class Killed(BaseException):
