@@ -3,8 +3,8 @@ validation (or out-of-fold) score, its model folder's size and one row's latency
 the Python API.
 
     python -m studies.lean_ensemble --out DIR/NAME --tables credit_g,wine_quality [-- FIT ARGS]
-    python -m studies.lean_ensemble --reselect RUNS OUT SIZE MAX_TRIALS   (RUNS' runs copied
-        to OUT, their ensembles chosen again under --max-model-size SIZE from the same trials)
+    python -m studies.lean_ensemble --reselect RUNS OUT '{"refit_full": true}'   (RUNS' runs
+        copied to OUT, their ensembles made again with these params from the same trials)
     python -m studies.lean_ensemble --remeasure DIR   (every DIR/*/ run's latency again, side by side)
 
 Each run is `automl fit TABLE --target T --time-budget 60s --seed 0 --no-report` plus the
@@ -84,31 +84,30 @@ def _facts(table: str, run_dir: Path, row: dict) -> dict:
             "cost": ensemble.get("cost")}
 
 
-def reselect(runs: Path, out: Path, max_size: str, max_trials: int) -> None:
-    """Each run of runs/results.jsonl copied into `out` and its ensemble chosen again under
-    --max-model-size `max_size`, reusing the copy's search (the same trials): the cap's
-    effect alone, in seconds instead of a search each."""
+def reselect(runs: Path, out: Path, options: dict) -> None:
+    """Each run of runs/results.jsonl copied into `out` and its ensemble made again with
+    these ensemble params (refit_full, max_size_bytes), the run's own graph otherwise, so
+    that its search (the same trials) is reused: their effect alone, in seconds."""
     import shutil
 
     import pandas as pd
 
-    from automl.graph.compose import with_ensemble_options, with_max_trials
-    from automl.graph.load import load_graph
+    from automl.graph.compose import with_ensemble_options
+    from automl.graph.load import parse_graph
     from automl.graph.run import fit_run
-    from automl.units import size_bytes
 
-    spec = with_max_trials(with_ensemble_options(load_graph("default"),
-                                                 max_size_bytes=size_bytes(max_size)), max_trials)
     targets = {r["name"]: r["target"] for r in csv.DictReader(open(DATA / "MANIFEST.csv"))}
     out.mkdir(parents=True, exist_ok=True)
     for line in (runs / "results.jsonl").read_text().splitlines():
         run = json.loads(line)
         copy = out / Path(run["run"]).name
         shutil.copytree(run["run"], copy)
-        fit_run(None, None, spec, resume=copy, verbose=False, report=False)
+        graph = parse_graph((copy / "graph.yaml").read_text(), str(copy / "graph.yaml"))
+        fit_run(None, None, with_ensemble_options(graph, **options), resume=copy,
+                verbose=False, report=False)
         row = pd.read_parquet(DATA / f"{run['table']}.parquet").drop(
             columns=targets[run["table"]]).iloc[0].to_dict()
-        result = {**_facts(run["table"], copy, row), "args": f"--max-model-size {max_size}"}
+        result = {**_facts(run["table"], copy, row), "args": json.dumps(options)}
         print(json.dumps(result), flush=True)
         with open(out / "results.jsonl", "a") as sink:
             sink.write(json.dumps(result) + "\n")
@@ -143,8 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["--remeasure"]:
         remeasure(Path(argv[1]))
         return 0
-    if argv[:1] == ["--reselect"]:  # RUNS OUT SIZE MAX_TRIALS
-        reselect(Path(argv[1]), Path(argv[2]), argv[3], int(argv[4]))
+    if argv[:1] == ["--reselect"]:  # RUNS OUT '{"refit_full": true, ...}'
+        reselect(Path(argv[1]), Path(argv[2]), json.loads(argv[3]))
         return 0
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
     own = argv[:argv.index("--")] if "--" in argv else argv
