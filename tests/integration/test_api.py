@@ -15,7 +15,7 @@ from tests.conftest import make_table
 @pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
 def test_fit_predict_save_load(tmp_path, task, capsys):
     frame = make_table(n=400, task=task)
-    model = AutoML(pipeline="fast", time_budget="20s", max_trials=4, out=tmp_path)
+    model = AutoML(pipeline="fast", time_budget="2m", max_trials=4, out=tmp_path)
     model.fit(frame.drop(columns="y"), frame["y"])
     assert "search:" not in capsys.readouterr().err  # quiet by default
     frame = frame.drop(columns="y")  # predict on the features alone, as a user would
