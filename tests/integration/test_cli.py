@@ -21,6 +21,11 @@ def automl(*args: str) -> subprocess.CompletedProcess:
                           text=True, cwd=REPO, timeout=300)
 
 
+def _start(*args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "automl.cli", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=REPO)
+
+
 @pytest.fixture(scope="module")
 def fitted_run(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
@@ -132,8 +137,14 @@ def _bad_inputs(tmp_path, small_csv):
 
 @pytest.mark.slow
 def test_each_bad_input_is_one_line_and_exit_2(tmp_path, small_csv):
-    for args, message in _bad_inputs(tmp_path, small_csv):
-        result = automl(*args, "--out", str(tmp_path / "runs")) if args[0] == "fit" else automl(*args)
+    cases = _bad_inputs(tmp_path, small_csv)
+    # each through the installed command, all at once: a process spends most of its time
+    # importing, and eleven one after another took a minute
+    started = [_start(*args, "--out", str(tmp_path / "runs")) if args[0] == "fit" else _start(*args)
+               for args, _ in cases]
+    for (args, message), process in zip(cases, started):
+        stdout, stderr = process.communicate(timeout=300)
+        result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
         assert result.returncode == 2, (args, result.stderr)
         assert message in result.stderr, (args, result.stderr)
         assert "Traceback" not in result.stderr, (args, result.stderr)
