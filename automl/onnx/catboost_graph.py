@@ -174,8 +174,8 @@ def _lookup_columns(ops: OpGraph, model: CatBoostFamily, n_inputs: int, trees: l
                     groups: dict) -> list[str]:
     """One lookup per group of categorical splits; each split's tree level reads its column."""
     lookups, columns, offset = Lookups(ops, "X"), [], n_inputs
-    for inputs, splits in groups.items():
-        table = tabulate(model, n_inputs, inputs, [places[0] for places in splits.values()])
+    wanted = [(inputs, [places[0] for places in splits.values()]) for inputs, splits in groups.items()]
+    for (inputs, splits), table in zip(groups.items(), tabulate(model, n_inputs, wanted)):
         columns.append(lookups.columns(inputs, table))
         for j, places in enumerate(splits.values()):
             for tree, level in places:

@@ -23,6 +23,7 @@ from automl.onnx.op_graph import OpGraph
 # hold; such a combination is refused rather than approximated.
 MAX_CELLS = 100_000
 PROBE_ROWS = 8_192  # rows per calc_leaf_indexes call: its answer is rows x trees integers
+BATCH_ROWS = 65_536  # probe rows in one Pool
 
 
 class CatBoostGraphError(AutoMLError):
@@ -59,9 +60,31 @@ class Inputs:
         return int(np.prod([len(axis) for axis in self.axes()], dtype=np.float64))
 
 
-def tabulate(model, n_inputs: int, inputs: Inputs, splits: list[tuple[int, int]]) -> np.ndarray:
-    """(cells, len(splits)) float32 0/1: the bit of each (tree, level) split in every cell
-    of `inputs`' domain, cells in C order of `Inputs.axes`."""
+def tabulate(model, n_inputs: int, groups: list[tuple[Inputs, list[tuple[int, int]]]]) -> list[np.ndarray]:
+    """Per group (inputs, [(tree, level), ...]), a (cells, len(splits)) float32 0/1 table:
+    each split's bit in every cell of the inputs' domain, cells in C order of `Inputs.axes`.
+
+    Every domain is checked before any probing. The probes of many groups share one Pool,
+    sliced per group: building a Pool costs far more than slicing one.
+    """
+    for inputs, _ in groups:
+        _check_cells(inputs)
+    tables = []
+    for batch in _batches(groups):
+        probes = [_probe(inputs, n_inputs) for inputs, _ in batch]
+        pool, start = model._pool(np.concatenate(probes)), 0
+        for (_, splits), probe in zip(batch, probes):
+            tables.append(_bits(model, pool, range(start, start + len(probe)), splits))
+            start += len(probe)
+    return tables
+
+
+def leaf_indexes(model, probe: np.ndarray) -> np.ndarray:
+    """CatBoost's leaf index of each probe row (family inputs) in every tree."""
+    return model.model_.calc_leaf_indexes(model._pool(probe)).astype(np.int64)
+
+
+def _check_cells(inputs: Inputs) -> None:
     cells = inputs.cells()
     if cells > MAX_CELLS:
         raise CatBoostGraphError(
@@ -69,22 +92,38 @@ def tabulate(model, n_inputs: int, inputs: Inputs, splits: list[tuple[int, int]]
             f"{[k for _, k in inputs.cats]}, float borders {[len(b) for _, b in inputs.floats]}) "
             f"into {cells:,} cells; an exact lookup table is written up to {MAX_CELLS:,}. "
             "Lower max_ctr_complexity (or the categories' cardinality) for this member")
+
+
+def _batches(groups: list) -> list[list]:
+    """Groups in runs of about BATCH_ROWS probe rows (a larger group alone)."""
+    batches, rows = [[]], 0
+    for group in groups:
+        if batches[-1] and rows + group[0].cells() > BATCH_ROWS:
+            batches.append([])
+            rows = 0
+        batches[-1].append(group)
+        rows += group[0].cells()
+    return [batch for batch in batches if batch]
+
+
+def _probe(inputs: Inputs, n_inputs: int) -> np.ndarray:
+    """One family input row per cell; the columns the split does not read stay 0."""
     grid = np.meshgrid(*inputs.axes(), indexing="ij")
-    probe = np.zeros((cells, n_inputs))
+    probe = np.zeros((grid[0].size, n_inputs))
     for column, values in zip(inputs.columns(), grid):
         probe[:, column] = values.ravel()
-    trees = [tree for tree, _ in splits]
-    first, last = min(trees), max(trees) + 1
-    leaves = leaf_indexes(model, probe, first, last)
-    return np.column_stack([(leaves[:, tree - first] >> level) & 1
-                            for tree, level in splits]).astype(np.float32)
+    return probe
 
 
-def leaf_indexes(model, probe: np.ndarray, first: int = 0, last: int = 0) -> np.ndarray:
-    """CatBoost's leaf index of each probe row in trees first..last-1 (0, 0: all)."""
-    parts = [model.model_.calc_leaf_indexes(model._pool(probe[i:i + PROBE_ROWS]), first, last)
-             for i in range(0, len(probe), PROBE_ROWS)]
-    return np.concatenate(parts).astype(np.int64)
+def _bits(model, pool, rows: range, splits: list[tuple[int, int]]) -> np.ndarray:
+    """The splits' bits for the pool's `rows`, from the leaf index of their trees only."""
+    first, last = min(t for t, _ in splits), max(t for t, _ in splits) + 1
+    parts = []
+    for start in range(rows.start, rows.stop, PROBE_ROWS):
+        chunk = pool.slice(list(range(start, min(start + PROBE_ROWS, rows.stop))))
+        leaves = model.model_.calc_leaf_indexes(chunk, first, last)
+        parts.append(np.column_stack([(leaves[:, tree - first] >> level) & 1 for tree, level in splits]))
+    return np.concatenate(parts).astype(np.float32)
 
 
 class Lookups:
