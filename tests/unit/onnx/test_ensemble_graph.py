@@ -24,7 +24,8 @@ from tests.conftest import make_table
 
 TASKS = ["binary", "multiclass", "regression"]
 PARAMS = {"xgboost": {"n_estimators": 20, "max_depth": 3},
-          "lightgbm": {"n_estimators": 20, "num_leaves": 8, "min_data_per_group": 5},
+          "lightgbm": {"n_estimators": 20, "num_leaves": 8, "min_data_per_group": 5,
+                       "max_cat_to_onehot": 1},  # sets of categories: chains of splits
           "random_forest": {"n_estimators": 8, "max_depth": 6},
           "extra_trees": {"n_estimators": 8, "max_depth": 6},
           "linear": {"C": 1.0},
