@@ -52,7 +52,6 @@ def test_fit_writes_a_complete_run_folder(fitted_run):
     metrics = json.loads((fitted_run / "metrics.json").read_text())
     assert metrics["task"] == "binary"
     served = metrics["model"]  # the file predict serves: checked and timed as it was written
-    skip_without_catboost_graph(served)
     assert served["format"] == "onnx" and served["parity_max_diff"] <= 1e-4
     assert served["size_bytes"] == (fitted_run / "model" / "ensemble.onnx").stat().st_size
     assert served["one_row_ms"] > 0 and served["parity_rows"] > 0
@@ -75,14 +74,7 @@ def test_predict_writes_one_row_per_input_row(fitted_run, tmp_path):
     assert (predictions["prediction"] == (predictions["1"] > predictions["0"])).all()
 
 
-def skip_without_catboost_graph(served: dict) -> None:
-    """A catboost member needs automl/onnx/catboost_graph.py, written on its own branch."""
-    if served["format"] == "pickle" and "catboost" in served.get("reason", ""):
-        pytest.skip(f"the run's ensemble has a catboost member: {served['reason']}")
-
-
 def test_predict_serves_the_onnx_file_with_the_pickle_gone(fitted_run, tmp_path):
-    skip_without_catboost_graph(json.loads((fitted_run / "metrics.json").read_text())["model"])
     python = tmp_path / "python.csv"
     assert main(["predict", str(fitted_run), str(SAMPLE), "--model", "python", "--out", str(python),
                  "--proba"]) == 0

@@ -29,7 +29,9 @@ PARAMS = {"xgboost": {"n_estimators": 20, "max_depth": 3},
           "random_forest": {"n_estimators": 8, "max_depth": 6},
           "extra_trees": {"n_estimators": 8, "max_depth": 6},
           "linear": {"C": 1.0},
-          "mlp": {"n_layers": 2, "width": 16, "max_epochs": 5, "activation": "gelu"}}
+          "mlp": {"n_layers": 2, "width": 16, "max_epochs": 5, "activation": "gelu"},
+          # CTRs over one and two categorical columns, beside one-hot splits
+          "catboost": {"iterations": 30, "depth": 4, "one_hot_max_size": 2, "max_ctr_complexity": 2}}
 FAMILIES = list(PARAMS)
 
 
