@@ -8,10 +8,10 @@
 # processes keep two cores busy. PYTEST_WORKERS=0 runs them in this process, one by one.
 PYTHON ?= python3
 VENV := .venv
-PYTEST_WORKERS ?= 3
-PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PYTEST_WORKERS ?= 3
+PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 .PHONY: demo check test lint install bench bench-peers clean
 
