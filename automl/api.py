@@ -136,9 +136,11 @@ class _AutoMLBase(BaseEstimator):
     @classmethod
     def load(cls, run_dir: str | Path, model: str = "ensemble"):
         """The fitted model of a run folder: `model="ensemble"` (the default) is the run's
-        final model, which unpickles model/predictor.joblib: load only run folders you
-        trust. `model="compact"` is its compact/compact.onnx in onnxruntime, no pickle; one
-        row (a dict or a one-row DataFrame) is predicted without pandas on the way."""
+        final model, model/ensemble.onnx in onnxruntime; `model="compact"` its
+        compact/compact.onnx. Neither unpickles anything, and one row (a dict or a one-row
+        DataFrame) is predicted without pandas on the way. `model="python"` unpickles
+        model/predictor.joblib (load only run folders you trust), as does "ensemble" for
+        a run folder written before ensemble.onnx existed, with a warning."""
         fitted = cls()
         fitted.run_dir_ = Path(run_dir)
         fitted._set_predictor(load_model(run_dir, model))

@@ -171,8 +171,10 @@ def _add_predict(commands) -> None:
     predict.add_argument("--proba", action="store_true",
                          help="also write class probabilities, one column per class")
     predict.add_argument("--model", choices=list(MODELS), default="ensemble",
-                         help="the run's final model (ensemble, the default: model/, a pickle) "
-                              "or its compact/compact.onnx (compact: onnxruntime, no pickle)")
+                         help="the run's final model (ensemble, the default: model/ensemble.onnx), "
+                              "its compact/compact.onnx (compact), both in onnxruntime with no "
+                              "pickle, or the pickled Python predictor (python: "
+                              "model/predictor.joblib)")
     predict.add_argument("--encoding", default=None,
                          help="the text encoding of DATA, e.g. utf-8, cp1252, latin-1 "
                               "(default: detected)")
@@ -328,7 +330,7 @@ def _predict(args) -> int:
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        predictor = load_model(Path(args.run_dir), args.model)  # a wrong folder fails before unpickling
+        predictor = load_model(Path(args.run_dir), args.model)  # a wrong folder fails before the model loads
         from automl.data.ingest import read_table
 
         # a header and no rows: no predictions, written as such (prediction needs no minimum)

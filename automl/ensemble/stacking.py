@@ -22,6 +22,8 @@ class LinearStacker(BaseEstimator):
     """sklearn-style: `fit(outputs, y)`, `predict_raw(outputs)`; `outputs` is one array
     per member, probabilities (n, k) or values (n,)."""
 
+    min_proba = MIN_PROBA  # read by the ONNX export, which may not import this module
+
     def __init__(self, task: str = REGRESSION, n_classes: int = 0, seed: int = 0):
         self.task = task
         self.n_classes = n_classes
@@ -49,7 +51,7 @@ class LinearStacker(BaseEstimator):
     def _features(self, outputs: list[np.ndarray]) -> np.ndarray:
         if self.task == REGRESSION:
             return np.column_stack([np.asarray(o, dtype=np.float64) for o in outputs])
-        return np.hstack([np.log(np.clip(np.asarray(o, dtype=np.float64), MIN_PROBA, 1.0))
+        return np.hstack([np.log(np.clip(np.asarray(o, dtype=np.float64), self.min_proba, 1.0))
                           for o in outputs])
 
 

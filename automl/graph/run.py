@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -21,6 +22,7 @@ from automl.metrics import evaluate
 from automl.options import check_run_dir
 
 MODEL_KINDS = ("ensemble", "search")  # kinds whose output can be the run's model
+ENSEMBLE_EXPORT = "automl.onnx.ensemble_export:export_run_model"
 
 
 @dataclass
@@ -116,14 +118,16 @@ def _finish(spec: GraphSpec, outputs: dict, context: RunContext):
     dataset = outputs[spec.by_kind("ingest")[0].name]
     run_dir = context.run_dir
     save_bundle(run_dir, predictor)
+    served = _export_ensemble(predictor, dataset, context)
     atomic_write_json(run_dir / "schema.json", dataset.schema.model_dump(mode="json"))
-    _write_leaderboard(spec, outputs, run_dir)
+    _write_leaderboard(spec, outputs, run_dir, {model_node: served})
     metrics = {"task": dataset.task, "model_node": model_node,
                "validation": dataset.validation.describe(),
                "valid": _valid_scores(dataset, predictor, outputs[model_node]),
                # refitted on train + validation: the validation score above is in-sample
                "valid_in_sample": bool(getattr(outputs[model_node], "refit", False)),
-               "test": None, "fit_seconds": round(context.run_budget.elapsed(), 2)}
+               "test": None, "fit_seconds": round(context.run_budget.elapsed(), 2),
+               "model": served}
     if dataset.X_test is not None:
         metrics["test"] = evaluate(dataset.task, dataset.y_test,
                                    predictor.predict_features(dataset.X_test))
@@ -132,6 +136,17 @@ def _finish(spec: GraphSpec, outputs: dict, context: RunContext):
     part = "test" if metrics["test"] else "validation"
     context.log(f"{part} score: " + ", ".join(f"{k} {v:.4f}" for k, v in shown.items()))
     return predictor, metrics
+
+
+def _export_ensemble(predictor, dataset, context: RunContext) -> dict:
+    """model/ensemble.onnx, what `automl predict` and `AutoML.load` serve, checked against
+    the predictor on the stored rows (the validation part; under kfold, training rows):
+    its figures for metrics.json. Reached by name, as the executor reaches the stages, so
+    the facades that import this module reach the ONNX code through serving only."""
+    module, function = ENSEMBLE_EXPORT.split(":")
+    export = getattr(importlib.import_module(module), function)
+    rows = dataset.X_valid if dataset.X_valid is not None else dataset.X_train
+    return export(context.run_dir, predictor, rows, context.log)
 
 
 def _valid_scores(dataset, predictor, model_output) -> dict:
@@ -144,9 +159,11 @@ def _valid_scores(dataset, predictor, model_output) -> dict:
     return evaluate(dataset.task, dataset.y_train, blend)
 
 
-def _write_leaderboard(spec: GraphSpec, outputs: dict, run_dir: Path) -> None:
-    """Each ensemble as a row of its own next to every trial of every search, best first."""
-    rows = [outputs[node.name].leaderboard_row() for node in spec.by_kind("ensemble")]
+def _write_leaderboard(spec: GraphSpec, outputs: dict, run_dir: Path, served: dict) -> None:
+    """Each ensemble as a row of its own next to every trial of every search, best first;
+    the served model's row with its file's size and one-row latency (`served`, by node)."""
+    rows = [{**outputs[node.name].leaderboard_row(), **_served_columns(served.get(node.name))}
+            for node in spec.by_kind("ensemble")]
     frames = [pd.DataFrame(rows)] if rows else []  # first: a tie ranks the run's model on top
     for node in spec.by_kind("search"):
         board = outputs[node.name].leaderboard()
@@ -156,7 +173,15 @@ def _write_leaderboard(spec: GraphSpec, outputs: dict, run_dir: Path) -> None:
         board = pd.concat(frames, ignore_index=True)
         board = board.sort_values("score", ascending=False, na_position="last", kind="stable",
                                   ignore_index=True)
+        if "onnx_bytes" in board:  # a count, though only the served row has one
+            board["onnx_bytes"] = board["onnx_bytes"].astype("Int64")
         atomic_write_text(run_dir / "leaderboard.csv", board.to_csv(index=False))
+
+
+def _served_columns(served: dict | None) -> dict:
+    if not served or served.get("format") != "onnx":
+        return {}
+    return {"onnx_bytes": served["size_bytes"], "one_row_ms": served["one_row_ms"]}
 
 
 def _write_report(spec: GraphSpec, outputs: dict, context: RunContext) -> None:

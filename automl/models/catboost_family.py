@@ -29,6 +29,13 @@ LOSSES = {BINARY: "Logloss", MULTICLASS: "MultiClass", REGRESSION: "RMSE"}
 CHOSEN_BY_LENGTH = ("leaf_estimation_iterations", "max_ctr_complexity")
 
 
+def _category_codes(X, categorical) -> tuple[int, ...]:
+    """Per categorical column, how many codes training held (its largest + 1): the ONNX
+    converter tabulates CatBoost's categorical splits over these codes, missing and unseen."""
+    X = np.asarray(X)
+    return tuple(int(np.nanmax(X[:, i], initial=-1)) + 1 for i in categorical)
+
+
 class _Progress:
     """CatBoost's hooks into one fit: a callback and an eval metric in one object.
 
@@ -102,6 +109,7 @@ class CatBoostFamily(BoostingFamily):
         params = self._checked_params()
         patience = int(params.pop("early_stopping_rounds", 50))
         train = self._pool(X, self._label_codes(y))
+        self.category_codes_ = _category_codes(X, self.categorical)
         valid = None if X_valid is None else self._valid_pool(X_valid, y_valid)
         reports = ProgressReports(params.get("iterations", 1000), report if valid is not None else None)
         progress = _Progress(as_budget(budget), reports, self, self._loss(), patience,

@@ -23,6 +23,7 @@ import pandas as pd
 from onnx import TensorProto, helper
 
 from automl.metrics import REGRESSION
+from automl.models.dense_code import DenseCode
 from automl.models.dense_net import DenseNet
 from automl.onnx.op_graph import OpGraph
 from automl.onnx.trees_graph import OPSETS, input_types, restore_input_names
@@ -57,7 +58,7 @@ def export_dense_model(branch: Branch, student: DenseNet, features: pd.DataFrame
 def dense_head(student: DenseNet, ir_version: int, opset: int) -> onnx.ModelProto:
     """The encoding and the layers, at the branch's opset (merging needs one per domain)."""
     g = OpGraph()
-    h = _encode(g, student)
+    h = encode(g, student.code, "dense_in")
     for i, layer in enumerate(student.layers):
         for matrix, scale in zip(layer.matrices, layer.scales or [None] * len(layer.matrices)):
             weight = g.const(matrix)
@@ -76,10 +77,11 @@ def dense_head(student: DenseNet, ir_version: int, opset: int) -> onnx.ModelProt
     return model
 
 
-def _encode(g: OpGraph, student: DenseNet) -> str:
-    code = student.code
-    missing = g.op("IsNaN", ["dense_in"])
-    filled = g.op("Where", [missing, g.const(code.fill.reshape(1, -1)), "dense_in"])
+def encode(g: OpGraph, code: DenseCode, source: str) -> str:
+    """`DenseCode.encode` of the edge `source` (the trees branch's output), as operators;
+    the ensemble's linear and MLP members read it too."""
+    missing = g.op("IsNaN", [source])
+    filled = g.op("Where", [missing, g.const(code.fill.reshape(1, -1)), source])
     parts = []
     if code.numeric.size:
         numbers = g.op("Gather", [filled, g.const(code.numeric)], axis=1)

@@ -23,9 +23,10 @@ def run_onnx(onnx_bytes: bytes, features: pd.DataFrame) -> np.ndarray:
     return OnnxModel(onnx_bytes, threads=None).predict_features(features)
 
 
-def check_parity(onnx_bytes: bytes, python_output: np.ndarray,
+def check_parity(onnx_bytes: bytes | str, python_output: np.ndarray,
                  rows: pd.DataFrame | dict[str, np.ndarray], tolerance: float = 1e-4) -> float:
-    """The largest ONNX-vs-Python difference on `rows`; ParityError past `tolerance` (and,
+    """The largest ONNX-vs-Python difference on `rows` (`onnx_bytes`: the model, or
+    its file's path); ParityError past `tolerance` (and,
     for classes, on any differing label). `rows`: model-ready columns for a student's
     graph, or the graph's feed as it is (compact.onnx: `serving.inputs.frame_feeds`).
 

@@ -169,6 +169,10 @@ def _converted(attrs: dict, prefix: str) -> _Trees:
         branches = (((tree, attrs["nodes_truenodeids"][i]), trees.true_ids, trees.true_leafs),
                     ((tree, attrs["nodes_falsenodeids"][i]), trees.false_ids, trees.false_leafs))
         for child, ids, is_leaf in branches:
+            if child in children and child in interior:
+                # a chain of equality splits (a LightGBM split on a set of categories)
+                # reaching one subtree twice: TreeEnsemble takes trees only
+                raise NotConvertible("a node with two parents")
             children.add(child)
             ids.append(leaves[child] if child in leaves else interior[child])
             is_leaf.append(int(child in leaves))

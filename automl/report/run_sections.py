@@ -60,6 +60,7 @@ def _final_scores(metrics: dict | None) -> str:
     model = f" (node '{metrics['model_node']}')" if metrics.get("model_node") else ""
     text = heading(f"Final model scores{model}") + table(["part", *names], rows,
                                                  numeric=tuple(range(1, len(names) + 1)))
+    text += _served(metrics.get("model"))
     if metrics.get("valid_in_sample"):
         text += note("The model was refitted on train + validation, so its validation score "
                      "is in-sample and flatters it.")
@@ -67,6 +68,18 @@ def _final_scores(metrics: dict | None) -> str:
         text += note("No test part was held out (fit with --holdout 0.2 for one); the "
                      "same rows also chose the model, so its score is slightly optimistic.")
     return text
+
+
+def _served(served: dict | None) -> str:
+    """One line on the file `automl predict` serves."""
+    if not served:
+        return ""
+    if served.get("format") != "onnx":
+        return note(f"Served from the pickle {served.get('file')}: {served.get('reason', '')}")
+    return note(f"Served as {served['file']}: {served['size_bytes'] / 1024:,.0f} KB, one row in "
+                f"{served['one_row_ms']:.3f} ms in onnxruntime ({served['python_one_row_ms']:.3f} "
+                f"ms from a dict in Python), ONNX vs Python max difference "
+                f"{served['parity_max_diff']:.2g} on {served['parity_rows']} rows.")
 
 
 # ---- data ---------------------------------------------------------------------------

@@ -1,6 +1,6 @@
-"""The one interface both served models answer: the ensemble's `Predictor` (the run's
-final model, model/predictor.joblib) and the compact model's `CompactPredictor`
-(compact/compact.onnx, no pickle).
+"""The one interface every served model answers: `OnnxPredictor` over the run's final
+model (model/ensemble.onnx) or its compact model (compact/compact.onnx, as
+`CompactPredictor`), and the Python `Predictor` (model/predictor.joblib).
 
 `X` is a DataFrame of the table's own columns, or one row as a dict (column -> value).
 `predict_raw` gives probabilities (n, k), one column per class in `schema.classes`' order,

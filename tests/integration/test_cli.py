@@ -11,6 +11,7 @@ import sys
 import pandas as pd
 import pytest
 
+from automl import AutoML
 from automl.cli import main
 from automl.resources import preset_summaries
 from tests.conftest import REPO, SAMPLE, make_table
@@ -19,6 +20,11 @@ from tests.conftest import REPO, SAMPLE, make_table
 def automl(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "automl.cli", *args], capture_output=True,
                           text=True, cwd=REPO, timeout=300)
+
+
+def _start(*args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "automl.cli", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=REPO)
 
 
 @pytest.fixture(scope="module")
@@ -40,11 +46,18 @@ def fitted_run(tmp_path_factory):
 
 def test_fit_writes_a_complete_run_folder(fitted_run):
     for name in ("graph.yaml", "run.json", "schema.json", "metrics.json", "leaderboard.csv",
-                 "model/predictor.joblib", "model/schema.json", "model/versions.json",
-                 "report.html"):
+                 "model/predictor.joblib", "model/ensemble.onnx", "model/schema.json",
+                 "model/versions.json", "report.html"):
         assert (fitted_run / name).is_file(), name
     metrics = json.loads((fitted_run / "metrics.json").read_text())
     assert metrics["task"] == "binary"
+    served = metrics["model"]  # the file predict serves: checked and timed as it was written
+    assert served["format"] == "onnx" and served["parity_max_diff"] <= 1e-4
+    assert served["size_bytes"] == (fitted_run / "model" / "ensemble.onnx").stat().st_size
+    assert served["one_row_ms"] > 0 and served["parity_rows"] > 0
+    board = pd.read_csv(fitted_run / "leaderboard.csv")
+    assert board.loc[board["family"] == "ensemble", "onnx_bytes"].tolist() == [served["size_bytes"]]
+    assert "Served as model/ensemble.onnx" in (fitted_run / "report.html").read_text()
     assert 0.75 < metrics["test"]["roc_auc"] <= 1.0  # the sample is learnable: a real model
     assert json.loads((fitted_run / "run.json").read_text())["status"] == "done"
 
@@ -59,6 +72,24 @@ def test_predict_writes_one_row_per_input_row(fitted_run, tmp_path):
     assert set(predictions["prediction"]) <= {0, 1}
     assert (predictions[["0", "1"]].sum(axis=1) - 1).abs().max() < 1e-6
     assert (predictions["prediction"] == (predictions["1"] > predictions["0"])).all()
+
+
+def test_predict_serves_the_onnx_file_with_the_pickle_gone(fitted_run, tmp_path):
+    python = tmp_path / "python.csv"
+    assert main(["predict", str(fitted_run), str(SAMPLE), "--model", "python", "--out", str(python),
+                 "--proba"]) == 0
+    run_dir = tmp_path / "run"
+    shutil.copytree(fitted_run, run_dir)
+    (run_dir / "model" / "predictor.joblib").unlink()  # nothing left to unpickle
+    served = tmp_path / "served.csv"
+    assert main(["predict", str(run_dir), str(SAMPLE), "--out", str(served), "--proba"]) == 0
+    before, after = pd.read_csv(python), pd.read_csv(served)
+    assert (before["prediction"] == after["prediction"]).all()
+    assert (before[["0", "1"]] - after[["0", "1"]]).abs().max().max() < 1e-5
+    model = AutoML.load(run_dir)
+    row = pd.read_csv(SAMPLE).drop(columns="income").iloc[7].to_dict()
+    assert model.predict(row).tolist() == [after["prediction"][7]]
+    assert model.predictor_.describe()["members"]  # model/model.json, read without a pickle
 
 
 def test_resume_reuses_finished_nodes(fitted_run, tmp_path, capsys):
@@ -132,8 +163,14 @@ def _bad_inputs(tmp_path, small_csv):
 
 @pytest.mark.slow
 def test_each_bad_input_is_one_line_and_exit_2(tmp_path, small_csv):
-    for args, message in _bad_inputs(tmp_path, small_csv):
-        result = automl(*args, "--out", str(tmp_path / "runs")) if args[0] == "fit" else automl(*args)
+    cases = _bad_inputs(tmp_path, small_csv)
+    # each through the installed command, all at once: a process spends most of its time
+    # importing, and eleven one after another took a minute
+    started = [_start(*args, "--out", str(tmp_path / "runs")) if args[0] == "fit" else _start(*args)
+               for args, _ in cases]
+    for (args, message), process in zip(cases, started):
+        stdout, stderr = process.communicate(timeout=300)
+        result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
         assert result.returncode == 2, (args, result.stderr)
         assert message in result.stderr, (args, result.stderr)
         assert "Traceback" not in result.stderr, (args, result.stderr)

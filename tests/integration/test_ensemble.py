@@ -138,10 +138,11 @@ def test_save_load_predict_is_identical(greedy_run, frame, tmp_path):
     fitted = AutoML.load(greedy_run.run_dir)
     features = frame.drop(columns="y")
     expected = greedy_run.predictor.predict(features)
-    saved = AutoML.load(fitted.save(tmp_path / "saved"))
+    saved = AutoML.load(fitted.save(tmp_path / "saved"))  # model/ensemble.onnx: float32
     np.testing.assert_array_equal(saved.predict(features), expected)
-    np.testing.assert_array_equal(saved.predict_proba(features),
-                                  greedy_run.predictor.predict_proba(features).to_numpy())
+    np.testing.assert_allclose(saved.predict_proba(features),
+                               greedy_run.predictor.predict_proba(features).to_numpy(),
+                               rtol=0, atol=1e-5)
 
 
 def test_the_model_folder_alone_predicts_without_ray(greedy_run, frame, tmp_path):
@@ -154,7 +155,7 @@ def test_the_model_folder_alone_predicts_without_ray(greedy_run, frame, tmp_path
                           cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     expected = greedy_run.predictor.predict_proba(pd.read_csv(rows, parse_dates=["when"]))
-    np.testing.assert_allclose(np.load(out), expected.to_numpy(), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(np.load(out), expected.to_numpy(), rtol=0, atol=1e-5)
 
 
 @pytest.mark.slow

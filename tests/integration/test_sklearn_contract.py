@@ -1,10 +1,9 @@
 """AutoMLClassifier and AutoMLRegressor in sklearn's own tools, on a real local Ray:
-cross_val_score with the scorers analysts use, clone, Pipeline, score, NotFittedError,
-and sklearn's estimator checks."""
+cross_val_score with the scorers analysts use, clone, Pipeline, score, NotFittedError.
+sklearn's estimator checks are in test_sklearn_checks.py."""
 
 from __future__ import annotations
 
-import os
 
 import numpy as np
 import pytest
@@ -14,15 +13,14 @@ from sklearn.metrics import roc_auc_score, root_mean_squared_error
 from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from automl import AutoML, AutoMLClassifier, AutoMLRegressor
 from automl.errors import AutoMLError, ConfigError
 from tests.conftest import make_table
 
-# The smallest real run: xgboost alone, random search, three trials (or 10 s, whichever
-# ends first: a fit then takes the Ray round trip, not the whole budget).
-FAST = {"pipeline": "fast", "time_budget": "10s", "max_trials": 3, "report": False}
+# The smallest real run: random search, three trials. The budget only bounds a run that
+# hangs: three trials end it, so a busy machine (the suite runs in parallel) fits the same.
+FAST = {"pipeline": "fast", "time_budget": "2m", "max_trials": 3, "report": False}
 
 
 @pytest.fixture(scope="module")
@@ -127,48 +125,3 @@ def test_the_regressor_refuses_text_targets():
     X, y = _xy("binary", n=40)
     with pytest.raises(ValueError, match="could not convert string to float: 'no'"):
         AutoMLRegressor(**FAST).fit(X, y)
-
-
-# ---- sklearn's estimator checks --------------------------------------------------------
-
-# Checks that cannot apply to a time-budgeted AutoML, by name, each with the reason (found
-# by running all of them, legacy ones too, on sklearn 1.9).
-FEW_ROWS = ("automl needs at least 20 rows with a target (a validation split and a search "
-            "need them) and says so in a DataError; the check fits on {}")
-TWO_FITS_DIFFER = ("two fits on the same rows may differ: the time budget decides which "
-                   "trials finish (the estimator's non_deterministic tag)")
-EXPECTED_FAILURES = {
-    "check_n_features_in_after_fitting": FEW_ROWS.format("15 rows"),
-    "check_fit2d_1sample": FEW_ROWS.format("1 row and wants the word 'sample' in the error"),
-    "check_fit2d_1feature": FEW_ROWS.format("10 rows"),
-    "check_fit_idempotent": TWO_FITS_DIFFER,
-}
-CLASSIFIER_FAILURES = {
-    "check_classifier_data_not_an_array": FEW_ROWS.format("12 rows"),
-    "check_classifiers_one_label": FEW_ROWS.format("10 rows (one class is refused as well: "
-                                                  "there is nothing to predict)"),
-}
-REGRESSOR_FAILURES = {
-    "check_regressors_train": "score() is the run's metric, -RMSE by default, where the "
-                              "check wants R² > 0.5",
-    "check_regressor_data_not_an_array": TWO_FITS_DIFFER,
-    "check_regressors_no_decision_function": FEW_ROWS.format("10 rows"),
-}
-# The API checks run in CI (30, about 2 minutes on 2 cores); the legacy ones (about 90 a
-# estimator, each fit a Ray Tune search of seconds: 5 to 10 minutes each) when this is set.
-LEGACY = os.environ.get("AUTOML_SKLEARN_LEGACY_CHECKS") == "1"
-
-
-def _expected_failures(estimator) -> dict[str, str]:
-    own = CLASSIFIER_FAILURES if isinstance(estimator, AutoMLClassifier) else REGRESSOR_FAILURES
-    return {**EXPECTED_FAILURES, **own}
-
-
-@pytest.mark.slow
-@parametrize_with_checks([AutoMLClassifier(pipeline="fast", time_budget="5s", max_trials=2, report=False),
-                          AutoMLRegressor(pipeline="fast", time_budget="5s", max_trials=2, report=False)],
-                         legacy=LEGACY, expected_failed_checks=_expected_failures,
-                         xfail_strict=False)  # those that may differ pass at times
-def test_sklearn_estimator_checks(estimator, check, tmp_path):
-    estimator.set_params(out=tmp_path)
-    check(estimator)

@@ -1,0 +1,84 @@
+"""The `linear` and `mlp` members as graphs X -> raw (`member_graphs`' contract): the
+family's `DenseCode` as operators (`dense_graph.encode`, as the dense students write it),
+then its sklearn linear model or its torch weights as MatMul and Add.
+
+Regression members learned a standardised target: the graph scales the output back
+(`y_scale_`, `y_mean_`) as `predict_raw` does.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import onnx
+
+from automl.onnx.dense_graph import encode
+from automl.onnx.member_graphs import (INPUT, ConversionError, as_column, full_proba,
+                                       single_output_model)
+from automl.onnx.op_graph import OpGraph
+
+
+def linear_graph(family, n_inputs: int) -> onnx.ModelProto:
+    if not hasattr(family, "code_"):
+        raise ConversionError("a linear member pickled before the family encoded its input "
+                              "(no code_) has no ONNX converter; refit the run")
+    g = OpGraph()
+    h = encode(g, family.code_, INPUT)
+    estimator = family.model_
+    coef = np.asarray(estimator.coef_, dtype=np.float32)
+    weights = coef.T if coef.ndim == 2 else coef.reshape(-1, 1)  # regression: one vector
+    z = g.op("Add", [g.op("MatMul", [h, g.const(weights)]),
+                     g.const(np.asarray(estimator.intercept_, dtype=np.float32).reshape(1, -1))])
+    if not family.is_classifier:
+        return single_output_model(g, _unscaled(g, z, family), n_inputs)
+    if coef.shape[0] == 1:  # binary: sklearn's [1 - p, p] of the logistic of one score
+        positive = g.op("Sigmoid", [z])
+        proba = g.op("Concat", [g.op("Sub", [g.const(np.ones((1, 1), np.float32)), positive]),
+                                positive], axis=1)
+    else:
+        proba = g.op("Softmax", [z], axis=1)
+    return single_output_model(g, full_proba(g, proba, family.classes_seen_, family.n_classes),
+                               n_inputs)
+
+
+def mlp_graph(family, n_inputs: int) -> onnx.ModelProto:
+    """The network's Linear layers in order (`arch_`, `weights_`), its activation between
+    them; softmax over all classes (it learned on every class's code) or the value."""
+    g = OpGraph()
+    h = encode(g, family.code_, INPUT)
+    layers = _linear_layers(family.weights_)
+    for i, (weight, bias) in enumerate(layers):
+        h = g.op("Add", [g.op("MatMul", [h, g.const(weight.T.astype(np.float32))]),
+                         g.const(bias.astype(np.float32).reshape(1, -1))])
+        if i < len(layers) - 1:
+            h = _activation(g, h, family.arch_.get("activation", "relu"))
+    if family.is_classifier:
+        return single_output_model(g, g.op("Softmax", [h], axis=1), n_inputs)
+    return single_output_model(g, _unscaled(g, h, family), n_inputs)
+
+
+def _linear_layers(weights: dict) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(weight, bias) of each nn.Linear of the Sequential, by its index in it."""
+    indices = sorted(int(name.split(".")[0]) for name in weights if name.endswith(".weight"))
+    return [(weights[f"{i}.weight"], weights[f"{i}.bias"]) for i in indices]
+
+
+def _activation(g: OpGraph, x: str, name: str) -> str:
+    if name == "relu":
+        return g.op("Relu", [x])
+    if name == "tanh":
+        return g.op("Tanh", [x])
+    if name == "silu":
+        return g.op("Mul", [x, g.op("Sigmoid", [x])])
+    if name == "gelu":  # torch's exact GELU: x/2 (1 + erf(x / sqrt 2)); opset 17 has no Gelu
+        erf = g.op("Erf", [g.op("Div", [x, g.const(np.array(math.sqrt(2.0), np.float32))])])
+        one_plus = g.op("Add", [erf, g.const(np.array(1.0, np.float32))])
+        return g.op("Mul", [g.op("Mul", [x, one_plus]), g.const(np.array(0.5, np.float32))])
+    raise ConversionError(f"the mlp member's activation {name!r} has no ONNX form here")
+
+
+def _unscaled(g: OpGraph, standardised: str, family) -> str:
+    """The value on the target's own scale, one column."""
+    scaled = g.op("Mul", [as_column(g, standardised), g.const(np.array(family.y_scale_, np.float32))])
+    return g.op("Add", [scaled, g.const(np.array(family.y_mean_, np.float32))])

@@ -1,0 +1,138 @@
+"""The whole ensemble as one ONNX graph: each family's member graph, a bagged member, the
+weighted mean, the stacker and the temperature, against the Python `Predictor` on raw
+rows with what `prepare_features` deals with (missing numbers, dates and categories, inf,
+a category never seen in training). Real fits, small ones: a few seconds per task."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pandas as pd
+import pytest
+
+from automl.ensemble.stacking import LinearStacker
+from automl.errors import AutoMLError
+from automl.models.bagging import BaggedModel
+from automl.models.registry import family_class
+from automl.onnx.ensemble_graph import ensemble_graph
+from automl.onnx.member_graphs import ConversionError, member_graph
+from automl.onnx.parity import check_parity
+from automl.preprocess.stage import table_branch_data
+from automl.serving.ensemble import Member, Predictor
+from automl.serving.inputs import frame_feeds
+from tests.conftest import make_table
+
+TASKS = ["binary", "multiclass", "regression"]
+PARAMS = {"xgboost": {"n_estimators": 20, "max_depth": 3},
+          "lightgbm": {"n_estimators": 20, "num_leaves": 8, "min_data_per_group": 5,
+                       "max_cat_to_onehot": 1},  # sets of categories: chains of splits
+          "random_forest": {"n_estimators": 8, "max_depth": 6},
+          "extra_trees": {"n_estimators": 8, "max_depth": 6},
+          "linear": {"C": 1.0},
+          "mlp": {"n_layers": 2, "width": 16, "max_epochs": 5, "activation": "gelu"},
+          # CTRs over one and two categorical columns, beside one-hot splits
+          "catboost": {"iterations": 30, "depth": 4, "one_hot_max_size": 2, "max_ctr_complexity": 2}}
+FAMILIES = list(PARAMS)
+
+
+def awkward(task: str, n: int = 400, seed: int = 0) -> pd.DataFrame:
+    frame = make_table(n=n, task=task, seed=seed)
+    frame["flag"] = frame["x2"] > 0
+    frame.loc[frame.index[:10], "when"] = pd.NaT
+    frame.loc[frame.index[10:20], "colour"] = np.nan
+    frame.loc[frame.index[20:25], "x2"] = np.inf
+    frame.loc[frame.index[25:30], "x2"] = np.nan
+    return frame
+
+
+def served_rows(task: str) -> pd.DataFrame:
+    rows = awkward(task, n=200, seed=1).drop(columns="y")
+    rows.loc[rows.index[30:35], "colour"] = "ultraviolet"  # never seen in training
+    return rows
+
+
+@pytest.fixture(scope="module", params=TASKS)
+def data(request):
+    return table_branch_data(awkward(request.param), "y", valid_fraction=0.25, seed=0)
+
+
+def fit(family: str, data, rows=slice(None), **params):
+    schema = data.schema
+    model = family_class(family)(task=schema.task, n_classes=len(schema.classes or []),
+                                 params={**PARAMS[family], **params},
+                                 categorical=data.branch.categorical)
+    return model.fit(data.X_train[rows], data.y_train[rows])
+
+
+def predictor(data, models: list, families: list[str], weights=None, **extra) -> Predictor:
+    weights = weights or [1.0] * len(models)
+    members = [Member(f"m{i}", family, data.branch.name, model, w)
+               for i, (family, model, w) in enumerate(zip(families, models, weights))]
+    return Predictor(data.schema, {data.branch.name: data.branch}, members, **extra)
+
+
+def assert_parity(predicted: Predictor, tolerance: float = 1e-4) -> float:
+    rows = served_rows(predicted.schema.task)
+    graph = ensemble_graph(predicted).SerializeToString()
+    return check_parity(graph, predicted.predict_raw(rows), frame_feeds(rows, predicted.schema),
+                        tolerance)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_each_family_alone_gives_what_python_gives(data, family):
+    assert assert_parity(predictor(data, [fit(family, data)], [family])) <= 1e-4
+
+
+@pytest.fixture(scope="module")
+def multiclass():
+    return table_branch_data(awkward("multiclass"), "y", valid_fraction=0.25, seed=0)
+
+
+@pytest.mark.parametrize("family", ["xgboost", "lightgbm", "random_forest", "linear"])
+def test_a_class_a_member_never_saw_gets_probability_zero(multiclass, family):
+    data = multiclass
+    without_last = data.y_train != data.y_train.max()
+    predicted = predictor(data, [fit(family, data, without_last)], [family])
+    assert (predicted.predict_raw(served_rows("multiclass"))[:, -1] == 0).all()
+    assert_parity(predicted)
+
+
+def test_a_bagged_member_is_the_mean_of_its_folds(data):
+    halves = np.arange(len(data.y_train)) % 2 == 0
+    bagged = BaggedModel([fit("xgboost", data, halves), fit("xgboost", data, ~halves)])
+    assert_parity(predictor(data, [bagged, fit("linear", data)], ["xgboost", "linear"], [2.0, 1.0]))
+
+
+def test_the_stacker_and_the_temperature_are_in_the_graph(data):
+    families = ["lightgbm", "mlp", "extra_trees"]
+    models = [fit(family, data) for family in families]
+    schema = data.schema
+    stacker = LinearStacker(schema.task, len(schema.classes or []))
+    stacker.fit([m.predict_raw(data.X_valid) for m in models], data.y_valid)
+    temperature = 1.0 if schema.task == "regression" else 0.7
+    assert_parity(predictor(data, models, families, stacker=stacker, temperature=temperature))
+
+
+def test_the_graph_takes_raw_columns_and_carries_the_contract(data):
+    graph = ensemble_graph(predictor(data, [fit("linear", data)], ["linear"]))
+    assert [i.name for i in graph.graph.input] == ["x1", "x2", "colour", "when", "flag"]
+    metadata = {p.key for p in graph.metadata_props}
+    assert {"automl.inputs", "automl.outputs", "automl.schema"} <= metadata
+    outputs = [o.name for o in graph.graph.output]
+    assert outputs == (["variable"] if data.schema.task == "regression" else ["label", "probabilities"])
+
+
+def test_a_family_without_a_converter_is_named():
+    class Odd:
+        key = "odd"
+
+    with pytest.raises(ConversionError, match=r"^no ONNX converter for family 'odd'; the "
+                                              r"converters are catboost, extra_trees, "):
+        member_graph(Odd(), 3)
+    assert issubclass(ConversionError, AutoMLError)
+
+
+def test_member_graphs_share_one_contract(data):
+    graph = member_graph(fit("random_forest", data), data.X_train.shape[1])
+    assert [i.name for i in graph.graph.input] == ["X"] and [o.name for o in graph.graph.output] == ["raw"]
+    onnx.checker.check_model(graph)
