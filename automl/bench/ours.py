@@ -1,6 +1,7 @@
 """The project itself, benchmarked through its public API exactly as a user calls it.
 
-It yields one result row per model a run produces: "ensemble" (the run's final model)
+It yields one result row per model a run produces: "ensemble" (the run's final model, as
+`automl predict` serves it: model/ensemble.onnx in onnxruntime, its size that file's),
 "single" (the search's best trial alone, what the ensemble is measured against) and,
 when the pipeline exports one (`--pipeline compact`), "compact": compact.onnx run in
 onnxruntime, the file a production engineer would ship.
@@ -30,10 +31,7 @@ def fit_automl(job: FitJob) -> list[Fitted]:
                    out=job.runs_dir, task=train.task, report=False)
     model.fit(train.frame(), target=train.dataset.target)
 
-    def save(_folder: Path) -> Path:
-        return Path(model.run_dir_) / "model"  # the bundle `automl predict` loads
-
-    fitted = [Fitted("ensemble", _predict_with(model.predictor_, train), save)]
+    fitted = [_served_ensemble(Path(model.run_dir_), model.predictor_, train)]
     search = RunStore(model.run_dir_).latest("search")
     if search is not None:
         single = search.predictor()
@@ -50,10 +48,19 @@ def fit_automl(job: FitJob) -> list[Fitted]:
     return fitted
 
 
-def _predict_onnx(path: Path, schema, train):
-    from automl.serving.compact import CompactPredictor
+def _served_ensemble(run_dir: Path, predictor, train) -> Fitted:
+    """The ensemble as `automl predict` serves it: model/ensemble.onnx, or (a member with
+    no converter) the pickled bundle, sized as the whole model/ folder."""
+    path = run_dir / "model" / "ensemble.onnx"
+    if path.is_file():
+        return Fitted("ensemble", _predict_onnx(path, predictor.schema, train), lambda _folder: path)
+    return Fitted("ensemble", _predict_with(predictor, train), lambda _folder: run_dir / "model")
 
-    model = CompactPredictor(path)  # one thread, as the other systems' one-row latency is taken
+
+def _predict_onnx(path: Path, schema, train):
+    from automl.serving.onnx_predictor import OnnxPredictor
+
+    model = OnnxPredictor(path)  # one thread, as the other systems' one-row latency is taken
 
     def predict(X: pd.DataFrame) -> np.ndarray:
         output = model.predict_raw(X)
