@@ -6,6 +6,7 @@
 # so that a file's shared fixtures are made once: most of a test's time is spent waiting
 # (a Ray starting, a cluster's nodes joining, a driver process importing), so three
 # processes keep two cores busy. PYTEST_WORKERS=0 runs them in this process, one by one.
+# `make test` runs the tests marked `serial` (timed against the wall clock) alone, after the rest.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -36,7 +37,8 @@ check: lint
 	$(PYTEST) tests/unit tests/conformance studies/tests -m "not slow"
 
 test: lint
-	$(PYTEST)
+	$(PYTEST) -m "not serial"
+	$(BIN)/python -m pytest -m serial
 
 bench: $(STAMP)
 	$(BIN)/automl bench --time-budget 60s --out bench_out

@@ -22,7 +22,7 @@ from automl.metrics import LOG_LOSS_FLOOR, REGRESSION
 from automl.onnx.member_graphs import INPUT, IR_VERSION, OPSET, at_opset, full_proba, member_graph
 from automl.onnx.op_graph import OpGraph
 from automl.onnx.raw_front import raw_model
-from automl.onnx.tree_ensemble import compact_tree_ensembles
+from automl.onnx.tree_ensemble import OLD_OPS, compact_tree_ensembles, expand_tree_ensembles
 from automl.onnx.trees_graph import OPSETS, restore_input_names
 
 EXTERNAL_DATA_AT = 2**31 - 2**24  # protobuf's 2 GB limit, less room for the rest of the file
@@ -48,7 +48,10 @@ def ready_graph(predictor) -> onnx.ModelProto:
     g = OpGraph("combine/")
     combined = _combined(g, predictor, outputs)
     model = parts.model(schema, g, _outputs(g, combined, schema.task, predictor.temperature))
-    compact_tree_ensembles(model)  # all trees or none: a graph holds one ai.onnx.ml opset
+    # all trees compact or none: a graph holds one ai.onnx.ml opset
+    compact_tree_ensembles(model)
+    if any(node.op_type in OLD_OPS for node in model.graph.node):
+        expand_tree_ensembles(model)
     if model.ByteSize() < EXTERNAL_DATA_AT:  # the checker takes no larger model in memory
         onnx.checker.check_model(model)
     return model

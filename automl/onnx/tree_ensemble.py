@@ -223,3 +223,76 @@ def _tensor(values, dtype) -> TensorProto:
 def _const(out: list, name: str, value: np.ndarray) -> str:
     out.append(helper.make_node("Constant", [], [name], value=numpy_helper.from_array(value, name)))
     return name
+
+
+# ---- back to opset 3, where a graph mixes both ---------------------------------------
+
+MODE_NAMES = {code: name for name, code in MODES.items()}
+
+
+def expand_tree_ensembles(model: onnx.ModelProto) -> None:
+    """Rewrite `model`'s opset-5 `TreeEnsemble` nodes as opset-3 `TreeEnsembleRegressor`
+    in place, and its ai.onnx.ml opset back to 3. A graph holds one opset per domain, and
+    opset 5 no longer has the older operators: where one member's trees could not be
+    compacted (a LightGBM split on a set of categories reaches a subtree twice), the
+    others' compact trees (CatBoost's are written so) go back to the older form."""
+    graph = model.graph
+    nodes = [_expanded(node) if node.op_type == "TreeEnsemble" and node.domain == ML_DOMAIN
+             else node for node in graph.node]
+    del graph.node[:]
+    graph.node.extend(nodes)
+    for opset in model.opset_import:
+        if opset.domain == ML_DOMAIN:
+            opset.version = 3
+
+
+def _expanded(node):
+    """The `TreeEnsembleRegressor` computing what the `TreeEnsemble` `node` does (summed
+    raw scores, no post-transform)."""
+    a = {x.name: helper.get_attribute_value(x) for x in node.attribute}
+    splits = numpy_helper.to_array(a["nodes_splits"]).astype(float).tolist()
+    modes = numpy_helper.to_array(a["nodes_modes"]).tolist()
+    leaf_weights = numpy_helper.to_array(a["leaf_weights"]).astype(float).tolist()
+    if a.get("membership_values") is not None:
+        raise NotConvertible("set-membership splits have no opset-3 form here")
+    out = {k: [] for k in ("nodes_treeids", "nodes_nodeids", "nodes_featureids", "nodes_modes",
+                           "nodes_values", "nodes_truenodeids", "nodes_falsenodeids",
+                           "nodes_missing_value_tracks_true", "target_treeids", "target_nodeids",
+                           "target_ids", "target_weights")}
+    for tree, root in enumerate(a["tree_roots"]):
+        ids = {}  # ("node" | "leaf", index) -> this tree's node id, in visiting order
+        stack = [("node", root)]
+        while stack:
+            kind, index = stack.pop()
+            ids[(kind, index)] = len(ids)
+            if kind == "node":
+                stack += [_child(a, "false", index), _child(a, "true", index)]
+        for (kind, index), node_id in ids.items():
+            out["nodes_treeids"].append(tree)
+            out["nodes_nodeids"].append(node_id)
+            if kind == "leaf":
+                out["nodes_featureids"].append(0)
+                out["nodes_modes"].append(b"LEAF")
+                out["nodes_values"].append(0.0)
+                out["nodes_truenodeids"].append(0)
+                out["nodes_falsenodeids"].append(0)
+                out["nodes_missing_value_tracks_true"].append(0)
+                out["target_treeids"].append(tree)
+                out["target_nodeids"].append(node_id)
+                out["target_ids"].append(a["leaf_targetids"][index])
+                out["target_weights"].append(leaf_weights[index])
+                continue
+            out["nodes_featureids"].append(a["nodes_featureids"][index])
+            out["nodes_modes"].append(MODE_NAMES[modes[index]].encode())
+            out["nodes_values"].append(splits[index])
+            out["nodes_truenodeids"].append(ids[_child(a, "true", index)])
+            out["nodes_falsenodeids"].append(ids[_child(a, "false", index)])
+            out["nodes_missing_value_tracks_true"].append(a["nodes_missing_value_tracks_true"][index])
+    return helper.make_node("TreeEnsembleRegressor", list(node.input), list(node.output),
+                            domain=ML_DOMAIN, name=node.name, n_targets=a["n_targets"],
+                            aggregate_function="SUM", post_transform="NONE", **out)
+
+
+def _child(a: dict, side: str, index: int) -> tuple[str, int]:
+    leaf = a[f"nodes_{side}leafs"][index]
+    return ("leaf" if leaf else "node", a[f"nodes_{side}nodeids"][index])

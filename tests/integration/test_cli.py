@@ -121,7 +121,8 @@ def test_version_and_help():
     fit_help = automl("fit", "--help").stdout
     for name, summary in preset_summaries().items():  # every preset, with its one line
         assert f"  {name}" in fit_help and summary in fit_help and summary
-    assert "--compact" in fit_help and "--model {ensemble,compact}" in automl("predict", "--help").stdout
+    assert "--compact" in fit_help
+    assert "--model {ensemble,compact,python}" in automl("predict", "--help").stdout
 
 
 @pytest.fixture

@@ -100,7 +100,8 @@ def test_compact_model_is_exported_and_agrees_with_python(tmp_path, task, compre
     assert output.shape == ((50,) if task == "regression" else (50, 2))
     assert np.isfinite(output).all()
     # the ensemble stays the default model; the compact one is there when asked for
-    assert AutoML.load(model.run_dir_).predictor_.members
+    served = AutoML.load(model.run_dir_).predictor_
+    assert served.path.name == "ensemble.onnx" and served.describe()["members"]
     compact = AutoML.load(model.run_dir_, model="compact")
     np.testing.assert_array_equal(compact.predict(rows.iloc[3].to_dict()), compact.predict(rows)[[3]])
 

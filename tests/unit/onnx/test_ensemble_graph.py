@@ -103,6 +103,16 @@ def test_a_bagged_member_is_the_mean_of_its_folds(data):
     assert_parity(predictor(data, [bagged, fit("linear", data)], ["xgboost", "linear"], [2.0, 1.0]))
 
 
+def test_trees_that_do_not_compact_beside_catboosts_share_the_older_operators(data):
+    """LightGBM's splits on sets of categories stay in opset-3 tree operators; CatBoost's
+    compact ones go back to them, as one graph holds one ai.onnx.ml opset."""
+    families = ["lightgbm", "catboost"]
+    graph = ensemble_graph(predictor(data, [fit(f, data) for f in families], families))
+    ml = {o.domain: o.version for o in graph.opset_import}["ai.onnx.ml"]
+    assert ml == 3 and "TreeEnsemble" not in {n.op_type for n in graph.graph.node}
+    assert_parity(predictor(data, [fit(f, data) for f in families], families))
+
+
 def test_the_stacker_and_the_temperature_are_in_the_graph(data):
     families = ["lightgbm", "mlp", "extra_trees"]
     models = [fit(family, data) for family in families]
