@@ -57,9 +57,10 @@ def test_a_driver_killed_in_the_search_the_ensemble_and_the_distillation_resumes
         tmp_path):
     out, leftovers = tmp_path / "runs", []
     driver = Driver(str(SAMPLE), "--target", "income", "--pipeline", str(_compact_pipeline(tmp_path)),
-                    # a budget a loaded 2-core machine cannot eat before the search; the trial
-                    # count ends the search once the kill has been tested
-                    "--out", str(out), "--time-budget", "none", "--max-trials", "8", "--no-report")
+                    # a budget a loaded 2-core machine cannot eat before the search (beside the
+                    # parallel suite, this driver's imports and Ray took 27 s of a minute); the
+                    # trial count ends the search, the budget the distillation's students
+                    "--out", str(out), "--time-budget", "2m", "--max-trials", "8", "--no-report")
     run_dir = driver.wait_until(lambda: next(iter(out.glob("*/graph.yaml")), None)).parent
     # 1. in the search, once three trials are in the run folder
     kept = driver.wait_until(lambda: len(t := _trials_written(run_dir)) >= 3 and t,
