@@ -68,3 +68,11 @@ def small_disk(tmp_path):
         pytest.skip("cannot mount a tmpfs here (needs root or CAP_SYS_ADMIN) to fill a disk for real")
     yield folder
     unmount(folder)
+
+
+def pytest_collection_modifyitems(items):
+    """The end-to-end tests (marked slow) first, in their files' order. `make test` runs the
+    files in parallel (pytest-xdist, a file to a worker) and ends when the last file does:
+    started last, a three-minute file ran on alone while the other workers idled; started
+    first, the short unit files fill in around it."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
