@@ -21,7 +21,6 @@ import json
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 DATA = Path("/work/shared/data")
@@ -48,14 +47,10 @@ def one_row_latency_ms(run_dir: Path, row: dict, calls: int = LATENCY_CALLS) -> 
     """Median of `calls` calls of predict on one row (a dict), after one warm-up."""
     from automl import AutoML
 
+    from automl.serving.timing import median_call_ms
+
     model = AutoML.load(run_dir)
-    model.predict(row)
-    times = []
-    for _ in range(calls):
-        started = time.perf_counter()
-        model.predict(row)
-        times.append(time.perf_counter() - started)
-    return 1000 * statistics.median(times)
+    return median_call_ms(lambda _: model.predict(row), calls, warmup=1)
 
 
 def folder_bytes(path: Path) -> int:

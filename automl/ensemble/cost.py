@@ -11,14 +11,13 @@ fold models, the model that refit makes, not as all k.
 
 from __future__ import annotations
 
-import statistics
-import time
 from dataclasses import dataclass
 
 import numpy as np
 
 from automl.bundle import pickled_bytes
 from automl.models.bagging import BaggedModel
+from automl.serving.timing import median_call_ms
 from automl.units import size_text
 
 LATENCY_CALLS = 5  # one-row calls per candidate, after a warm-up call: the median is kept
@@ -78,10 +77,5 @@ def model_cost(model, row: np.ndarray, refit_full: bool = False) -> Cost:
 
 
 def one_row_latency_ms(model, row: np.ndarray, calls: int = LATENCY_CALLS) -> float:
-    model.predict_raw(row)  # the first call pays for lazy set-up (a booster's, torch's)
-    seconds = []
-    for _ in range(calls):
-        started = time.perf_counter()
-        model.predict_raw(row)
-        seconds.append(time.perf_counter() - started)
-    return 1000.0 * statistics.median(seconds)
+    # one warm-up call: the first pays for lazy set-up (a booster's, torch's)
+    return median_call_ms(lambda _: model.predict_raw(row), calls, warmup=1)
