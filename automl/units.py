@@ -28,20 +28,14 @@ def size_bytes(value, label: str = "max model size") -> int:
     """Bytes from '50MB', '512KB', '2GB' or a number of bytes, from 1 KB to 64 GB."""
     allowed = "allowed: 1KB to 64GB, written like '50MB', '512KB' or '2GB' (1 MB = 2^20 bytes)"
     amount = _amount(value, SIZE_UNITS, "b", label, allowed, "50MB")
-    if not MIN_SIZE <= amount <= MAX_SIZE:
-        raise ConfigError(f"{label} {value!r} is out of range; {allowed}; give a size in that "
-                          "range")
-    return int(amount)
+    return int(_within(amount, MIN_SIZE, MAX_SIZE, value, label, allowed, "a size"))
 
 
 def latency_ms(value, label: str = "max latency") -> float:
     """Milliseconds from '10ms', '250us', '0.5s' or a number of milliseconds, from 1 µs to 60 s."""
     allowed = "allowed: 1us to 60s, written like '10ms', '250us' or '0.5s'"
     amount = _amount(value, LATENCY_UNITS, "ms", label, allowed, "10ms")
-    if not MIN_LATENCY_MS <= amount <= MAX_LATENCY_MS:
-        raise ConfigError(f"{label} {value!r} is out of range; {allowed}; give a latency in "
-                          "that range")
-    return amount
+    return _within(amount, MIN_LATENCY_MS, MAX_LATENCY_MS, value, label, allowed, "a latency")
 
 
 def size_text(n_bytes: float) -> str:
@@ -65,3 +59,11 @@ def _amount(value, units: dict[str, float], bare: str, label: str, allowed: str,
     if match is None or unit not in units:
         raise ConfigError(f"{label} {value!r} is not understood; {allowed}; e.g. {example}")
     return float(match.group(1)) * units[unit]
+
+
+def _within(amount: float, low: float, high: float, value, label: str, allowed: str,
+            what: str) -> float:
+    """`amount` where it lies in [low, high], else the one-line error naming `value`."""
+    if not low <= amount <= high:
+        raise ConfigError(f"{label} {value!r} is out of range; {allowed}; give {what} in that range")
+    return amount
