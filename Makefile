@@ -4,14 +4,15 @@
 # study tests less those marked slow. `make test` (CI) lints the same way, then runs every
 # test. Both run the tests in PYTEST_WORKERS processes (pytest-xdist), a file to a process
 # so that a file's shared fixtures are made once: most of a test's time is spent waiting
-# (a Ray starting, a cluster's nodes joining, a driver process importing), so three
-# processes keep two cores busy. PYTEST_WORKERS=0 runs them in this process, one by one.
-# `make test` runs the tests marked `serial` (timed against the wall clock) alone, after the rest.
+# (a Ray starting, a driver process importing), so two processes keep two cores busy
+# (measured: the two cores 96% busy with two; three were no faster). PYTEST_WORKERS=0
+# runs them in this process, one by one. `make test` runs the tests marked `serial` (timed
+# against the wall clock, or a Ray cluster of several processes) alone, after the rest.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-PYTEST_WORKERS ?= 3
+PYTEST_WORKERS ?= 2
 PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 .PHONY: demo check test lint install bench bench-peers clean

@@ -236,6 +236,13 @@ def _add_bench(commands) -> None:
 
 
 def _fit(args) -> int:
+    if args.address:  # the paths this run reads and writes, before joining (files.pinned)
+        from automl.data.files import pinned
+
+        for name in ("data", "out", "resume"):
+            setattr(args, name, None if getattr(args, name) is None else pinned(getattr(args, name)))
+        if args.pipeline and Path(args.pipeline).is_file():
+            args.pipeline = pinned(args.pipeline)
     options = _check_fit_args(args)
     if options.address:  # before the libraries below take seconds: a cluster that cannot be
         from automl.search.runtime import connect  # joined is one line, exit 2, at once

@@ -126,15 +126,3 @@ def trial_nodes(run_dir: Path) -> dict[str, tuple[str, str]]:
             continue
         found[trial.trial_id] = (trial.node, trial.status)
     return found
-
-
-def most_at_once(trials: pd.DataFrame) -> int:
-    """The most of these trials that ran at the same time, from the times their node took
-    (the fit's end and length; the driver's `trial_seconds` include queueing)."""
-    events = sorted([(end - seconds, 1) for end, seconds in zip(trials["finished"], trials["fit_seconds"])]
-                    + [(end, -1) for end in trials["finished"]])
-    running = most = 0
-    for _, change in events:
-        running += change
-        most = max(most, running)
-    return most

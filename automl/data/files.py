@@ -6,6 +6,7 @@ pandas and the model libraries are imported, so a typo costs a fraction of a sec
 
 from __future__ import annotations
 
+import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,11 +41,18 @@ class DataFile:
         return DELIMITERS.get(self.format)
 
 
+def pinned(source):
+    """`source` as an absolute path if it is a path (anything else as it is): taken before
+    joining a cluster, whose first job can see its working folder unpacked anew as its
+    driver joins (automl.search.cluster._back_to), so relative paths would find nothing."""
+    return Path(source).absolute() if isinstance(source, (str, os.PathLike)) else source
+
+
 def locate(source: str | Path) -> DataFile:
     """The table file at `source`, checked to exist, be readable by its name, and hold bytes."""
     path = Path(source)
     if not path.exists():
-        raise DataError(f"file not found: {path}; check the path (relative to {Path.cwd()})")
+        raise DataError(f"file not found: {path}; check the path (relative to {_working_folder()})")
     if path.is_dir():
         raise DataError(f"{path} is a folder; give the path of one .csv or .parquet file")
     table_format, compression = _format(path.name)
@@ -55,6 +63,13 @@ def locate(source: str | Path) -> DataFile:
     if compression == ".zip":
         return _zip_member(path)
     return DataFile(path, table_format, compression)
+
+
+def _working_folder() -> str:
+    try:
+        return os.getcwd()
+    except FileNotFoundError:  # deleted under this process
+        return os.environ.get("PWD", "this process's working folder, which no longer exists")
 
 
 def _format(name: str) -> tuple[str | None, str | None]:

@@ -13,6 +13,7 @@ from automl.budget import Budget, resolve_time_budget
 from automl.bundle import save_bundle
 from automl.atomic import atomic_write_json, atomic_write_text, disk_full, full_disk_cause
 from automl.errors import AutoMLError, DiskFullError, RunError
+from automl.data.files import pinned
 from automl.graph.context import RunContext, Settings
 from automl.graph.executor import execute
 from automl.graph.load import dump_graph, execution_order, load_graph, parse_graph
@@ -49,6 +50,7 @@ def fit_run(source, settings: Settings, pipeline: str | Path | GraphSpec = "defa
     """Fit `pipeline` on `source` into a new run folder (or `resume` one). The time budget
     counts from `started` (time.time(); default now): the CLI passes its own start, so the
     budget holds for the whole command as its user times it."""
+    source, out, resume = pinned(source), pinned(out), pinned(resume)  # before joining (files.pinned)
     if resume is not None:
         source, settings, spec, run_dir = _resumed(resume, source, settings, pipeline)
     else:

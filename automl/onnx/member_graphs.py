@@ -30,8 +30,8 @@ INPUT, OUTPUT = "X", "raw"
 CONVERTERS = {
     "xgboost": "automl.onnx.member_trees:xgboost_graph",
     "lightgbm": "automl.onnx.member_trees:lightgbm_graph",
-    "random_forest": "automl.onnx.member_trees:forest_graph",
-    "extra_trees": "automl.onnx.member_trees:forest_graph",
+    "random_forest": "automl.onnx.forest_trees:forest_graph",
+    "extra_trees": "automl.onnx.forest_trees:forest_graph",
     "linear": "automl.onnx.member_dense:linear_graph",
     "mlp": "automl.onnx.member_dense:mlp_graph",
     "catboost": "automl.onnx.catboost_graph:catboost_graph",

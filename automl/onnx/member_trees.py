@@ -1,5 +1,5 @@
 """Tree members as graphs X -> raw (`member_graphs`' contract): xgboost and LightGBM by
-onnxmltools, sklearn's random forest and extra trees by skl2onnx.
+onnxmltools (sklearn's forests: `forest_trees`).
 
 onnxmltools writes at most opset 15 on its own; the graph is lifted to the ensemble's
 opset afterwards. Each library learned on codes of the classes it saw, so probabilities
@@ -8,12 +8,9 @@ go back to all of the run's classes as `Family._full_proba` puts them.
 
 from __future__ import annotations
 
-import warnings
-
 import onnx
 
 from automl.onnx.member_graphs import ConversionError, as_column, full_proba, with_tail
-from automl.onnx.trees_graph import OPSETS
 
 ONNXMLTOOLS_OPSET = 15  # the highest opset onnxmltools' own convert functions write
 
@@ -49,45 +46,7 @@ def _boosted(family, model: onnx.ModelProto) -> onnx.ModelProto:
         g, proba, family.classes_seen_, family.n_classes))
 
 
-def forest_graph(family, n_inputs: int) -> onnx.ModelProto:
-    """A random forest or extra trees; each node sends a missing value where sklearn does."""
-    from skl2onnx import convert_sklearn
-
-    estimator = family.model_
-    options = {id(estimator): {"zipmap": False}} if family.is_classifier else None
-    with warnings.catch_warnings():  # skl2onnx warns about opset choices made on purpose
-        warnings.simplefilter("ignore")
-        model = convert_sklearn(estimator, initial_types=_initial_types(n_inputs),
-                                options=options, target_opset=OPSETS)
-    _route_forest_missing(model, [tree.tree_ for tree in estimator.estimators_])
-    outputs = [o.name for o in model.graph.output]
-    if not family.is_classifier:
-        return with_tail(model, outputs[0], as_column)
-    return with_tail(model, outputs[1], lambda g, proba: full_proba(
-        g, proba, family.classes_seen_, family.n_classes))
-
-
-def _route_forest_missing(model: onnx.ModelProto, trees: list) -> None:
-    """`trees_graph._route_missing` for a forest: the side sklearn learned per node of
-    each tree (`missing_go_to_left`; in BRANCH_LEQ mode the true branch is the left)."""
-    for node in model.graph.node:
-        if not node.op_type.startswith("TreeEnsemble"):
-            continue
-        attrs = {a.name: a for a in node.attribute}
-        routes = [int(trees[t].missing_go_to_left[i])
-                  for t, i in zip(attrs["nodes_treeids"].ints, attrs["nodes_nodeids"].ints)]
-        node.attribute.remove(attrs["nodes_missing_value_tracks_true"])
-        node.attribute.append(onnx.helper.make_attribute("nodes_missing_value_tracks_true", routes))
-
-
 def _mltools_types(n_inputs: int) -> list:
     from onnxmltools.convert.common.data_types import FloatTensorType
 
     return [("X", FloatTensorType([None, n_inputs]))]
-
-
-def _initial_types(n_inputs: int) -> list:
-    from skl2onnx.common.data_types import FloatTensorType
-
-    return [("X", FloatTensorType([None, n_inputs]))]
-

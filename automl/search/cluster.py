@@ -43,11 +43,26 @@ def join(address: str, worker_env: dict[str, str], common: dict) -> str:
     except Exception as err:  # what the probe did not foresee: ray raises several kinds
         raise ConfigError(_cannot(address, first_line(err) or type(err).__name__,
                                   "check that the head runs and this machine can reach it")) from None
+    _settle_job_folder()
     _back_to(folder)
     _check_free_cpus(address)
     auth = ", token authentication" if seen["auth"] == "token" else ""
     return (f"joined the Ray cluster at {seen['address']} ({_count(len(seen['nodes']), 'node')}, "
             f"{_cpus():g} CPUs{auth}); this driver is on node {ray.get_runtime_context().get_node_id()[:12]}")
+
+
+def _settle_job_folder() -> None:
+    """Inside a job submitted with `--working-dir`, wait until its folder is unpacked
+    anew (`_back_to`): that happens a moment after ray.init returns, and a task in the
+    job's runtime env is set up only after it (seen on three fresh clusters of three; a
+    second or two)."""
+    job = json.loads(os.environ.get("RAY_JOB_CONFIG_JSON_ENV_VAR") or "{}")
+    if (job.get("runtime_env") or {}).get("working_dir"):
+        ray.get(ray.remote(num_cpus=0)(_process_id).remote())
+
+
+def _process_id() -> int:
+    return os.getpid()
 
 
 def _back_to(folder: str) -> None:

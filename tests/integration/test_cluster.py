@@ -25,18 +25,22 @@ import pytest
 from automl.provenance import fitted_by
 from automl.search.local_cluster import LocalCluster
 from tests.conftest import REPO, SAMPLE
+from tests.plugins.faulty import MARKERS
 from tests.cluster_helpers import (NAPPING, RUN_FILES, cluster_pipeline, fit_on, free_cpus,
                                    join_error, leaderboard, trial_nodes, wait_for)
 from tests.drivers import Driver
 
-pytestmark = pytest.mark.slow
+# a cluster's nodes and their workers start and schedule on the wall clock: alone, after
+# the parallel part of `make test` (beside it, on two cores, trials waited on slow starts)
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cluster")
+    markers = tmp_path_factory.mktemp("markers")  # where napping trials say their node
     with LocalCluster(workers=[1, 1], folder=folder, dashboard=True,
-                      env={"PYTHONPATH": str(REPO)}) as running:
+                      env={"PYTHONPATH": str(REPO), MARKERS: str(markers)}) as running:
         yield running
 
 
@@ -49,7 +53,7 @@ def test_a_fit_on_the_cluster_runs_every_fit_on_its_nodes_and_predicts_without_r
     out = tmp_path / "runs"
     # trials proposed in batches of three (the cluster's CPUs); xgboost's and linear's fits
     # take a tenth of a second, so Tune could run a whole batch on the first node's reused
-    # worker: a napping trial (3 s) holds its node while the batch's others run elsewhere
+    # worker: a napping trial holds its node until another node has one (tests.plugins.faulty)
     pipeline = cluster_pipeline(tmp_path, ["xgboost", "linear", "napping"], compact=True, max_trials=9)
     driver = fit_on(cluster, "--pipeline", str(pipeline), "--out", str(out), "--time-budget", "none",
                   register={"napping": NAPPING})

@@ -20,7 +20,14 @@ def local_ray():
     runtime.connect(None)
 
 
-def _pipeline(folder: Path, compress: dict, validation: str = "auto") -> Path:
+# the kinds of the student ladder and search; blend, lgbm and memo have their own tests
+# (tests/unit/distill), and would double this test's time
+EVERY_KIND = {"multiplier": 1.0, "search_trials": 2, "max_student_share": 0.5,
+              "students": ["gbdt", "rules", "linear", "mlp"]}
+
+
+def _pipeline(folder: Path, compress: dict, validation: str = "auto",
+              distill: dict = EVERY_KIND) -> Path:
     nodes = [
         {"name": "data", "kind": "ingest", "params": {"validation": validation}},
         {"name": "trees", "kind": "preprocess", "inputs": ["data"], "params": {"branch": "trees"}},
@@ -28,10 +35,7 @@ def _pipeline(folder: Path, compress: dict, validation: str = "auto") -> Path:
          "params": {"families": ["xgboost", "linear"], "max_trials": 6}},
         {"name": "ensemble", "kind": "ensemble", "inputs": ["search"]},
         {"name": "distill", "kind": "distill", "inputs": ["ensemble", "data", "trees"],
-         # the kinds of the student ladder and search; blend, lgbm and memo have their own
-         # tests (tests/unit/distill), and would double this test's time
-         "params": {"multiplier": 1.0, "search_trials": 2, "max_student_share": 0.5,
-                    "students": ["gbdt", "rules", "linear", "mlp"]}},
+         "params": distill},
         {"name": "compress", "kind": "compress", "inputs": ["distill"], "params": compress},
         {"name": "export", "kind": "export", "inputs": ["compress"]},
     ]
@@ -108,7 +112,9 @@ def test_compact_model_is_exported_and_agrees_with_python(tmp_path, task, compre
 
 def test_unmet_constraints_keep_the_ensemble_with_a_clear_reason(tmp_path):
     frame = make_table(n=400)
-    model = AutoML(pipeline=_pipeline(tmp_path, {"max_size_kb": 0.001}), out=tmp_path,
+    # the compress stage is under test: the quickest students will do
+    quick = {"multiplier": 1.0, "students": ["gbdt", "rules"], "search": False}
+    model = AutoML(pipeline=_pipeline(tmp_path, {"max_size_kb": 0.001}, distill=quick), out=tmp_path,
                    time_budget="none", verbosity=0).fit(frame, target="y")
     folder = Path(model.run_dir_) / "compact"
     card = json.loads((folder / "compact.json").read_text())

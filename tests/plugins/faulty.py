@@ -2,8 +2,10 @@
 
 - `killer`: its worker process kills itself with SIGKILL mid-fit, as the kernel's
   out-of-memory killer would: no exception, no goodbye.
-- `napping`: a fit of a few seconds, long enough that a batch of trials cannot all run
-  one after another on one node's reused worker while the other nodes start theirs.
+- `napping`: a fit of a few seconds that, where $AUTOML_TEST_MARKERS is set, also waits
+  (up to a bound) until a napping trial has started on another node: Tune gives a pending
+  trial to whichever worker is free first, so on a loaded machine, where the other nodes'
+  workers take many seconds to start, one node's reused worker ran a whole search.
 - `sleepy`: a long fit that first writes a marker (its pid and Ray node) into the folder
   $AUTOML_TEST_MARKERS, so a test knows where a trial is running and can take that node
   away.
@@ -75,3 +77,22 @@ def _mark_where_this_runs() -> None:
 
 class NappingFamily(SleepyFamily):
     key = "napping"
+    longest_wait = 20.0  # seconds: the other nodes' workers start well within it
+
+    def fit(self, X, y, X_valid=None, y_valid=None, budget=None, report=None):
+        super().fit(X, y, X_valid, y_valid, budget, report)
+        folder = os.environ.get(MARKERS)
+        deadline = time.monotonic() + self.longest_wait
+        while folder and len(_nodes_marked(folder)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return self
+
+
+def _nodes_marked(folder: str) -> set:
+    nodes = set()
+    for path in Path(folder).glob("*.json"):
+        try:
+            nodes.add(json.loads(path.read_text())["node"])
+        except (OSError, ValueError):  # a marker being written
+            pass
+    return nodes

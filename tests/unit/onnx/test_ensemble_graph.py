@@ -88,6 +88,18 @@ def multiclass():
     return table_branch_data(awkward("multiclass"), "y", valid_fraction=0.25, seed=0)
 
 
+@pytest.mark.parametrize("family", ["random_forest", "extra_trees"])
+def test_a_forest_grown_to_full_depth_or_to_single_leaves_gives_what_python_gives(data, family):
+    """Written from the tree arrays (forest_trees): thresholds rounded down to float32,
+    so a row on a split's float32 neighbour goes where sklearn sends it; a tree that is
+    one leaf (no split allowed) is one interior node both ways."""
+    deep = fit(family, data, n_estimators=30, max_depth=None)
+    stumps = fit(family, data, n_estimators=3, min_samples_split=100_000)
+    for model in (deep, stumps):
+        assert assert_parity(predictor(data, [model], [family])) <= 1e-5
+    assert stumps.model_.estimators_[0].tree_.node_count == 1
+
+
 @pytest.mark.parametrize("family", ["xgboost", "lightgbm", "random_forest", "linear"])
 def test_a_class_a_member_never_saw_gets_probability_zero(multiclass, family):
     data = multiclass
