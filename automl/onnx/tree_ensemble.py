@@ -8,15 +8,18 @@ tensor, the thresholds and leaf values in float tensors, and a leaf as two numbe
 computes raw scores only, so what the classifier did after summing the trees (its base
 values, the logistic or softmax, the label) becomes standard operators after it.
 
-A model is rewritten only where every tree node converts: each leaf carries one target
-(boosted trees do; a decision tree classifier's leaves carry one weight per class) and
-the post-transform is one this module writes (none for regression, logistic for two
+LightGBM's splits on sets of categories, which onnxmltools writes as chains of equality
+nodes reaching one subtree from each (a tree no more), become one set-membership node
+each (BRANCH_MEMBER). A model is rewritten only where every tree node converts: each
+leaf carries one target (boosted trees do; a decision tree classifier's leaves carry one
+weight per class) and the post-transform is one this module writes (none for regression, logistic for two
 classes, softmax for more). Otherwise it is left as it is, in opset 3, which
 onnxruntime runs as before.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,7 +30,7 @@ ML_DOMAIN = "ai.onnx.ml"
 TREE_OPSET = 5
 OLD_OPS = ("TreeEnsembleRegressor", "TreeEnsembleClassifier")
 MODES = {"BRANCH_LEQ": 0, "BRANCH_LT": 1, "BRANCH_GTE": 2, "BRANCH_GT": 3,
-         "BRANCH_EQ": 4, "BRANCH_NEQ": 5}
+         "BRANCH_EQ": 4, "BRANCH_NEQ": 5, "BRANCH_MEMBER": 6}
 
 
 class NotConvertible(Exception):
@@ -71,9 +74,11 @@ class _Trees:
     leaf_targets: list[int] = field(default_factory=list)
     leaf_weights: list[float] = field(default_factory=list)
     roots: list[int] = field(default_factory=list)
+    members: list[float] = field(default_factory=list)  # each set, then NaN, in node order
 
     def attributes(self, n_targets: int) -> dict:
-        return {"n_targets": n_targets, "tree_roots": self.roots, "aggregate_function": 1,
+        sets = {"membership_values": _tensor(self.members, np.float32)} if self.members else {}
+        return {**sets, "n_targets": n_targets, "tree_roots": self.roots, "aggregate_function": 1,
                 "post_transform": 0, "nodes_featureids": self.featureids,
                 "nodes_splits": _tensor(self.splits, np.float32),
                 "nodes_modes": _tensor(self.modes, np.uint8),
@@ -145,9 +150,16 @@ def _converted(attrs: dict, prefix: str) -> _Trees:
     by position, the root of each tree in `tree_roots`."""
     keys = list(zip(attrs["nodes_treeids"], attrs["nodes_nodeids"]))
     modes = [m.decode() for m in attrs["nodes_modes"]]
+    values = attrs.get("nodes_values") or numpy_helper.to_array(attrs["nodes_values_as_tensor"])
+    missing = list(attrs.get("nodes_missing_value_tracks_true") or [0] * len(keys))
+    false_ids = list(attrs["nodes_falsenodeids"])
+    sets = _category_sets(keys, modes, values, attrs["nodes_featureids"],
+                          attrs["nodes_truenodeids"], false_ids, missing)
     leaf_values = _leaf_values(attrs, prefix)
     interior, leaves = {}, {}
     for key, mode in zip(keys, modes):
+        if mode == "DROPPED":
+            continue
         if mode == "LEAF":
             leaves[key] = len(leaves)
         elif mode in MODES:
@@ -159,15 +171,13 @@ def _converted(attrs: dict, prefix: str) -> _Trees:
         target, weight = leaf_values.get(key, (0, 0.0))
         trees.leaf_targets.append(target)
         trees.leaf_weights.append(weight)
-    values = attrs.get("nodes_values") or numpy_helper.to_array(attrs["nodes_values_as_tensor"])
-    missing = attrs.get("nodes_missing_value_tracks_true") or [0] * len(keys)
     children = set()
     for i, (key, mode) in enumerate(zip(keys, modes)):
-        if mode == "LEAF":
+        if mode in ("LEAF", "DROPPED"):
             continue
         tree = key[0]
         branches = (((tree, attrs["nodes_truenodeids"][i]), trees.true_ids, trees.true_leafs),
-                    ((tree, attrs["nodes_falsenodeids"][i]), trees.false_ids, trees.false_leafs))
+                    ((tree, false_ids[i]), trees.false_ids, trees.false_leafs))
         for child, ids, is_leaf in branches:
             if child in children and child in interior:
                 # a chain of equality splits (a LightGBM split on a set of categories)
@@ -180,8 +190,49 @@ def _converted(attrs: dict, prefix: str) -> _Trees:
         trees.splits.append(values[i])
         trees.modes.append(MODES[mode])
         trees.missing_true.append(int(missing[i]))
+        if mode == "BRANCH_MEMBER":
+            trees.members += [*sets[i], float("nan")]
     _add_roots(trees, keys, interior, leaves, children)
     return trees
+
+
+def _category_sets(keys, modes: list, values, features, true_ids, false_ids: list,
+                   missing: list) -> dict:
+    """LightGBM's split on a set of categories, as onnxmltools writes it: a chain of
+    equality nodes on one column, each sending its category to one same subtree and the
+    rest on down the chain. Each chain becomes one set-membership node (its head; the
+    others marked DROPPED, its false branch the last one's): in place, in `modes`,
+    `false_ids` and `missing`. The sets, by head."""
+    position = {key: i for i, key in enumerate(keys)}
+    parents = defaultdict(int)
+    for (tree, _), true_id, false_id in zip(keys, true_ids, false_ids):
+        parents[tree, true_id] += 1
+        parents[tree, false_id] += 1
+
+    def next_in_chain(i: int) -> int | None:
+        j = position.get((keys[i][0], false_ids[i]))
+        if (j is not None and modes[j] == "BRANCH_EQ" and parents[keys[j]] == 1
+                and true_ids[j] == true_ids[i] and features[j] == features[i]):
+            return j
+        return None
+
+    equal = [i for i, mode in enumerate(modes) if mode == "BRANCH_EQ"]
+    followers = {j for i in equal if (j := next_in_chain(i)) is not None}
+    sets = {}
+    for head in (i for i in equal if i not in followers):
+        chain = [head]
+        while (j := next_in_chain(chain[-1])) is not None:
+            chain.append(j)
+        if len(chain) < 2:
+            continue
+        sets[head] = [float(values[i]) for i in chain]
+        false_ids[head] = false_ids[chain[-1]]
+        missing[head] = int(any(missing[i] for i in chain))  # NaN goes true at any of them
+        for i in chain[1:]:
+            modes[i] = "DROPPED"
+    for head in sets:
+        modes[head] = "BRANCH_MEMBER"
+    return sets
 
 
 def _leaf_values(attrs: dict, prefix: str) -> dict:
@@ -200,8 +251,8 @@ def _add_roots(trees: _Trees, keys, interior: dict, leaves: dict, children: set)
     interior node whose two branches both reach it (the operator's own convention)."""
     seen = set()
     for key in keys:
-        if key[0] in seen or key in children:
-            continue
+        if key[0] in seen or key in children or (key not in interior and key not in leaves):
+            continue  # a chain's node folded into a set (_category_sets) is neither
         seen.add(key[0])
         if key in interior:
             trees.roots.append(interior[key])
@@ -234,8 +285,8 @@ def expand_tree_ensembles(model: onnx.ModelProto) -> None:
     """Rewrite `model`'s opset-5 `TreeEnsemble` nodes as opset-3 `TreeEnsembleRegressor`
     in place, and its ai.onnx.ml opset back to 3. A graph holds one opset per domain, and
     opset 5 no longer has the older operators: where one member's trees could not be
-    compacted (a LightGBM split on a set of categories reaches a subtree twice), the
-    others' compact trees (CatBoost's are written so) go back to the older form."""
+    compacted (a leaf with several targets, a post-transform not written here), the
+    others' compact trees (CatBoost's and the forests' are written so) go back to the older form."""
     graph = model.graph
     nodes = [_expanded(node) if node.op_type == "TreeEnsemble" and node.domain == ML_DOMAIN
              else node for node in graph.node]

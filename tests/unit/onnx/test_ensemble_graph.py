@@ -17,6 +17,7 @@ from automl.models.registry import family_class
 from automl.onnx.ensemble_graph import ensemble_graph
 from automl.onnx.member_graphs import ConversionError, member_graph
 from automl.onnx.parity import check_parity
+from automl.onnx.tree_ensemble import expand_tree_ensembles
 from automl.preprocess.stage import table_branch_data
 from automl.serving.ensemble import Member, Predictor
 from automl.serving.inputs import frame_feeds
@@ -115,14 +116,31 @@ def test_a_bagged_member_is_the_mean_of_its_folds(data):
     assert_parity(predictor(data, [bagged, fit("linear", data)], ["xgboost", "linear"], [2.0, 1.0]))
 
 
-def test_trees_that_do_not_compact_beside_catboosts_share_the_older_operators(data):
-    """LightGBM's splits on sets of categories stay in opset-3 tree operators; CatBoost's
-    compact ones go back to them, as one graph holds one ai.onnx.ml opset."""
+def test_lightgbm_splits_on_sets_of_categories_compact_as_set_membership(data):
+    """onnxmltools writes a split on a set of categories as a chain of equality nodes that
+    reach one subtree from each; TreeEnsemble takes trees only, so each chain becomes one
+    BRANCH_MEMBER node, and every member, CatBoost's too, stays in the compact operator."""
     families = ["lightgbm", "catboost"]
-    graph = ensemble_graph(predictor(data, [fit(f, data) for f in families], families))
+    predicted = predictor(data, [fit(f, data) for f in families], families)
+    graph = ensemble_graph(predicted)
     ml = {o.domain: o.version for o in graph.opset_import}["ai.onnx.ml"]
-    assert ml == 3 and "TreeEnsemble" not in {n.op_type for n in graph.graph.node}
-    assert_parity(predictor(data, [fit(f, data) for f in families], families))
+    trees = [n for n in graph.graph.node if n.op_type == "TreeEnsemble"]
+    assert ml == 5 and len(trees) == 2
+    assert any(a.name == "membership_values" for n in trees for a in n.attribute)
+    assert_parity(predicted)
+
+
+def test_compact_trees_written_back_in_the_older_operators_predict_the_same(data):
+    """Where a member's trees could not be compacted, the others' go back to opset 3
+    (expand_tree_ensembles): one graph holds one ai.onnx.ml opset."""
+    predicted = predictor(data, [fit("catboost", data)], ["catboost"])
+    graph = ensemble_graph(predicted)
+    expand_tree_ensembles(graph)
+    assert {o.domain: o.version for o in graph.opset_import}["ai.onnx.ml"] == 3
+    assert "TreeEnsemble" not in {n.op_type for n in graph.graph.node}
+    rows = served_rows(predicted.schema.task)
+    check_parity(graph.SerializeToString(), predicted.predict_raw(rows),
+                 frame_feeds(rows, predicted.schema), 1e-4)
 
 
 def test_the_stacker_and_the_temperature_are_in_the_graph(data):
