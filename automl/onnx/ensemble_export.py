@@ -20,7 +20,7 @@ import pandas as pd
 from automl.atomic import atomic_write_bytes
 from automl.onnx.ensemble_graph import EXTERNAL_DATA_AT, ensemble_graph
 from automl.onnx.member_graphs import ConversionError
-from automl.onnx.parity import check_parity
+from automl.onnx.parity import ParityError, check_parity
 from automl.serving.inputs import frame_feeds, raw_rows
 from automl.serving.load import ENSEMBLE_FILE
 from automl.serving.onnx_predictor import OnnxPredictor, one_row_latency
@@ -30,13 +30,15 @@ LATENCY_CALLS, LATENCY_ROWS = 200, 50  # a median of 200 calls: steady, and insi
 
 
 def export_run_model(run_dir: Path, predictor, features: pd.DataFrame, log) -> dict:
-    """`write_ensemble_model` at the end of a run, its line in the run's `log`; a member
-    with no converter leaves the pickle to serve (and says why), while a file that predicts
-    otherwise than the predictor fails the run (ParityError)."""
+    """`write_ensemble_model` at the end of a run, its line in the run's `log`. A member
+    with no converter, or a file that predicts otherwise than the predictor (ParityError:
+    a LightGBM threshold that float32 rounds across a row's value), fails the export, not
+    the run: the file is removed, the pickle serves, and the line says why."""
     try:
         served = write_ensemble_model(run_dir, predictor, features)
-    except ConversionError as err:
-        (Path(run_dir) / ENSEMBLE_FILE).unlink(missing_ok=True)  # a resumed run's earlier one
+    except (ConversionError, ParityError) as err:
+        (Path(run_dir) / ENSEMBLE_FILE).unlink(missing_ok=True)  # this one, or a resumed run's
+        _side_file(Path(run_dir) / ENSEMBLE_FILE).unlink(missing_ok=True)
         log(f"model: {ENSEMBLE_FILE} not written ({err}); predict serves the pickle")
         return {"format": "pickle", "file": "model/predictor.joblib", "reason": str(err)}
     log(f"model: wrote {ENSEMBLE_FILE} ({served['size_bytes'] / 1024:,.0f} KB, one row "

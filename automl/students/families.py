@@ -31,6 +31,7 @@ from automl.models.base import Family, ReportFn, as_budget, writable
 from automl.models.dense_code import DenseCode
 from automl.models.registry import register
 from automl.onnx.dense_graph import export_dense_model
+from automl.onnx.member_trees import float32_thresholds
 from automl.onnx.trees_graph import export_trees_model
 from automl.preprocess.branches import Branch
 
@@ -148,28 +149,6 @@ class _StopAtLGBM:
 def _as_float32(X) -> np.ndarray:
     """Rows as ONNX sees them: LightGBM compares in float64, the exported graph in float32."""
     return np.asarray(X, dtype=np.float32)
-
-
-def float32_thresholds(booster: lgb.Booster) -> lgb.Booster:
-    """`booster` with each split threshold lowered to the largest float32 not above it.
-
-    LightGBM splits at float64 midpoints; ONNX stores float32 thresholds, rounded to the
-    nearest, which can cross a float32 input (on wine_quality a student's ONNX output
-    differed from its own by 1.6% of the scale). For a float32 x, x <= t exactly when x <=
-    floor32(t), so on float32 inputs the lowered trees decide as the originals, in float32
-    as in float64. (No categorical splits here: the students split codes as numbers.)
-    """
-    # the header's byte size of each tree no longer holds: without it LightGBM parses in order
-    lines = [line for line in booster.model_to_string().split("\n")
-             if not line.startswith("tree_sizes=")]
-    for i, line in enumerate(lines):
-        if line.startswith("threshold="):
-            exact = np.array(line.split("=", 1)[1].split(), dtype=np.float64)
-            lowered = exact.astype(np.float32)
-            above = lowered.astype(np.float64) > exact
-            lowered[above] = np.nextafter(lowered[above], np.float32(-np.inf))
-            lines[i] = "threshold=" + " ".join(repr(float(t)) for t in lowered)
-    return lgb.Booster(model_str="\n".join(lines))
 
 
 class StudentLGBM(Family):

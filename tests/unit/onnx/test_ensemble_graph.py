@@ -14,6 +14,9 @@ from automl.ensemble.stacking import LinearStacker
 from automl.errors import AutoMLError
 from automl.models.bagging import BaggedModel
 from automl.models.registry import family_class
+from automl.data import prepare_features
+from automl.onnx import member_trees
+from automl.onnx.ensemble_export import export_run_model
 from automl.onnx.ensemble_graph import ensemble_graph
 from automl.onnx.member_graphs import ConversionError, member_graph
 from automl.onnx.parity import check_parity
@@ -176,3 +179,36 @@ def test_member_graphs_share_one_contract(data):
     graph = member_graph(fit("random_forest", data), data.X_train.shape[1])
     assert [i.name for i in graph.graph.input] == ["X"] and [o.name for o in graph.graph.output] == ["raw"]
     onnx.checker.check_model(graph)
+
+
+def _float32_neighbours() -> tuple[Predictor, pd.DataFrame]:
+    """A LightGBM member on one feature whose values are float32 neighbours (1,
+    1 + 2**-23, ...), and its rows."""
+    steps = np.arange(400) % 8
+    frame = pd.DataFrame({"x": 1.0 + steps * 2.0 ** -23, "y": np.where(steps % 2, 10.0, 0.0)})
+    data = table_branch_data(frame, "y", valid_fraction=0.25, seed=0)
+    model = fit("lightgbm", data, n_estimators=5, num_leaves=8, min_child_samples=5, learning_rate=1.0)
+    return predictor(data, [model], ["lightgbm"]), frame.drop(columns="y")
+
+
+def test_a_lightgbm_member_decides_as_lightgbm_does_at_float32_neighbours():
+    """LightGBM's float64 midpoints between float32 neighbours, rounded to the nearest
+    float32 by onnxmltools, sent rows the other way; lowered to float32
+    (`float32_thresholds`) they do not."""
+    predicted, rows = _float32_neighbours()
+    assert check_parity(ensemble_graph(predicted).SerializeToString(), predicted.predict_raw(rows),
+                        frame_feeds(rows, predicted.schema), 1e-6) < 1e-6
+
+
+def test_an_export_that_fails_parity_leaves_the_pickle_to_serve(tmp_path, monkeypatch):
+    """The thresholds left as onnxmltools rounds them: the file predicts otherwise, so
+    the export fails (its line says why), the file is gone and the pickle serves; the run
+    goes on."""
+    monkeypatch.setattr(member_trees, "float32_thresholds", lambda booster: booster)
+    predicted, rows = _float32_neighbours()
+    (tmp_path / "model").mkdir()
+    lines = []
+    served = export_run_model(tmp_path, predicted, prepare_features(rows, predicted.schema), lines.append)
+    assert served["format"] == "pickle" and "differ by up to" in served["reason"]
+    assert not (tmp_path / "model" / "ensemble.onnx").exists()
+    assert lines[-1].startswith("model: model/ensemble.onnx not written (ONNX and Python outputs differ")
