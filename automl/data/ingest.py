@@ -20,6 +20,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from automl.data import notices, sniff
+from automl.data.tidy import without_written_index
 from automl.data.files import ENCODING_HINT, DataFile, locate
 from automl.options import check_encoding
 from automl.errors import DataError, first_line
@@ -53,7 +54,7 @@ def read_table(source: str | Path | pd.DataFrame, *, encoding: str | None = None
         frame, where = table.to_pandas(), data_file.label
     if frame.shape[1] == 0 or (frame.shape[0] == 0 and not allow_no_rows):
         raise DataError(f"{where} has no rows; give a table with a header and at least 20 rows")
-    return frame
+    return without_written_index(frame, where, notify)
 
 
 def with_text_column_names(frame: pd.DataFrame) -> pd.DataFrame:

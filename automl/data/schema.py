@@ -19,6 +19,11 @@ MIN_ROWS = 20
 # An integer target with at most this many distinct values is taken as classes.
 MAX_CLASSES_FOR_INT_TARGET = 20
 DATETIME_PARTS = ("year", "month", "day", "weekday", "hour")
+# Dates written as text, as spreadsheets export them: ISO 8601 first, then day first
+# (31/12/2020, 31.12.2020, 31-12-2020), then month first (12/31/2020). Where every day of a
+# column is 12 or less, day first and month first both read it and day first is taken.
+_DAYS = ("%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%m/%d/%Y")
+DATE_FORMATS = ("ISO8601", *(f"{day}{time}" for time in ("", " %H:%M", " %H:%M:%S") for day in _DAYS))
 
 ColumnKind = Literal["numeric", "categorical", "datetime"]
 
@@ -27,6 +32,8 @@ class Column(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
     kind: ColumnKind
+    # how a datetime column's text reads (`DATE_FORMATS`); None: ISO 8601 (2020-12-31)
+    date_format: str | None = None
 
 
 class Schema(BaseModel):
@@ -207,12 +214,18 @@ def _infer_columns(features: pd.DataFrame) -> tuple[list[Column], dict[str, str]
         kind, reason = _column_kind(features[name])
         if reason:
             dropped[str(name)] = reason
-        else:
-            columns.append(Column(name=str(name), kind=kind))
+            continue
+        text_dates = kind == "datetime" and not pd.api.types.is_datetime64_any_dtype(features[name])
+        date_format = text_date_format(features[name]) if text_dates else None
+        columns.append(Column(name=str(name), kind=kind,
+                              date_format=None if date_format == "ISO8601" else date_format))
     return columns, dropped
 
 
 def _column_kind(col: pd.Series) -> tuple[ColumnKind | None, str | None]:
+    if _holds_nested(col):
+        return None, ("holds lists or other nested values, which no model reads (spread "
+                      "them into columns of their own to use them)")
     n_rows, n_distinct = len(col), col.nunique(dropna=False)
     if col.isna().all():
         return None, "all values missing"
@@ -226,11 +239,19 @@ def _column_kind(col: pd.Series) -> tuple[ColumnKind | None, str | None]:
         if n_distinct == n_rows and _is_counter(col):
             return None, "ID-like (a distinct consecutive integer on every row)"
         return "numeric", None
-    if _looks_like_dates(col):
+    if text_date_format(col) is not None:
         return "datetime", None
     if n_distinct == n_rows:
         return None, "ID-like (a distinct value on every row)"
     return "categorical", None
+
+
+def _holds_nested(col: pd.Series) -> bool:
+    """Lists, arrays, dicts or sets among the values (a Parquet list or struct column)."""
+    if not pd.api.types.is_object_dtype(col):
+        return False
+    return any(isinstance(value, (list, tuple, dict, set, np.ndarray))
+               for value in col.dropna().head(1000))
 
 
 def _is_counter(col: pd.Series) -> bool:
@@ -240,12 +261,16 @@ def _is_counter(col: pd.Series) -> bool:
     return values.max() - values.min() + 1 == len(values)
 
 
-def _looks_like_dates(col: pd.Series) -> bool:
+def text_date_format(col: pd.Series) -> str | None:
+    """The first of `DATE_FORMATS` that reads 95% of a text column's first 200 values as
+    dates; None where none does."""
     sample = col.dropna().astype(str).head(200)
-    if sample.str.len().min() < 6:  # too short for a date; avoids "1", "12" etc.
-        return False
-    parsed = pd.to_datetime(sample, errors="coerce", format="ISO8601")
-    return parsed.notna().mean() >= 0.95
+    if sample.empty or sample.str.len().min() < 6:  # too short for a date; avoids "1", "12"
+        return None
+    for date_format in DATE_FORMATS:
+        if pd.to_datetime(sample, errors="coerce", format=date_format).notna().mean() >= 0.95:
+            return date_format
+    return None
 
 
 class IgnoredColumnsWarning(UserWarning):
@@ -277,7 +302,7 @@ def prepare_features(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
         elif col.kind == "categorical":
             parts[col.name] = as_categories(values)
         else:
-            parts.update(_date_parts(as_dates(values, col.name), col.name))
+            parts.update(_date_parts(as_dates(values, col.name, col.date_format), col.name))
     return pd.DataFrame(parts, index=frame.index)
 
 
@@ -335,20 +360,29 @@ def as_categories(values: pd.Series) -> pd.Series:
     return objects.map(texts).where(present, np.nan).astype(object)
 
 
-def as_dates(values: pd.Series, name: str) -> pd.Series:
-    """A datetime feature as datetime64 (text read as ISO 8601), NaT where missing; numbers,
-    or text of which nothing reads as a date, are a PredictError naming the column."""
+def as_dates(values: pd.Series, name: str, date_format: str | None = None) -> pd.Series:
+    """A datetime feature as datetime64 (text read as `date_format`, default ISO 8601), NaT
+    where missing; numbers, or text of which nothing reads as a date, are a PredictError
+    naming the column."""
     present = values.notna()
     if (pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
             and present.any()):
         raise PredictError(f"column {name!r} should hold dates but holds numbers ({values.dtype}); "
                            "give dates as datetimes or as text like 2024-01-31")
-    stamps = pd.to_datetime(_text_missing(values), errors="coerce", format="ISO8601")
+    stamps = pd.to_datetime(_text_missing(values), errors="coerce", format=date_format or "ISO8601")
     if present.any() and stamps.isna().all():
         example = values[present].iloc[0]
         raise PredictError(f"column {name!r} should hold dates but none of its values reads as one "
-                           f"(e.g. {example!r}); give dates as datetimes or as text like 2024-01-31")
+                           f"(e.g. {example!r}); give dates as datetimes or as text like "
+                           f"{example_date(date_format)}")
     return stamps
+
+
+def example_date(date_format: str | None) -> str:
+    """2024-01-31 written as a column's dates are (`Column.date_format`)."""
+    if date_format is None or date_format == "ISO8601":
+        return "2024-01-31"
+    return pd.Timestamp("2024-01-31 13:45:00").strftime(date_format)
 
 
 def wall_clock_seconds(stamps: pd.Series) -> pd.Series:

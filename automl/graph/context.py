@@ -82,14 +82,19 @@ class RunContext:
     _schema: Any = field(default=None, repr=False)
     _held: list[str] | None = field(default=None, repr=False)  # notices kept back (preflight)
     _offload: Any = field(default=None, repr=False)
+    stopped: list[str] = field(default_factory=list)  # what Ctrl-C ended early, for run.json
 
     def table(self) -> pd.DataFrame:
         """The input table, read once per run however many stages ask for it."""
         if self._table is None:
             from automl.data.ingest import read_table
+            from automl.data.tidy import tidy_labels
 
-            self._table = read_table(self.source, encoding=self.settings.encoding,
-                                     notify=lambda message: self.notice(f"ingest: {message}"))
+            def notify(message: str) -> None:
+                self.notice(f"ingest: {message}")
+
+            table = read_table(self.source, encoding=self.settings.encoding, notify=notify)
+            self._table = tidy_labels(table, self.settings.target, notify)
         return self._table
 
     def schema(self):
@@ -150,6 +155,12 @@ class RunContext:
     def log(self, message: str) -> None:
         if self.verbose:
             print(f"[{self.run_budget.elapsed():6.1f}s] {message}", file=sys.stderr, flush=True)
+
+    def stopped_early(self, message: str) -> None:
+        """A stage ended early because the user asked (Ctrl-C): logged, and kept for
+        run.json, so that a run finished early does not pass for one that had its budget."""
+        self.stopped.append(message)
+        self.log(message)
 
     def notice(self, message: str) -> None:
         """What the data layer decided for the user: a log line, or when quiet, a warning

@@ -80,7 +80,8 @@ def fit_run(source, settings: Settings, pipeline: str | Path | GraphSpec = "defa
         if full is not None:  # a write not ours (Ray Tune's) found the disk full
             raise disk_full(Path(full.filename or run_dir), full) from None
         raise
-    atomic_write_json(run_dir / "run.json", {**meta, "status": "done",
+    early = {"stopped_early": context.stopped} if context.stopped else {}
+    atomic_write_json(run_dir / "run.json", {**meta, "status": "done", **early,
                                              "seconds": round(context.run_budget.elapsed(), 2)})
     if report:
         _write_report(spec, outputs, context)
@@ -91,7 +92,12 @@ def _mark_failed(run_dir: Path, meta: dict, err: BaseException) -> None:
     """run.json says the run failed and why; if even that cannot be written (a full disk),
     the run's own error is the one to tell, and run.json keeps saying 'running'."""
     try:
-        atomic_write_json(run_dir / "run.json", {**meta, "status": "failed", "error": str(err)[:500]})
+        if isinstance(err, KeyboardInterrupt):  # the user's Ctrl-C: resumable, not a failure
+            atomic_write_json(run_dir / "run.json", {**meta, "status": "interrupted",
+                                                     "error": "stopped by Ctrl-C"})
+        else:
+            atomic_write_json(run_dir / "run.json", {**meta, "status": "failed",
+                                                     "error": str(err)[:500]})
     except DiskFullError:
         pass
 

@@ -83,7 +83,7 @@ def search_families(params: SearchParams, data_by_branch: dict[str, BranchData],
     )
     trials, wall = run_search(plan, trial_inputs, folder, context.log,
                               all_rows=data_by_branch if sampled is not None else None,
-                              put=context.offload.put)
+                              put=context.offload.put, stopped_early=context.stopped_early)
     for trial in trials:
         trial.trial_seconds = wall.get(trial.trial_id)
     if not any(t.status == "ok" for t in trials):

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import shutil
+import signal
+import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -66,7 +69,8 @@ SAMPLED_TRIAL_FLOOR = 10.0
 
 
 def run_search(plan: SearchPlan, inputs: TrialInputs, folder: Path, log,
-               all_rows: dict | None = None, put=None) -> tuple[list[TrialResult], dict]:
+               all_rows: dict | None = None, put=None,
+               stopped_early=None) -> tuple[list[TrialResult], dict]:
     """All trials (finished and failed) and the driver-side wall seconds per trial. With
     `all_rows` (the trials learned from a sample), the best are fitted again on those,
     which `put` (the run's RunContext.offload.put) hands to the object store."""
@@ -85,10 +89,14 @@ def run_search(plan: SearchPlan, inputs: TrialInputs, folder: Path, log,
     progress = Progress(metric.name, metric.greater_is_better, tuned.budget.total)
     tuner = _tuner(tuned, trainable, folder, progress, log)
     try:
-        with contextlib.redirect_stdout(io.StringIO()):  # Tune prints its own banners there
-            grid = tuner.fit()
+        with contextlib.redirect_stdout(io.StringIO()), tune_interrupts() as ctrl_c:
+            grid = tuner.fit()  # Tune prints its own banners on stdout
     finally:
         progress.close()
+    if ctrl_c.caught and stopped_early is not None:
+        stopped_early(f"search: stopped by Ctrl-C after {len(grid)} trial(s); the run goes on "
+                      "with the trials that finished (Ctrl-C again stops the run)")
+        all_rows = None  # the user asked for an end: no all-rows phase
     if StopOnFullDisk.message is not None:
         ray.kill(sink)
         raise DiskFullError(StopOnFullDisk.message)
@@ -105,6 +113,38 @@ def run_search(plan: SearchPlan, inputs: TrialInputs, folder: Path, log,
     # experiment state holds some 13 KB a trial (27 MB at 2,000 trials) and a folder each.
     shutil.rmtree(folder / "tune", ignore_errors=True)
     return list(results.values()), progress.wall
+
+
+class _Interrupts:
+    """Our SIGINT handler while Tune searches: Tune installs its own over it, and on a first
+    Ctrl-C ends the search with the trials so far and puts back the one it found (this one),
+    which is how `caught` learns of it. A second Ctrl-C reaches this handler: Python's
+    KeyboardInterrupt, which stops the run (the CLI says how to resume)."""
+
+    caught = False
+
+    def __call__(self, signum, frame):
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def tune_interrupts():
+    """Around `tuner.fit()`: whether Ctrl-C ended the search early (`.caught`); afterwards the
+    handler from before, not Tune's, which would otherwise swallow the next Ctrl-C in the
+    later stages (Tune leaves its handler in place when a search ends on its own)."""
+    ours = _Interrupts()
+    if threading.current_thread() is not threading.main_thread():  # signals: main thread only
+        yield ours
+        return
+    before = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, ours)
+    try:
+        yield ours
+    finally:
+        # ours back in place without having been called: Tune's handler caught a Ctrl-C
+        ours.caught = (signal.getsignal(signal.SIGINT) is ours
+                       and os.environ.get("TUNE_DISABLE_SIGINT_HANDLER", "0") == "0")
+        signal.signal(signal.SIGINT, before)
 
 
 def _start_sink(folder: Path, keep_models: int):

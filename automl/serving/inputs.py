@@ -16,7 +16,8 @@ wall-clock time (the seconds of the same time written without a zone), as its pa
 read; a float64 holds the seconds of any date to the microsecond.
 
 `frame_feeds` converts a whole frame (checked and coerced as `predict` does), `row_feed`
-one row given as a dict with no pandas on the way (the fast path), and `raw_rows` turns
+one row given as a dict with no pandas on the way (the fast path), `rows_feed` a list
+of them, and `raw_rows` turns
 model-ready rows back into raw columns, for the parity check on stored rows.
 """
 
@@ -31,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from automl.data.schema import (DATETIME_PARTS, MISSING_TEXT, Schema, as_categories, as_dates,
-                                as_numbers, plain_label, wall_clock_seconds)
+                                as_numbers, example_date, plain_label, wall_clock_seconds)
 from automl.errors import PredictError
 
 
@@ -75,20 +76,22 @@ def frame_feeds(frame: pd.DataFrame, schema: Schema) -> dict[str, np.ndarray]:
         elif col.kind == "categorical":
             column = as_categories(values).fillna("").to_numpy(dtype=object)
         else:
-            column = wall_clock_seconds(as_dates(values, col.name)).to_numpy(dtype=np.float64)
+            column = wall_clock_seconds(as_dates(values, col.name, col.date_format)).to_numpy(
+                dtype=np.float64)
         feed[col.name] = column.reshape(-1, 1)
     return feed
 
 
-def row_feed(row: Mapping, columns: list[tuple[str, str]]) -> dict[str, np.ndarray]:
-    """onnxruntime inputs for one row of (name, kind) `columns`, read from a dict, value by
-    value as `frame_feeds` reads a column: a few microseconds a column."""
+def row_feed(row: Mapping, columns: list[tuple[str, str, str | None]]) -> dict[str, np.ndarray]:
+    """onnxruntime inputs for one row of (name, kind, date format) `columns`
+    (`feed_columns`), read from a dict, value by value as `frame_feeds` reads a column: a
+    few microseconds a column."""
     feed = {}
-    for name, kind in columns:
+    for name, kind, date_format in columns:
         try:
             value = row[name]
         except KeyError:
-            missing = [n for n, _ in columns if n not in row]
+            missing = [n for n, _, _ in columns if n not in row]
             raise PredictError(f"input lacks {len(missing)} column(s) the model was fitted on: "
                                + ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
                                ) from None
@@ -97,8 +100,27 @@ def row_feed(row: Mapping, columns: list[tuple[str, str]]) -> dict[str, np.ndarr
         elif kind == "categorical":
             feed[name] = np.array([[_category(value)]], dtype=object)
         else:
-            feed[name] = np.array([[_date_seconds(value, name)]], dtype=np.float64)
+            feed[name] = np.array([[_date_seconds(value, name, date_format)]], dtype=np.float64)
     return feed
+
+
+def feed_columns(schema: Schema) -> list[tuple[str, str, str | None]]:
+    """(name, kind, date format) of each input: what `row_feed` reads a row by."""
+    return [(c.name, c.kind, c.date_format) for c in schema.columns]
+
+
+def rows_feed(rows: list[Mapping], columns: list[tuple[str, str, str | None]]) -> dict[str, np.ndarray]:
+    """onnxruntime inputs for a list of rows given as dicts (a JSON request's rows), each
+    read as `row_feed` reads one; a bad value's error names its row (counted from 0)."""
+    if not rows:
+        return {name: np.empty((0, 1), dtype=FORMS[kind].numpy_type) for name, kind, _ in columns}
+    feeds = []
+    for number, row in enumerate(rows):
+        try:
+            feeds.append(row_feed(row, columns))
+        except PredictError as err:
+            raise PredictError(f"row {number}: {err}") from None
+    return {name: np.concatenate([feed[name] for feed in feeds]) for name, _, _ in columns}
 
 
 def _is_missing(value) -> bool:
@@ -135,7 +157,7 @@ def _category(value) -> str:
 EPOCH = dt.datetime(1970, 1, 1)
 
 
-def _date_seconds(value, name: str) -> float:
+def _date_seconds(value, name: str, date_format: str | None = None) -> float:
     if _is_missing(value) or (isinstance(value, str) and value.strip().lower() in MISSING_TEXT):
         return math.nan
     if isinstance(value, (bool, int, float, np.number)):
@@ -144,10 +166,12 @@ def _date_seconds(value, name: str) -> float:
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         value = dt.datetime(value.year, value.month, value.day)
     if not isinstance(value, dt.datetime):  # text, np.datetime64: as pandas reads them
-        stamp = pd.to_datetime(pd.Series([value]), errors="coerce", format="ISO8601").iloc[0]
+        stamp = pd.to_datetime(pd.Series([value]), errors="coerce",
+                               format=date_format or "ISO8601").iloc[0]
         if stamp is pd.NaT:
             raise PredictError(f"column {name!r} should hold dates but {value!r} does not read "
-                               "as one; give dates as datetimes or as text like 2024-01-31")
+                               "as one; give dates as datetimes or as text like "
+                               f"{example_date(date_format)}")
         value = stamp
     return (value.replace(tzinfo=None) - EPOCH).total_seconds()
 

@@ -21,7 +21,7 @@ from automl.data.schema import Schema, check_columns, unused_columns
 from automl.errors import RunError
 from automl.metrics import REGRESSION
 from automl.serving.answers import Answers, check_table, warn_unused
-from automl.serving.inputs import frame_feeds, raw_rows, row_feed
+from automl.serving.inputs import feed_columns, frame_feeds, raw_rows, row_feed
 from automl.serving.session import OnnxModel
 from automl.serving.timing import median_call_ms
 
@@ -41,14 +41,18 @@ class OnnxPredictor(Answers):
                            "exported models took the table's own columns); refit the run to "
                            "get one that does")
         self.schema = Schema.model_validate_json(metadata["automl.schema"])
-        self.columns = [(c.name, c.kind) for c in self.schema.columns]
+        self.columns = feed_columns(self.schema)
         self.outputs = ["variable" if self.schema.task == REGRESSION else "probabilities"]
 
     # ---- the Predictor's interface ---------------------------------------------------
 
     def predict_raw(self, X) -> np.ndarray:
         """Probabilities (n, k) or values (n,) for a dict (one row) or a DataFrame."""
-        output = np.asarray(self.session.run(self.outputs, self.feed(X))[0], dtype=np.float64)
+        return self.predict_feed(self.feed(X))
+
+    def predict_feed(self, feed: dict[str, np.ndarray]) -> np.ndarray:
+        """`predict_raw` for inputs already made (`inputs.row_feed`, `rows_feed`)."""
+        output = np.asarray(self.session.run(self.outputs, feed)[0], dtype=np.float64)
         return output.reshape(-1) if self.schema.task == REGRESSION else output
 
     def predict_features(self, features: pd.DataFrame) -> np.ndarray:
@@ -88,12 +92,12 @@ class OnnxPredictor(Answers):
         if len(positions) > len(self.columns):
             warn_unused([name for name in positions if name not in self.schema_names])
         # a column missing from the frame is left out here, for row_feed to name
-        return {name: frame.iat[0, positions[name]] for name, _ in self.columns
+        return {name: frame.iat[0, positions[name]] for name, _, _ in self.columns
                 if name in positions}
 
     @property
     def schema_names(self) -> set[str]:
-        return {name for name, _ in self.columns}
+        return {name for name, _, _ in self.columns}
 
 
 def one_row_latency(predictor: OnnxPredictor, rows: list[dict], calls: int = 1000) -> dict:

@@ -21,7 +21,7 @@ from automl.onnx.parity import check_parity
 from automl.onnx.raw_front import raw_model
 from automl.onnx.trees_graph import OPSETS, export_trees_model, input_types
 from automl.preprocess import build_branch
-from automl.serving.inputs import frame_feeds, raw_rows, row_feed
+from automl.serving.inputs import feed_columns, frame_feeds, raw_rows, row_feed
 from tests.compact_helpers import fit_gbdt_student
 from tests.conftest import make_table
 
@@ -148,7 +148,7 @@ def test_one_row_from_a_dict_is_fed_as_the_frame_path_feeds_it():
     frame = _awkward("binary").drop(columns="y")
     frame["when"] = frame["when"].dt.tz_localize("Asia/Tokyo")
     schema = infer_schema(frame.assign(y=np.arange(len(frame)) % 2), "y")
-    columns = [(c.name, c.kind) for c in schema.columns]
+    columns = feed_columns(schema)
     for i in [0, 12, 22, 27, 100]:  # a missing date, category, inf, -inf, a plain row
         whole = frame_feeds(frame.iloc[[i]], schema)
         one = row_feed(frame.iloc[i].to_dict(), columns)
@@ -160,7 +160,7 @@ def test_one_row_from_a_dict_is_fed_as_the_frame_path_feeds_it():
     ("3.5", 3.5), (" 2 ", 2.0), ("NA", np.nan), ("", np.nan), (None, np.nan), (pd.NA, np.nan),
     (True, 1.0), (np.int64(7), 7.0), (float("inf"), np.nan)])
 def test_a_number_in_one_row_reads_as_predict_reads_it(value, expected):
-    got = row_feed({"x": value}, [("x", "numeric")])["x"][0, 0]
+    got = row_feed({"x": value}, [("x", "numeric", None)])["x"][0, 0]
     frame = frame_feeds(pd.DataFrame({"x": pd.Series([value], dtype=object)}),
                         infer_schema(pd.DataFrame({"x": [1.0, 2.0] * 10, "y": [0, 1] * 10}), "y"))
     np.testing.assert_equal([got, frame["x"][0, 0]], [np.float32(expected)] * 2)
@@ -175,16 +175,16 @@ AFTERNOON = dt.datetime(2024, 2, 29, 13, 45)
     (pd.Timestamp("2024-02-29 13:45", tz="America/New_York"), AFTERNOON),
     ("2024-02-29T13:45:00+05:30", AFTERNOON)])
 def test_a_date_in_one_row_is_its_wall_clock_seconds(value, wall_clock):
-    seconds = row_feed({"d": value}, [("d", "datetime")])["d"][0, 0]
+    seconds = row_feed({"d": value}, [("d", "datetime", None)])["d"][0, 0]
     assert seconds == (wall_clock - dt.datetime(1970, 1, 1)).total_seconds()
 
 
 def test_one_row_errors_name_the_column():
     with pytest.raises(PredictError, match="lacks 1 column.*colour"):
-        row_feed({"x1": 1.0}, [("x1", "numeric"), ("colour", "categorical")])
+        row_feed({"x1": 1.0}, [("x1", "numeric", None), ("colour", "categorical", None)])
     with pytest.raises(PredictError, match="'x1' should be numeric but holds 'abc'"):
-        row_feed({"x1": "abc"}, [("x1", "numeric")])
+        row_feed({"x1": "abc"}, [("x1", "numeric", None)])
     with pytest.raises(PredictError, match="'d' should hold dates but holds a number"):
-        row_feed({"d": 3}, [("d", "datetime")])
+        row_feed({"d": 3}, [("d", "datetime", None)])
     with pytest.raises(PredictError, match="'d' should hold dates but 'soon' does not read"):
-        row_feed({"d": "soon"}, [("d", "datetime")])
+        row_feed({"d": "soon"}, [("d", "datetime", None)])
