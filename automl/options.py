@@ -55,7 +55,7 @@ def check_run_options(*, time_budget=None, seed=0, holdout=None, address=None,
         holdout=check_holdout(holdout, label("holdout", "holdout")),
         address=check_address(address, label("address", "address")),
         max_trials=check_max_trials(max_trials, label("max_trials", "max_trials")),
-        out=check_out_dir(out, label("out", "out"), make=True),
+        out=check_out_dir(out, label("out", "out")),
         encoding=check_encoding(encoding),
         refit_full=check_flag(refit_full, label("refit_full", "refit_full")),
         max_size_bytes=None if max_model_size is None else
@@ -149,24 +149,33 @@ def check_encoding(name: str | None) -> str | None:
                           "detect it") from None
 
 
-def check_out_dir(value, label: str = "out", make: bool = False) -> Path:
-    """A folder to write into (made if missing), not a file. `make`: make it now, so that a
-    folder that cannot be made (no permission, a file on its path, a read-only disk) is
-    one line before any work rather than a traceback after it."""
+def check_out_dir(value, label: str = "out") -> Path:
+    """A folder to write into (made if missing), not a file, and one that can be made: the
+    nearest folder on its path that exists is writable (no permission, a file on the path,
+    a read-only disk are one line before any work, not a traceback after it)."""
     path = Path(value)
     if path.exists() and not path.is_dir():
         raise ConfigError(f"{label} {str(value)!r} is a file; give a folder (it is made if "
                           "missing)")
-    if make:
-        try:
-            path.mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            raise ConfigError(f"{label} {str(value)!r} cannot be made ({err.strerror}: "
-                              f"{err.filename}); give a folder you can write to") from None
-        if not os.access(path, os.W_OK | os.X_OK):
-            raise ConfigError(f"{label} {str(value)!r} is not writable; give a folder you can "
-                              "write to")
+    nearest = path.absolute()
+    while not nearest.exists():
+        nearest = nearest.parent
+    if not nearest.is_dir():
+        raise ConfigError(f"{label} {str(value)!r} cannot be made: {str(nearest)!r} on its path "
+                          "is a file; give a folder you can write to")
+    if not os.access(nearest, os.W_OK | os.X_OK):
+        raise ConfigError(f"{label} {str(value)!r} cannot be made: {str(nearest)!r} is not "
+                          "writable; give a folder you can write to")
     return path
+
+
+def make_out_dir(path: Path, label: str = "out") -> None:
+    """Make `path` (and the folders above it), or a ConfigError saying why not."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(f"{label} {str(path)!r} cannot be made ({err.strerror}: "
+                          f"{err.filename}); give a folder you can write to") from None
 
 
 def check_out_file(value, label: str = "out") -> Path:

@@ -19,6 +19,7 @@ from automl.graph.executor import execute
 from automl.graph.load import dump_graph, execution_order, load_graph, parse_graph
 from automl.graph.spec import GraphSpec
 from automl.runfolder import RunStore, read_json
+from automl.options import make_out_dir
 from automl.metrics import evaluate
 from automl.options import check_run_dir
 
@@ -65,7 +66,7 @@ def fit_run(source, settings: Settings, pipeline: str | Path | GraphSpec = "defa
         context.preflight(budget_line)  # bad input fails here, before a run folder exists
     else:
         context.log(budget_line)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    make_out_dir(run_dir, "the run folder")  # a disk that refuses: one line, not a traceback
     context.log(f"run folder: {run_dir}")
     atomic_write_text(run_dir / "graph.yaml", dump_graph(spec))
     meta = {"source": "<DataFrame>" if isinstance(source, pd.DataFrame) else str(Path(source).resolve()),

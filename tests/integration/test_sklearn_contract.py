@@ -1,5 +1,5 @@
 """AutoMLClassifier and AutoMLRegressor in sklearn's own tools, on a real local Ray:
-cross_val_score with the scorers analysts use, clone, Pipeline, score, NotFittedError.
+cross_val_score / cross_validate with the scorers analysts use, clone, Pipeline, score, NotFittedError.
 sklearn's estimator checks are in test_sklearn_checks.py."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_auc_score, root_mean_squared_error
-from sklearn.model_selection import cross_val_score
+from sklearn.model_selection import cross_val_score, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
@@ -33,15 +33,15 @@ def _xy(task: str, n: int = 150):
     return frame.drop(columns="y"), frame["y"]
 
 
-@pytest.mark.parametrize("scoring", ["roc_auc", "neg_log_loss"])
-def test_cross_val_score_of_the_classifier(runs, scoring):
+def test_cross_validate_of_the_classifier_with_two_scorers(runs):
+    # one set of fits, both scorers analysts use (probabilities and their ranking)
     X, y = _xy("binary")
-    scores = cross_val_score(AutoMLClassifier(**FAST, out=runs), X, y, scoring=scoring, cv=3)
-    assert scores.shape == (3,) and np.isfinite(scores).all()
-    if scoring == "roc_auc":
-        assert scores.min() > 0.8  # the table is learnable: a real model in every fold
-    else:
-        assert -0.6 < scores.max() < 0
+    scores = cross_validate(AutoMLClassifier(**FAST, out=runs), X, y, cv=3,
+                            scoring=["roc_auc", "neg_log_loss"])
+    auc, log_loss = scores["test_roc_auc"], scores["test_neg_log_loss"]
+    assert auc.shape == log_loss.shape == (3,) and np.isfinite(auc).all()
+    assert auc.min() > 0.8  # the table is learnable: a real model in every fold
+    assert -0.6 < log_loss.max() < 0
 
 
 def test_cross_val_score_of_the_regressor(runs):
