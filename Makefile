@@ -39,6 +39,8 @@ lint: $(STAMP)
 check: lint
 	$(PYTEST) tests/unit tests/conformance studies/tests -m "not slow"
 
+# The cluster tests stay alone: beside even one process of quick tests, the nodes' trial
+# workers started so slowly that every trial of the cluster fit ran on one node (tried).
 test: lint
 	$(PYTEST) -m "not serial"
 	$(BIN)/python -m pytest -m serial

@@ -10,6 +10,11 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from automl import AutoMLClassifier, AutoMLRegressor
+from tests.conftest import REPO
+
+# the fast preset, one trial at a time (why: the file's own comment)
+SMALLEST = {"pipeline": str(REPO / "tests" / "pipelines" / "one_at_a_time.yaml"),
+            "time_budget": "5s", "max_trials": 2, "report": False}
 
 # ---- sklearn's estimator checks --------------------------------------------------------
 
@@ -47,8 +52,7 @@ def _expected_failures(estimator) -> dict[str, str]:
 
 
 @pytest.mark.slow
-@parametrize_with_checks([AutoMLClassifier(pipeline="fast", time_budget="5s", max_trials=2, report=False),
-                          AutoMLRegressor(pipeline="fast", time_budget="5s", max_trials=2, report=False)],
+@parametrize_with_checks([AutoMLClassifier(**SMALLEST), AutoMLRegressor(**SMALLEST)],
                          legacy=LEGACY, expected_failed_checks=_expected_failures,
                          xfail_strict=False)  # those that may differ pass at times
 def test_sklearn_estimator_checks(estimator, check, tmp_path):
