@@ -116,7 +116,10 @@ class _AutoMLBase(BaseEstimator):
         raw = predictor.predict_raw(self._features(X, reset=False))
         schema = predictor.schema
         y_codes = schema.encode_target(pd.Series(column_or_1d(y, warn=True)))
-        return get_metric(self.metric_, schema.task).score(y_codes, raw)
+        metric = get_metric(self.metric_, schema.task)
+        if metric.decides:  # labels as the model gives them (its decision threshold, if any)
+            return metric.score(y_codes, schema.label_codes(raw))
+        return metric.score(y_codes, raw)
 
     def write_report(self, importance: bool = True) -> Path:
         """Write report.html in the run folder (again) and return its path."""

@@ -130,7 +130,11 @@ def _add_fit(commands) -> None:
                           "the same on any machine: the same seed, the same leaderboard) "
                           "(default: as the pipeline says, else as many as the budget allows)")
     fit.add_argument("--metric", default=None,
-                     help="metric to optimise (default: roc_auc, log_loss or rmse by task)")
+                     help="metric to optimise (default: roc_auc, log_loss or rmse by task): "
+                          "roc_auc, average_precision, log_loss, accuracy, balanced_accuracy, "
+                          "f1, mcc, f1_macro; rmse, mae, r2. For a metric of labels (f1, ...) "
+                          "the decision threshold or class weights are chosen on held-out "
+                          "predictions and kept in the model")
     fit.add_argument("--task", choices=["binary", "multiclass", "regression"], default=None,
                      help="override the task inferred from the target")
     fit.add_argument("--holdout", default=None,

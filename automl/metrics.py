@@ -29,6 +29,12 @@ class Metric:
     # do it without sklearn's per-call checks: ensemble selection scores thousands of blends
     many: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
 
+    @property
+    def decides(self) -> bool:
+        """A classification metric that scores labels, so that how labels follow from the
+        probabilities matters (`automl.decisions`)."""
+        return not self.needs_proba and REGRESSION not in self.tasks
+
     def value(self, y_true: np.ndarray, prediction: np.ndarray) -> float:
         """The metric itself. `prediction` is class probabilities (n, k) or values (n,)."""
         return float(self.fn(np.asarray(y_true), _as_input(self, prediction)))
@@ -57,7 +63,8 @@ def _as_input(metric: Metric, prediction: np.ndarray) -> np.ndarray:
     prediction = np.asarray(prediction)
     if prediction.ndim == 2 and not metric.needs_proba:
         return prediction.argmax(axis=1)
-    if prediction.ndim == 2 and metric.name == "roc_auc" and prediction.shape[1] == 2:
+    if prediction.ndim == 2 and metric.name in ("roc_auc", "average_precision") \
+            and prediction.shape[1] == 2:
         return prediction[:, 1]
     return prediction
 
@@ -78,6 +85,10 @@ def _roc_auc(y, proba):
     if proba.ndim == 2:
         return skm.roc_auc_score(y, proba, multi_class="ovr", labels=np.arange(proba.shape[1]))
     return skm.roc_auc_score(y, proba)
+
+
+def _f1_macro(y, labels):
+    return skm.f1_score(y, labels, average="macro")
 
 
 def _log_loss_many(y, probas):
@@ -120,6 +131,9 @@ METRICS: dict[str, Metric] = {
         Metric("accuracy", (BINARY, MULTICLASS), True, False, skm.accuracy_score),
         Metric("balanced_accuracy", (BINARY, MULTICLASS), True, False, skm.balanced_accuracy_score),
         Metric("f1", (BINARY,), True, False, skm.f1_score),
+        Metric("f1_macro", (MULTICLASS,), True, False, _f1_macro),
+        Metric("mcc", (BINARY,), True, False, skm.matthews_corrcoef),
+        Metric("average_precision", (BINARY,), True, True, skm.average_precision_score),
         Metric("rmse", (REGRESSION,), False, False, _rmse, _rmse_many),
         Metric("mae", (REGRESSION,), False, False, skm.mean_absolute_error),
         Metric("r2", (REGRESSION,), True, False, skm.r2_score),

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
+from automl.decisions import Decision
 from automl.errors import DataError, PredictError, did_you_mean
 from automl.metrics import BINARY, MULTICLASS, REGRESSION, TASKS
 
@@ -47,6 +48,9 @@ class Schema(BaseModel):
     dropped: dict[str, str] = {}
     n_rows: int
     n_missing_target: int = 0
+    # how labels follow from the probabilities, where the metric scores labels; None: the
+    # most probable class (`automl.decisions`, chosen by the run on out-of-fold predictions)
+    decision: Decision | None = None
 
     @property
     def feature_names(self) -> list[str]:
@@ -78,6 +82,10 @@ class Schema(BaseModel):
         if self.task == REGRESSION:
             return np.asarray(codes, dtype=np.float64)
         return self.class_array()[np.asarray(codes, dtype=np.int64)]
+
+    def label_codes(self, proba: np.ndarray) -> np.ndarray:
+        """The class index of each row of probabilities (n, k), by `decision`."""
+        return proba.argmax(axis=1) if self.decision is None else self.decision.labels(proba)
 
     def class_array(self) -> np.ndarray:
         """The classes in an array of their own type (int, str, bool), as sklearn's

@@ -12,6 +12,7 @@ import pandas as pd
 from automl.budget import Budget, resolve_time_budget
 from automl.bundle import save_bundle
 from automl.atomic import atomic_write_json, atomic_write_text, disk_full, full_disk_cause
+from automl.decisions import choose_decision
 from automl.errors import AutoMLError, DiskFullError, RunError
 from automl.data.files import pinned
 from automl.graph.context import RunContext, Settings
@@ -20,7 +21,7 @@ from automl.graph.load import dump_graph, execution_order, load_graph, parse_gra
 from automl.graph.spec import GraphSpec
 from automl.runfolder import RunStore, read_json
 from automl.options import make_out_dir
-from automl.metrics import evaluate
+from automl.metrics import REGRESSION, default_metric, evaluate, get_metric
 from automl.options import check_run_dir
 
 MODEL_KINDS = ("ensemble", "search")  # kinds whose output can be the run's model
@@ -126,6 +127,7 @@ def _finish(spec: GraphSpec, outputs: dict, context: RunContext):
     predictor = outputs[model_node].predictor()
     dataset = outputs[spec.by_kind("ingest")[0].name]
     run_dir = context.run_dir
+    decision = _choose_decision(dataset, predictor, outputs[model_node], context)
     save_bundle(run_dir, predictor)
     served = _export_ensemble(predictor, dataset, context)
     atomic_write_json(run_dir / "schema.json", dataset.schema.model_dump(mode="json"))
@@ -136,7 +138,8 @@ def _finish(spec: GraphSpec, outputs: dict, context: RunContext):
                # refitted on train + validation: the validation score above is in-sample
                "valid_in_sample": bool(getattr(outputs[model_node], "refit", False)),
                "test": None, "fit_seconds": round(context.run_budget.elapsed(), 2),
-               "model": served}
+               "model": served,
+               "decision": None if decision is None else decision.model_dump(mode="json")}
     if dataset.X_test is not None:
         metrics["test"] = evaluate(dataset.task, dataset.y_test,
                                    predictor.predict_features(dataset.X_test))
@@ -156,6 +159,34 @@ def _export_ensemble(predictor, dataset, context: RunContext) -> dict:
     export = getattr(importlib.import_module(module), function)
     rows = dataset.X_valid if dataset.X_valid is not None else dataset.X_train
     return export(context.run_dir, predictor, rows, context.log)
+
+
+def _choose_decision(dataset, predictor, model_output, context: RunContext):
+    """Where the run's metric scores labels (f1, mcc, ...), the label rule that scores it
+    best on the model's out-of-fold or validation predictions (never in-sample ones), put
+    into the predictor's schema so every served model applies it; None otherwise."""
+    if dataset.task == REGRESSION:
+        return None
+    metric = get_metric(context.settings.metric or default_metric(dataset.task), dataset.task)
+    if not metric.decides:
+        return None
+    y, proba, rows = _held_out(dataset, model_output)
+    decision = choose_decision(metric, y, proba, rows)
+    if decision is not None:
+        predictor.schema = predictor.schema.model_copy(update={"decision": decision})
+        context.log(f"decision: {decision.describe()}")
+    return decision
+
+
+def _held_out(dataset, model_output) -> tuple:
+    """The labels and the model's predictions of the rows it did not learn from: the
+    validation part, or under k-fold every training row out of fold; and which rows."""
+    blend = getattr(model_output, "valid_prediction", None)
+    if blend is None:  # a search's best trial
+        blend = model_output.best().valid_prediction
+    if dataset.X_valid is not None:
+        return dataset.y_valid, blend, f"validation part ({len(dataset.y_valid)} rows)"
+    return dataset.y_train, blend, f"out-of-fold predictions ({len(dataset.y_train)} rows)"
 
 
 def _valid_scores(dataset, predictor, model_output) -> dict:

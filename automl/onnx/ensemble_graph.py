@@ -47,7 +47,7 @@ def ready_graph(predictor) -> onnx.ModelProto:
         outputs += parts.splice(member_graph(member.model, width), f"member{i}/", {INPUT: edge})
     g = OpGraph("combine/")
     combined = _combined(g, predictor, outputs)
-    model = parts.model(schema, g, _outputs(g, combined, schema.task, predictor.temperature))
+    model = parts.model(schema, g, _outputs(g, combined, schema, predictor.temperature))
     # all trees compact or none: a graph holds one ai.onnx.ml opset
     compact_tree_ensembles(model)
     if any(node.op_type in OLD_OPS for node in model.graph.node):
@@ -141,8 +141,8 @@ def _stacked(g: OpGraph, stacker, outputs: list[str]) -> str:
     return full_proba(g, proba, meta.classes_, stacker.n_classes)
 
 
-def _outputs(g: OpGraph, combined: str, task: str, temperature: float) -> list:
-    if task == REGRESSION:
+def _outputs(g: OpGraph, combined: str, schema, temperature: float) -> list:
+    if schema.task == REGRESSION:
         g.op("Identity", [combined], "variable")
         return [helper.make_tensor_value_info("variable", TensorProto.FLOAT, [None, 1])]
     if temperature != 1.0:  # temper(): p ** (1/T), normalised, as a softmax of log p / T
@@ -151,7 +151,20 @@ def _outputs(g: OpGraph, combined: str, task: str, temperature: float) -> list:
         combined = g.op("Softmax", [g.op("Div", [log_p, g.const(np.array(temperature, np.float32))])],
                         axis=1)
     g.op("Identity", [combined], "probabilities")
-    g.op("ArgMax", ["probabilities"], "label", axis=1, keepdims=0)
+    label_output(g, "probabilities", schema.decision)
     return [helper.make_tensor_value_info("label", TensorProto.INT64, [None]),
             helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [None, None])]
 
+
+def label_output(g: OpGraph, probabilities: str, decision) -> None:
+    """`label` (n,) int64 from `probabilities` (n, k): the most probable class, or the run's
+    decision (`automl.decisions`): a threshold on class 1, or weights on the classes."""
+    if decision is None:
+        g.op("ArgMax", [probabilities], "label", axis=1, keepdims=0)
+    elif decision.threshold is not None:
+        positive = g.op("Gather", [probabilities, g.const(np.array(1, np.int64))], axis=1)
+        above = g.op("GreaterOrEqual", [positive, g.const(np.array(decision.threshold, np.float32))])
+        g.op("Cast", [above], "label", to=TensorProto.INT64)
+    else:
+        weights = g.const(np.asarray(decision.class_weights, np.float32).reshape(1, -1))
+        g.op("ArgMax", [g.op("Mul", [probabilities, weights])], "label", axis=1, keepdims=0)

@@ -32,7 +32,7 @@ class Answers:
         """Predicted values or class labels from `predict_raw`'s output."""
         if self.schema.task == REGRESSION:
             return raw
-        return self._class_labels[raw.argmax(axis=1)]
+        return self._class_labels[self.schema.label_codes(raw)]
 
     def proba_frame(self, raw: np.ndarray, index=None) -> pd.DataFrame:
         """`predict_raw`'s probabilities with one column per class, named by the class."""
