@@ -25,6 +25,12 @@ from automl.data.files import ENCODING_HINT, DataFile, locate
 from automl.options import check_encoding
 from automl.errors import DataError, first_line
 
+# The error values Excel and LibreOffice write into a cell whose formula failed: missing
+# values, not text, or one #DIV/0! would make a column of numbers a column of categories.
+SPREADSHEET_ERRORS = ("#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!",
+                      "#CALC!", "#N/A", "#NA", "Err:502", "Err:504")
+NULL_TEXT = [*pacsv.ConvertOptions().null_values, *SPREADSHEET_ERRORS]
+
 # What pyarrow and the decompressors raise on a malformed file.
 _READ_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, OSError, EOFError, zipfile.BadZipFile)
 
@@ -104,7 +110,9 @@ def _read_text(data_file: DataFile, forced: str | None, notify: notices.Notify) 
     if forced and (where := sniff.undecodable(sample, forced)):
         raise DataError(f"{data_file.label} is not {forced} ({where} is not); {ENCODING_HINT}, "
                         "e.g. utf-8, cp1252 or latin-1, or leave it out to detect it")
-    layout = _layout(sniff.decode(sample, candidates[0]), data_file, notify)
+    text = sniff.decode(sample, candidates[0])
+    layout = _layout(text, data_file, notify)
+    _tell_spreadsheet_errors(text, data_file, notify)
     table, encoding = _read_in_first_fitting(data_file, candidates, layout)
     if not forced and encoding != "utf-8":
         _tell_encoding(encoding, sample, data_file, notify)
@@ -137,7 +145,8 @@ def _read_csv(data_file: DataFile, encoding: str, layout: _TextLayout) -> pa.Tab
     # pyarrow decodes other encodings than UTF-8 by Python's codecs
     read = pacsv.ReadOptions(encoding=encoding)
     parse = pacsv.ParseOptions(delimiter=layout.separator)
-    convert = pacsv.ConvertOptions(strings_can_be_null=True, decimal_point=layout.decimal_point)
+    convert = pacsv.ConvertOptions(strings_can_be_null=True, decimal_point=layout.decimal_point,
+                                   null_values=NULL_TEXT)
     try:
         with _opened(data_file) as stream:
             table = pacsv.read_csv(stream, read_options=read, parse_options=parse,
@@ -151,6 +160,13 @@ def _read_csv(data_file: DataFile, encoding: str, layout: _TextLayout) -> pa.Tab
     if any(pa.types.is_binary(field.type) for field in table.schema):
         return None
     return table
+
+
+def _tell_spreadsheet_errors(text: str, data_file: DataFile, notify: notices.Notify) -> None:
+    seen = [error for error in SPREADSHEET_ERRORS if error in text]
+    if seen:
+        notify(f"{data_file.label}: read spreadsheet error values ({', '.join(seen)}) as missing "
+               "values, so that their columns stay numbers")
 
 
 def _tell_encoding(encoding: str, sample: bytes, data_file: DataFile,

@@ -286,7 +286,10 @@ class IgnoredColumnsWarning(UserWarning):
 
 
 # Text that read_csv takes for a missing value; given as text at predict time, it is one too.
-MISSING_TEXT = frozenset({"", "na", "n/a", "nan", "null", "none", "<na>"})
+# Spreadsheets' error values (#DIV/0!, ...) are missing too, as read_table reads them.
+MISSING_TEXT = frozenset({"", "na", "n/a", "nan", "null", "none", "<na>", "#div/0!", "#value!",
+                          "#ref!", "#name?", "#num!", "#null!", "#spill!", "#calc!", "#n/a", "#na",
+                          "err:502", "err:504"})
 
 
 def unused_columns(frame: pd.DataFrame, schema: Schema) -> list:

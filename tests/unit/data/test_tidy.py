@@ -85,3 +85,19 @@ def test_a_column_of_lists_is_dropped_with_its_reason():
     schema = infer_schema(frame, "y")
     assert "holds lists or other nested values" in schema.dropped["tags"]
     assert "nested" in schema.dropped
+
+
+def test_spreadsheet_error_values_are_missing_numbers_at_fit_and_at_predict(tmp_path):
+    frame = make_table(n=100)
+    frame["ratio"] = (frame["x1"] * 3).round(2).astype(object)
+    frame.loc[frame.index[::9], "ratio"] = "#DIV/0!"
+    frame.loc[frame.index[1], "ratio"] = "#VALUE!"
+    frame.to_csv(tmp_path / "export.csv", index=False)
+    told = []
+    read = read_table(tmp_path / "export.csv", notify=told.append)
+    assert read["ratio"].dtype == np.float64 and read["ratio"].isna().sum() >= 12
+    assert "read spreadsheet error values (#DIV/0!, #VALUE!) as missing" in told[0]
+    schema = infer_schema(read, "y")
+    assert next(c for c in schema.columns if c.name == "ratio").kind == "numeric"
+    row = {**read.drop(columns="y").iloc[3].to_dict(), "ratio": "#REF!"}
+    assert np.isnan(row_feed(row, feed_columns(schema))["ratio"][0, 0])
