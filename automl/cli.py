@@ -160,6 +160,10 @@ def _add_fit(commands) -> None:
     fit.add_argument("--encoding", default=None,
                      help="the text encoding of a CSV/TSV, e.g. utf-8, cp1252, latin-1 "
                           "(default: detected: UTF-8, else cp1252, else latin-1)")
+    fit.add_argument("--mlflow", default=None, metavar="URI",
+                     help="log the finished run to this MLflow tracking server (default: "
+                          "MLFLOW_TRACKING_URI where set): settings, a child run per trial, "
+                          "scores, report, and both ONNX models (pip install 'automl[mlflow]')")
     fit.add_argument("--quiet", action="store_true", help="no progress lines or notes")
     fit.add_argument("--no-report", action="store_true",
                      help="skip report.html at the end (make it later with 'automl report')")
@@ -294,7 +298,27 @@ def _fit(args) -> int:
     scores = model.metrics_["test"] or model.metrics_["valid"]
     part = "test" if model.metrics_["test"] else "validation"
     print(f"{part} score: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()))
+    if _mlflow_uri(args):
+        _log_to_mlflow(model.run_dir_, _mlflow_uri(args))
     return 0
+
+
+def _mlflow_uri(args) -> str | None:
+    return args.mlflow or os.environ.get("MLFLOW_TRACKING_URI") or None
+
+
+def _log_to_mlflow(run_dir, uri: str) -> None:
+    """The finished run in MLflow; a server that fails costs the logging, not the run."""
+    from automl.errors import first_line
+    from automl.tracking import log_run
+
+    try:
+        run_id = log_run(run_dir, uri)
+    except Exception as err:  # the run is done and kept: say why it is not in MLflow
+        print(f"automl: note: the run was not logged to MLflow at {uri} ({type(err).__name__}: "
+              f"{first_line(err)}); log it later with automl.tracking.log_run", file=sys.stderr)
+        return
+    print(f"mlflow run: {run_id} at {uri}", file=sys.stderr)
 
 
 # how `automl fit` spells the run options in its messages
@@ -325,6 +349,10 @@ def _check_fit_args(args):
     if args.resume is not None and ensemble_flags:
         raise ConfigError(f"{ensemble_flags[0]} changes the graph, and a resumed run keeps its "
                           "own; fit anew with it")
+    if args.mlflow is not None or _mlflow_uri(args):
+        from automl.tracking import check_mlflow
+
+        check_mlflow(args.mlflow)
     if args.target is not None and not args.target.strip():
         raise ConfigError("--target is empty; give the name of the column to predict")
     options = check_run_options(time_budget=args.time_budget, seed=args.seed,

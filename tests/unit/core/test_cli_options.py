@@ -49,6 +49,7 @@ CASES: dict[tuple[str, str], list[tuple[list[str], str]]] = {
                      # a file on its path: to_csv's user meets it as a one-line error too
                      (["{csv}", "--target", "y", "--out", "{file}/runs"],
                       "cannot be made: ")],
+    ("fit", "mlflow"): [(["{csv}", "--target", "y", "--mlflow", " "], "--mlflow is empty")],
     ("fit", "seed"): [
         (["{csv}", "--target", "y", "--seed", "-1"],
          "--seed '-1' is out of range; allowed: an integer from 0 to 4294967295"),
