@@ -24,9 +24,7 @@ import json
 import math
 from pathlib import Path
 
-import pandas as pd
-
-from automl.errors import ConfigError
+from automl.errors import ConfigError  # the standard library else, at import: the CLI checks early
 
 ARTIFACTS = ("report.html", "leaderboard.csv", "metrics.json", "schema.json", "run.json")
 MODELS = {"ensemble": Path("model") / "ensemble.onnx", "compact": Path("compact") / "compact.onnx"}
@@ -90,6 +88,7 @@ def _log_trials(leaderboard: Path, parent) -> None:
     each (a run, a batch, its end), without the console line MLflow prints per run."""
     import time
 
+    import pandas as pd
     from mlflow import MlflowClient
     from mlflow.entities import Metric, Param, RunTag
 
