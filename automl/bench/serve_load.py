@@ -52,7 +52,7 @@ def start_server(run_dir: Path, model: str) -> tuple[subprocess.Popen, str]:
         try:
             if requests.get(url + "/health", timeout=1).ok:
                 return process, url
-        except requests.ConnectionError:
+        except requests.RequestException:  # not up, or too busy starting to answer
             time.sleep(0.2)
     process.kill()
     raise SystemExit("automl serve did not come up within 60 s")

@@ -45,7 +45,7 @@ def tracking_uri(tmp_path_factory):
         try:
             if requests.get(uri + "/health", timeout=1).ok:
                 break
-        except requests.ConnectionError:
+        except requests.RequestException:  # not up, or too busy starting to answer
             time.sleep(0.5)
     yield uri
     server.terminate()

@@ -53,7 +53,7 @@ class Server:
             try:
                 if self.http.get(self.url + "/health", timeout=1).ok:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:  # not up, or too busy starting to answer
                 time.sleep(0.2)
         raise AssertionError("automl serve did not answer /health within 60 s")
 
