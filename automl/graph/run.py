@@ -193,10 +193,8 @@ def _valid_scores(dataset, predictor, model_output) -> dict:
     """The model's scores on the validation part, or (kfold) on its out-of-fold predictions."""
     if dataset.X_valid is not None:
         return evaluate(dataset.task, dataset.y_valid, predictor.predict_features(dataset.X_valid))
-    blend = getattr(model_output, "valid_prediction", None)
-    if blend is None:  # a search's best trial
-        blend = model_output.best().valid_prediction
-    return evaluate(dataset.task, dataset.y_train, blend)
+    y, blend, _ = _held_out(dataset, model_output)
+    return evaluate(dataset.task, y, blend)
 
 
 def _write_leaderboard(spec: GraphSpec, outputs: dict, run_dir: Path, served: dict) -> None:
