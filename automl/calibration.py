@@ -29,10 +29,11 @@ def temper(proba: np.ndarray, temperature: float) -> np.ndarray:
     return sharp / sharp.sum(axis=1, keepdims=True)
 
 
-def fit_temperature(y: np.ndarray, proba: np.ndarray) -> float:
-    """The temperature that minimises the log loss of `proba` (n, k) on labels `y`."""
-    def log_loss(log_t: float) -> float:  # the metric's own batch form, on a stack of one
-        return float(METRICS["log_loss"].many(y, temper(proba, np.exp(log_t))[None])[0])
+def fit_temperature(y: np.ndarray, proba: np.ndarray, weight: np.ndarray | None = None) -> float:
+    """The temperature that minimises the log loss of `proba` (n, k) on labels `y` (rows
+    weighted by `weight`)."""
+    def log_loss(log_t: float) -> float:  # the metric's batch form, on a stack of one
+        return -float(METRICS["log_loss"].scores(y, temper(proba, np.exp(log_t))[None], weight)[0])
 
     best = minimize_scalar(log_loss, bounds=(-LOG_T_BOUND, LOG_T_BOUND), method="bounded",
                            options={"xatol": 1e-4})

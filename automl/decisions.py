@@ -54,18 +54,24 @@ class Decision(BaseModel):
                 f"against {self.score_at_most_probable:.4f} with the most probable class")
 
 
-def choose_decision(metric: Metric, y: np.ndarray, proba: np.ndarray, chosen_on: str) -> Decision | None:
-    """The decision that scores `metric` best on (`y`, `proba`); None where the metric
-    scores probabilities, or the most probable class does as well."""
+def choose_decision(metric: Metric, y: np.ndarray, proba: np.ndarray, chosen_on: str,
+                    weight: np.ndarray | None = None) -> Decision | None:
+    """The decision that scores `metric` best on (`y`, `proba`), rows weighted by the
+    sample weights `weight`; None where the metric scores probabilities, or the most
+    probable class does as well."""
     if not metric.decides or proba.ndim != 2:
         return None
     y = np.asarray(y)
-    plain = metric.score(y, proba.argmax(axis=1))
+
+    def score(labels: np.ndarray) -> float:
+        return metric.score(y, labels, weight)
+
+    plain = score(proba.argmax(axis=1))
     if proba.shape[1] == 2:
-        threshold, best = _best_threshold(metric, y, proba[:, 1])
+        threshold, best = _best_threshold(score, proba[:, 1])
         found = {"threshold": threshold}
     else:
-        weights, best = _best_weights(metric, y, proba)
+        weights, best = _best_weights(score, proba)
         found = {"class_weights": weights}
     if best <= plain:
         return None
@@ -73,31 +79,31 @@ def choose_decision(metric: Metric, y: np.ndarray, proba: np.ndarray, chosen_on:
                     score_at_most_probable=metric.from_score(plain), **found)
 
 
-def _best_threshold(metric: Metric, y: np.ndarray, positive: np.ndarray) -> tuple[float, float]:
+def _best_threshold(score, positive: np.ndarray) -> tuple[float, float]:
     candidates = np.unique(positive)
     if len(candidates) > CANDIDATES:
         candidates = np.unique(np.quantile(positive, np.linspace(0, 1, CANDIDATES)))
     candidates = np.append(candidates, 0.5).astype(np.float32)  # as the graphs compare
     positive = positive.astype(np.float32)
-    scores = np.array([metric.score(y, (positive >= t).astype(np.int64)) for t in candidates])
+    scores = np.array([score((positive >= t).astype(np.int64)) for t in candidates])
     # the best score; among equals, the threshold nearest 0.5
     best = np.flatnonzero(scores == scores.max())
     pick = best[np.argmin(np.abs(candidates[best] - 0.5))]
     return float(np.float32(candidates[pick])), float(scores[pick])
 
 
-def _best_weights(metric: Metric, y: np.ndarray, proba: np.ndarray) -> tuple[list[float], float]:
+def _best_weights(score, proba: np.ndarray) -> tuple[list[float], float]:
     weights, proba = np.ones(proba.shape[1]), proba.astype(np.float32)
-    best = metric.score(y, proba.argmax(axis=1))
+    best = score(proba.argmax(axis=1))
     for _ in range(PASSES):
         improved = False
         for k in range(proba.shape[1]):
             for w in WEIGHTS:
                 trial = weights.copy()
                 trial[k] = w
-                score = metric.score(y, (proba * trial.astype(np.float32)).argmax(axis=1))
-                if score > best:
-                    best, weights, improved = score, trial, True
+                scored = score((proba * trial.astype(np.float32)).argmax(axis=1))
+                if scored > best:
+                    best, weights, improved = scored, trial, True
         if not improved:
             break
     return [float(w) for w in weights], float(best)

@@ -24,9 +24,11 @@ class Metric:
     tasks: tuple[str, ...]
     greater_is_better: bool
     needs_proba: bool
-    fn: Callable[[np.ndarray, np.ndarray], float]
+    # (labels, prediction, sample_weight=None) -> value; every metric takes row weights
+    fn: Callable[..., float]
     # the metric of each of a stack of predictions at once (first axis), where numpy can
-    # do it without sklearn's per-call checks: ensemble selection scores thousands of blends
+    # do it without sklearn's per-call checks: ensemble selection scores thousands of blends.
+    # Unweighted only: a weighted stack is scored one prediction at a time.
     many: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
 
     @property
@@ -35,27 +37,35 @@ class Metric:
         probabilities matters (`automl.decisions`)."""
         return not self.needs_proba and REGRESSION not in self.tasks
 
-    def value(self, y_true: np.ndarray, prediction: np.ndarray) -> float:
-        """The metric itself. `prediction` is class probabilities (n, k) or values (n,)."""
-        return float(self.fn(np.asarray(y_true), _as_input(self, prediction)))
+    def value(self, y_true: np.ndarray, prediction: np.ndarray,
+              weight: np.ndarray | None = None) -> float:
+        """The metric itself. `prediction` is class probabilities (n, k) or values (n,);
+        `weight`, each row's sample weight (None: rows count alike)."""
+        if weight is None:
+            return float(self.fn(np.asarray(y_true), _as_input(self, prediction)))
+        return float(self.fn(np.asarray(y_true), _as_input(self, prediction),
+                             sample_weight=np.asarray(weight, dtype=np.float64)))
 
     def from_score(self, score: float) -> float:
         """The metric value behind a `score` (undoes the sign flip of losses)."""
         return score if self.greater_is_better else -score
 
-    def score(self, y_true: np.ndarray, prediction: np.ndarray) -> float:
+    def score(self, y_true: np.ndarray, prediction: np.ndarray,
+              weight: np.ndarray | None = None) -> float:
         """The metric oriented so that higher is better."""
-        value = self.value(y_true, prediction)
+        value = self.value(y_true, prediction, weight)
         return value if self.greater_is_better else -value
 
-    def scores(self, y_true: np.ndarray, predictions: np.ndarray) -> np.ndarray:
+    def scores(self, y_true: np.ndarray, predictions: np.ndarray,
+               weight: np.ndarray | None = None) -> np.ndarray:
         """`score()` of each prediction in a stack of them (first axis), equal to calling it
         on each in turn."""
         y_true, predictions = np.asarray(y_true), np.asarray(predictions)
-        if self.many is not None:
+        if self.many is not None and weight is None:
             values = np.asarray(self.many(y_true, predictions), dtype=np.float64)
         else:
-            values = np.array([self.value(y_true, p) for p in predictions], dtype=np.float64)
+            values = np.array([self.value(y_true, p, weight) for p in predictions],
+                              dtype=np.float64)
         return values if self.greater_is_better else -values
 
 
@@ -72,23 +82,25 @@ def _as_input(metric: Metric, prediction: np.ndarray) -> np.ndarray:
 LOG_LOSS_FLOOR = 1e-15  # probabilities are clipped here before their log
 
 
-def _log_loss(y, proba):
+def _log_loss(y, proba, sample_weight=None):
     proba = np.clip(proba, LOG_LOSS_FLOOR, 1.0)
-    return skm.log_loss(y, proba / proba.sum(axis=1, keepdims=True), labels=np.arange(proba.shape[1]))
+    return skm.log_loss(y, proba / proba.sum(axis=1, keepdims=True), labels=np.arange(proba.shape[1]),
+                        sample_weight=sample_weight)
 
 
-def _rmse(y, pred):
-    return float(np.sqrt(skm.mean_squared_error(y, pred)))
+def _rmse(y, pred, sample_weight=None):
+    return float(np.sqrt(skm.mean_squared_error(y, pred, sample_weight=sample_weight)))
 
 
-def _roc_auc(y, proba):
+def _roc_auc(y, proba, sample_weight=None):
     if proba.ndim == 2:
-        return skm.roc_auc_score(y, proba, multi_class="ovr", labels=np.arange(proba.shape[1]))
-    return skm.roc_auc_score(y, proba)
+        return skm.roc_auc_score(y, proba, multi_class="ovr", labels=np.arange(proba.shape[1]),
+                                 sample_weight=sample_weight)
+    return skm.roc_auc_score(y, proba, sample_weight=sample_weight)
 
 
-def _f1_macro(y, labels):
-    return skm.f1_score(y, labels, average="macro")
+def _f1_macro(y, labels, sample_weight=None):
+    return skm.f1_score(y, labels, average="macro", sample_weight=sample_weight)
 
 
 def _log_loss_many(y, probas):
@@ -165,6 +177,8 @@ def get_metric(name: str, task: str) -> Metric:
     return metric
 
 
-def evaluate(task: str, y_true: np.ndarray, prediction: np.ndarray) -> dict[str, float]:
-    """The protocol metrics for `task`, as a name -> value dict."""
-    return {name: get_metric(name, task).value(y_true, prediction) for name in PROTOCOL[task]}
+def evaluate(task: str, y_true: np.ndarray, prediction: np.ndarray,
+             weight: np.ndarray | None = None) -> dict[str, float]:
+    """The protocol metrics for `task`, as a name -> value dict (weighted by `weight`)."""
+    return {name: get_metric(name, task).value(y_true, prediction, weight)
+            for name in PROTOCOL[task]}

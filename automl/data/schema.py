@@ -51,6 +51,8 @@ class Schema(BaseModel):
     # how labels follow from the probabilities, where the metric scores labels; None: the
     # most probable class (`automl.decisions`, chosen by the run on out-of-fold predictions)
     decision: Decision | None = None
+    # the column of sample weights the model was fitted and scored with; never a feature
+    weight: str | None = None
 
     @property
     def feature_names(self) -> list[str]:
@@ -293,8 +295,9 @@ MISSING_TEXT = frozenset({"", "na", "n/a", "nan", "null", "none", "<na>", "#div/
 
 
 def unused_columns(frame: pd.DataFrame, schema: Schema) -> list:
-    """Columns of `frame` that are not features of the model (the target, dropped ones, extras)."""
-    used = {c.name for c in schema.columns}
+    """Columns of `frame` that are not features of the model (the target, dropped ones,
+    extras); the weight column it was fitted with is expected there, not counted."""
+    used = {c.name for c in schema.columns} | {schema.weight}
     return [name for name in frame.columns if name not in used]
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from automl.data.schema import Schema, infer_schema, prepare_features
+from automl.data.weights import balanced_factors, row_weights
 from automl.metrics import REGRESSION
 
 HOLDOUT, KFOLD = "holdout", "kfold"
@@ -59,6 +60,12 @@ class Dataset:
     validation: Validation
     X_test: pd.DataFrame | None = None
     y_test: np.ndarray | None = None
+    # each part's sample weights (automl/data/weights.py); None: the table has none
+    w_train: np.ndarray | None = None
+    w_valid: np.ndarray | None = None
+    w_test: np.ndarray | None = None
+    # per class, the factor the families' fits weigh its rows by ("balanced"); None: 1
+    class_factors: np.ndarray | None = None
 
     @property
     def task(self) -> str:
@@ -77,34 +84,50 @@ class Dataset:
     def y_scored(self) -> np.ndarray:
         return self.y_train if self.validation.method == KFOLD else self.y_valid
 
+    @property
+    def w_scored(self) -> np.ndarray | None:
+        return self.w_train if self.validation.method == KFOLD else self.w_valid
+
 
 def split_dataset(X: pd.DataFrame, y: np.ndarray, schema: Schema, valid_fraction: float,
                   test_fraction: float, seed: int, method: str = HOLDOUT, n_folds: int = 5,
-                  reason: str = "") -> Dataset:
-    """Hold out a test part (may be empty); then a validation part, or folds, of the rest."""
-    X_rest, y_rest, X_test, y_test = X, y, None, None
+                  reason: str = "", weight: np.ndarray | None = None) -> Dataset:
+    """Hold out a test part (may be empty); then a validation part, or folds, of the rest.
+    `weight`: the rows' sample weights, split with them."""
+    w = (lambda rows: None) if weight is None else (lambda rows: weight[rows])
+    rest, test = np.arange(len(y)), None
     if test_fraction > 0:
-        X_rest, X_test, y_rest, y_test = _split(X, y, schema.task, test_fraction, seed)
+        rest, test = _split(rest, y, schema.task, test_fraction, seed)
+    X_test, y_test = (None, None) if test is None else (X.iloc[test], y[test])
+    w_test = None if test is None else w(test)
     if method == KFOLD:
-        folds = assign_folds(y_rest, schema.task, n_folds, seed)
-        return Dataset(schema, X_rest, y_rest, None, None, Validation(KFOLD, folds, reason),
-                       X_test, y_test)
-    X_train, X_valid, y_train, y_valid = _split(X_rest, y_rest, schema.task, valid_fraction, seed)
-    return Dataset(schema, X_train, y_train, X_valid, y_valid, Validation(HOLDOUT, None, reason),
-                   X_test, y_test)
+        folds = assign_folds(y[rest], schema.task, n_folds, seed)
+        return Dataset(schema, X.iloc[rest], y[rest], None, None, Validation(KFOLD, folds, reason),
+                       X_test, y_test, w(rest), None, w_test)
+    train, valid = _split(rest, y[rest], schema.task, valid_fraction, seed)
+    return Dataset(schema, X.iloc[train], y[train], X.iloc[valid], y[valid],
+                   Validation(HOLDOUT, None, reason), X_test, y_test, w(train), w(valid), w_test)
 
 
 def table_dataset(frame: pd.DataFrame, target: str, task: str | None = None,
                   schema: Schema | None = None, *, valid_fraction: float = 0.2,
                   test_fraction: float = 0.0, seed: int = 0, method: str = HOLDOUT,
-                  n_folds: int = 5, reason: str = "") -> Dataset:
+                  n_folds: int = 5, reason: str = "", weight: str | None = None,
+                  class_weight: str | None = None) -> Dataset:
     """A table with its `target` column as a run's ingest makes it: the schema inferred
-    (unless given), rows without a target dropped, the features model-ready, the rows split."""
-    schema = schema or infer_schema(frame, target, task)
+    (unless given), rows without a target dropped, the features model-ready, the rows split;
+    `weight` names its column of sample weights, `class_weight` "balanced" balances classes."""
+    schema = schema or infer_schema(frame if weight is None else frame.drop(columns=[weight]),
+                                    target, task)
     frame = frame.loc[frame[target].notna()]
     X = prepare_features(frame, schema)  # fails early on a column that cannot be read as inferred
     y = schema.encode_target(frame[target])
-    return split_dataset(X, y, schema, valid_fraction, test_fraction, seed, method, n_folds, reason)
+    w = None if weight is None else row_weights(frame, weight, target)
+    data = split_dataset(X, y, schema, valid_fraction, test_fraction, seed, method, n_folds,
+                         reason, w)
+    if class_weight is not None:
+        data.class_factors = balanced_factors(data.y_train, data.n_classes, data.w_train)
+    return data
 
 
 def assign_folds(y: np.ndarray, task: str, n_folds: int, seed: int) -> np.ndarray:
@@ -120,11 +143,13 @@ def assign_folds(y: np.ndarray, task: str, n_folds: int, seed: int) -> np.ndarra
     return folds
 
 
-def _split(X, y, task, fraction, seed):
+def _split(rows: np.ndarray, y: np.ndarray, task, fraction, seed) -> tuple[np.ndarray, np.ndarray]:
+    """`rows` (positions, with their labels `y`) in two parts: the rest and `fraction` of them."""
     stratify = None
     if task != REGRESSION:
         counts = np.bincount(y)
         # stratify only where every present class can appear on both sides
         if counts[counts > 0].min() >= 2:
             stratify = y
-    return train_test_split(X, y, test_size=fraction, random_state=seed, stratify=stratify)
+    kept, held = train_test_split(rows, test_size=fraction, random_state=seed, stratify=stratify)
+    return kept, held

@@ -19,14 +19,16 @@ def run(node, inputs, context) -> Dataset:
     if params.max_rows is not None and len(frame) > params.max_rows:
         frame = frame.sample(params.max_rows, random_state=0)
         context.log(f"ingest: sampled {params.max_rows} of {schema.n_rows} rows (max_rows)")
-    _log_schema(schema, frame.shape[1] - 1, context)
+    _log_schema(schema, frame.shape[1] - 1 - (settings.weight is not None), context)
     _tell_infinite(frame, schema, context)
     method, reason = validation_method(params, len(frame))
     dataset = table_dataset(frame, settings.target, schema=schema,
                             valid_fraction=valid_share(params, len(frame)),
                             test_fraction=params.test_fraction, seed=settings.seed,
-                            method=method, n_folds=params.folds, reason=reason)
+                            method=method, n_folds=params.folds, reason=reason,
+                            weight=settings.weight, class_weight=settings.class_weight)
     context.log(f"ingest: validation by {dataset.validation.describe()} ({reason})")
+    _log_weights(dataset, settings, context)
     write_facts(dataset, context.node_dir, settings.seed)
     return dataset
 
@@ -48,6 +50,18 @@ def valid_share(params, n_rows: int) -> float:
     if params.max_valid_rows is None or params.valid_fraction * rest <= params.max_valid_rows:
         return params.valid_fraction
     return params.max_valid_rows / rest
+
+
+def _log_weights(dataset: Dataset, settings, context) -> None:
+    if dataset.w_train is not None:
+        w = dataset.w_train
+        context.log(f"ingest: rows weighted by {settings.weight!r} (training rows: mean "
+                    f"{w.mean():.4g}, min {w.min():.4g}, max {w.max():.4g}, "
+                    f"{int((w == 0).sum())} at 0); every metric scores with these weights")
+    if dataset.class_factors is not None:
+        factors = ", ".join(f"{label} x{f:.3g}" for label, f in
+                            zip(dataset.schema.classes, dataset.class_factors))
+        context.log(f"ingest: classes balanced in the families' fits ({factors})")
 
 
 def _log_schema(schema, n_columns: int, context) -> None:

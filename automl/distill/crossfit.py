@@ -76,12 +76,13 @@ def cross_fit(result: DistillResult, teaching: Teaching, budget: Budget, label: 
         return result
     metric = get_metric(result.metric, dataset.task)
     rows, y = judged.rows, dataset.y_train[judged.rows]
+    w = None if dataset.w_train is None else dataset.w_train[rows]
     oof = scored_prediction(teaching.teacher_output)[rows]
-    teacher_score = metric.score(y, oof)
+    teacher_score = metric.score(y, oof, w)
     judged_on = (f"out of fold over {rows.sum():,} training rows ({folds_done} of "
                  f"{dataset.validation.n_folds} folds; on each, students taught by the "
                  "teacher's fold models that left it out, against the teacher's out-of-fold output)")
-    students = [replace(s, score=metric.score(y, judged.students[s.name][rows]),
+    students = [replace(s, score=metric.score(y, judged.students[s.name][rows], w),
                         fidelity=fidelity(judged.students[s.name][rows], oof, dataset.task),
                         judged_on=None) for s in finalists]
     students = _refitted(students, result, teaching, budget, costs, label, context)
@@ -90,7 +91,7 @@ def cross_fit(result: DistillResult, teaching: Teaching, budget: Budget, label: 
     chosen_ids = {id(s) for s in finalists}
     others = [replace(s, judged_on="fold 1 only (not a finalist)")
               for s in result.students if id(s) not in chosen_ids]
-    reference = None if judged.reference is None else metric.score(y, judged.reference[rows])
+    reference = None if judged.reference is None else metric.score(y, judged.reference[rows], w)
     context.log(f"{label}: the {len(finalists)} finalists judged {judged_on}, in "
                 f"{time.time() - started:.1f}s: teacher {metric.name} "
                 f"{metric.from_score(teacher_score):.4f}"

@@ -68,8 +68,8 @@ def run(node, inputs, context) -> DistillResult:
     context.log(f"{node.name}: {lesson.n_real} training + {len(lesson.Z) - lesson.n_real} "
                 f"synthetic rows ({params.augment}); real rows labelled by {lesson.labels}")
     scoring = Scoring(branch, lesson.valid, lesson.y_valid, lesson.teacher_valid, metric,
-                      schema.task, lesson.Z_valid)
-    teacher_score = metric.score(lesson.y_valid, lesson.teacher_valid)
+                      schema.task, lesson.Z_valid, lesson.w_valid)
+    teacher_score = metric.score(lesson.y_valid, lesson.teacher_valid, lesson.w_valid)
     teacher_bytes = pickled_bytes(teacher_output.predictor())
     aim_kb = size_limit_kb(params.max_student_kb, params.max_student_share, teacher_bytes)
     if aim_kb is not None:
@@ -136,7 +136,8 @@ def _reference_score(fits: Fits, metric, budget: Budget, label: str, context) ->
     """xgboost's defaults, learning the true labels of the real rows the students learn
     from, scored on the rows they are judged on; None (logged) if it cannot be fitted."""
     try:  # a class missing from the learning rows, say
-        score = metric.score(fits.classroom.lesson.y_valid, fits.reference(budget))
+        lesson = fits.classroom.lesson
+        score = metric.score(lesson.y_valid, fits.reference(budget), lesson.w_valid)
     except Exception as err:  # noqa: BLE001 - the reference informs a constraint, no more
         context.log(f"{label}: no reference model ({first_line(err) or type(err).__name__})")
         return None
@@ -165,7 +166,8 @@ def _tuned_students(node, searched: dict[str, str], classroom: Classroom, budget
         return
     lesson, scoring = classroom.lesson, classroom.scoring
     data = BranchData(scoring.branch, classroom.schema, lesson.Z, lesson.targets,
-                      scoring.Z_valid, scoring.y_valid, Validation(HOLDOUT))
+                      scoring.Z_valid, scoring.y_valid, Validation(HOLDOUT),
+                      w_valid=scoring.w_valid)
     families = list(searched.values())
     trials = node.params.search_trials or (UNBUDGETED_SEARCH_TRIALS if left is None else None)
     # every student trial learns from all the lessons: a sample would teach it less, and

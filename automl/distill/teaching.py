@@ -51,6 +51,8 @@ class Lessons:
     y_real: np.ndarray | None = None  # the true labels of the real rows (for the reference)
     judged_on: str = "validation part"  # the judged rows, in words
     fold: int | None = None  # kfold with fold models: the judged fold (see `crossfit`)
+    # the judged rows' sample weights, which every score of a student is weighted by
+    w_valid: np.ndarray | None = None
 
     @property
     def n_real(self) -> int:
@@ -103,17 +105,18 @@ def _taught_in_sample(dataset: Dataset, trees: BranchData, teacher: Predictor,
         real, valid = dataset.X_train.iloc[learn], dataset.X_train.iloc[judge]
         Z, Z_valid, y, y_valid = (trees.X_train[learn], trees.X_train[judge],
                                   dataset.y_train[learn], dataset.y_train[judge])
+        w_valid = None if dataset.w_train is None else dataset.w_train[judge]
         which = f"fold {fold + 1} of {dataset.validation.n_folds}, {len(judge)} training rows"
         judged_on = f"judged fold ({which}; the teacher's score there is out of fold)"
         source = f"the teacher's fold models that left out the judged fold ({which})"
     else:
         real, valid, Z, Z_valid = dataset.X_train, dataset.X_valid, trees.X_train, trees.X_valid
-        y, y_valid = dataset.y_train, dataset.y_valid
+        y, y_valid, w_valid = dataset.y_train, dataset.y_valid, dataset.w_valid
         judged_on, source = "validation part", "the teacher's in-sample output (holdout validation)"
     labels = mixed(teacher.predict_features(real), y, dataset.task, hard_labels)
     return Lessons(real, Z, labels, valid, Z_valid, y_valid, teacher.predict_features(valid),
                    source + (f", {hard_labels:.0%} true label" if hard_labels else ""), y,
-                   judged_on, judged)
+                   judged_on, judged, w_valid)
 
 
 def synthetic_multiplier(asked: float, n_real: int, max_rows: int) -> float:
@@ -149,7 +152,8 @@ def _out_of_fold(dataset: Dataset, trees: BranchData, oof: np.ndarray, seed: int
                    trees.X_train[judge], dataset.y_train[judge], oof[judge],
                    "the teacher's out-of-fold output (kfold validation; the teacher has no "
                    "fold models, so the judged rows were seen by the labellers: a flattering judge)",
-                   dataset.y_train[learn], "random 20% of the training rows")
+                   dataset.y_train[learn], "random 20% of the training rows",
+                   w_valid=None if dataset.w_train is None else dataset.w_train[judge])
 
 
 @dataclass

@@ -31,6 +31,7 @@ class Pool:
     branches: dict[str, Branch]
     candidates: list[Candidate]  # best first
     y_scored: np.ndarray  # the labels the candidates were scored on
+    w_scored: np.ndarray | None = None  # their sample weights (None: rows count alike)
 
     def best(self, max_candidates: int) -> list[Candidate]:
         """Each family's best first, so no family is crowded out; then the best of the rest."""
@@ -66,7 +67,8 @@ def merge_searches(searches: dict) -> Pool:
             f"no trial of {', '.join(searches)} finished with a kept model, so there is nothing "
             "to ensemble; give the search more time or trials (max_trials, the time budget)")
     candidates.sort(key=lambda c: -c.score)
-    return Pool(first.schema, first.metric, branches, candidates, first.y_scored)
+    return Pool(first.schema, first.metric, branches, candidates, first.y_scored,
+                getattr(first, "w_scored", None))
 
 
 def _check_same_rows(name: str, result, first) -> None:

@@ -38,7 +38,7 @@ def refit_member(member: Member, data: BranchData, seed: int,
         task=schema.task, n_classes=len(schema.classes or []), params=params,
         categorical=data.branch.categorical, seed=seed, n_jobs=getattr(old, "n_jobs", 1))
     X, y = _all_rows(data)
-    model.fit(X, y, budget=budget)  # no validation part: no early stopping
+    model.fit(X, y, budget=budget, **_all_rows_weight(data))  # no validation part: no early stopping
     return replace(member, model=stamp(model), params=params)
 
 
@@ -82,6 +82,16 @@ def _all_rows(data: BranchData) -> tuple[np.ndarray, np.ndarray]:
     if data.X_valid is None:  # kfold: the training rows are all the rows
         return data.X_train, data.y_train
     return np.concatenate([data.X_train, data.X_valid]), np.concatenate([data.y_train, data.y_valid])
+
+
+def _all_rows_weight(data: BranchData) -> dict:
+    """The fit weights of `_all_rows`, as fit's keyword ({} where rows count alike)."""
+    parts = [data.fit_weight("train")]
+    if data.X_valid is not None:
+        parts.append(data.fit_weight("valid"))
+    if parts[0] is None:
+        return {}
+    return {"sample_weight": np.concatenate(parts)}
 
 
 def _not_refitted(member: Member, data: BranchData | None, left: float | None,

@@ -37,13 +37,14 @@ class Selection:
 
 def greedy_selection(predictions: list[np.ndarray], y: np.ndarray, metric: Metric,
                      size: int, budget: Budget | None = None, costs: list[Cost] | None = None,
-                     cap: CostCap | None = None) -> Selection:
+                     cap: CostCap | None = None, weight: np.ndarray | None = None) -> Selection:
     """Weights over `predictions` (best candidate first: ties go to the earlier one).
 
     With a `budget`, rounds stop once it is spent (after round one at least): on a
     large validation part each round scores every candidate's blend, and the run's
     budget matters more than the last rounds, which mostly fine-tune weights. With a
     `cap`, each round picks among the candidates whose `costs` keep the ensemble within it.
+    `weight`: the rows' sample weights, which the metric scores with.
     """
     budget = budget or Budget.unlimited()
     if not predictions:
@@ -55,7 +56,7 @@ def greedy_selection(predictions: list[np.ndarray], y: np.ndarray, metric: Metri
     running_sum = np.zeros_like(outputs[0])
     best_counts, best_score, trajectory, over_cap = counts, -np.inf, [], False
     for round_number in range(1, size + 1):
-        scores = _scores(metric, y, (running_sum + outputs) / round_number, finite)
+        scores = _scores(metric, y, (running_sum + outputs) / round_number, finite, weight)
         fits = _fits(counts, costs, cap)
         if round_number == 1 and not fits.any():
             over_cap = True  # nothing fits alone: the best single candidate, over the cap
@@ -76,7 +77,7 @@ def greedy_selection(predictions: list[np.ndarray], y: np.ndarray, metric: Metri
     weights = best_counts / best_counts.sum()
     # scored as every trial is (the metric's own function, not the batch one, which may
     # differ in the last bit), so a one-member ensemble scores exactly as that member
-    return Selection(weights, _score(metric, y, _weighted(weights, outputs)), trajectory,
+    return Selection(weights, _score(metric, y, _weighted(weights, outputs), weight), trajectory,
                      over_cap)
 
 
@@ -92,25 +93,28 @@ def _weighted(weights: np.ndarray, outputs) -> np.ndarray:
     return sum(w * o for w, o in zip(weights, outputs) if w > 0)
 
 
-def _scores(metric: Metric, y: np.ndarray, blends: np.ndarray, finite: np.ndarray) -> np.ndarray:
+def _scores(metric: Metric, y: np.ndarray, blends: np.ndarray, finite: np.ndarray,
+            weight: np.ndarray | None = None) -> np.ndarray:
     """Each blend's score, all at once where the metric allows; -inf where not finite."""
     scores = np.full(len(blends), -np.inf)
     if finite.any():
-        values = metric.scores(y, blends[finite])
+        values = metric.scores(y, blends[finite], weight)
         scores[finite] = np.where(np.isfinite(values), values, -np.inf)
     return scores
 
 
-def _score(metric: Metric, y: np.ndarray, prediction: np.ndarray) -> float:
+def _score(metric: Metric, y: np.ndarray, prediction: np.ndarray,
+           weight: np.ndarray | None = None) -> float:
     if not np.isfinite(prediction).all():
         return -np.inf
-    score = metric.score(y, prediction)
+    score = metric.score(y, prediction, weight)
     return score if np.isfinite(score) else -np.inf
 
 
 def bagged_selection(predictions: list[np.ndarray], y: np.ndarray, metric: Metric, size: int,
                      bags: int, seed: int = 0, budget: Budget | None = None,
-                     costs: list[Cost] | None = None, cap: CostCap | None = None) -> Selection:
+                     costs: list[Cost] | None = None, cap: CostCap | None = None,
+                     weight: np.ndarray | None = None) -> Selection:
     """Greedy selection on `bags` bootstrap samples of the validation rows, the weights
     averaged (Caruana et al., 2006, "Getting the most out of ensemble selection").
 
@@ -121,7 +125,7 @@ def bagged_selection(predictions: list[np.ndarray], y: np.ndarray, metric: Metri
     union may), plain greedy selection on all the rows is used instead.
     """
     def plain() -> Selection:
-        return greedy_selection(predictions, y, metric, size, budget, costs, cap)
+        return greedy_selection(predictions, y, metric, size, budget, costs, cap, weight)
 
     if bags <= 1:
         return plain()
@@ -133,14 +137,15 @@ def bagged_selection(predictions: list[np.ndarray], y: np.ndarray, metric: Metri
         if len(np.unique(y[rows])) < len(np.unique(y)) and metric.name == "roc_auc":
             continue  # a resample without both classes cannot be scored by ROC AUC
         weights += greedy_selection([o[rows] for o in outputs], y[rows], metric, size,
-                                    costs=costs, cap=cap).weights
+                                    costs=costs, cap=cap,
+                                    weight=None if weight is None else weight[rows]).weights
         if budget.expired():
             break
-    single = [_score(metric, y, o) for o in outputs]
+    single = [_score(metric, y, o, weight) for o in outputs]
     if not weights.any():
         return plain()
     weights /= weights.sum()
-    score = _score(metric, y, _weighted(weights, outputs))
+    score = _score(metric, y, _weighted(weights, outputs), weight)
     within = cap is None or costs is None or cap.allows(total_cost(costs, weights))
     if score < max(single) or not within:
         return plain()

@@ -56,7 +56,7 @@ class LinearStacker(BaseEstimator):
 
 
 def cross_validated_score(stacker: LinearStacker, outputs: list[np.ndarray], y: np.ndarray,
-                          metric: Metric, n_folds: int) -> float:
+                          metric: Metric, n_folds: int, weight: np.ndarray | None = None) -> float:
     """The metric on out-of-fold meta-predictions: each row scored by a meta-model fitted
     without it, so the score is as honest as the members' own validation scores."""
     y = np.asarray(y)
@@ -65,7 +65,7 @@ def cross_validated_score(stacker: LinearStacker, outputs: list[np.ndarray], y: 
     for fit_rows, held_rows in _folds(stacker.task, y, n_folds, stacker.seed):
         part = clone(stacker).fit([o[fit_rows] for o in outputs], y[fit_rows])
         out_of_fold[held_rows] = part.predict_raw([o[held_rows] for o in outputs])
-    score = metric.score(y, out_of_fold)
+    score = metric.score(y, out_of_fold, weight)
     return score if np.isfinite(score) else -np.inf
 
 

@@ -53,8 +53,7 @@ def run(node, inputs, context) -> EnsembleResult:
     blend = _blend(candidates, selection.weights, stacker, outputs)
     temperature = 1.0  # a stacker's logistic meta-model is fitted to the log loss already
     if params.calibrate == "auto" and metric.name == "log_loss" and stacker is None:
-        temperature, blend, score = _calibrated(node.name, blend, pool.y_scored, metric, score,
-                                                context)
+        temperature, blend, score = _calibrated(node.name, blend, pool, metric, score, context)
     validated = members
     if params.refit or params.refit_full:
         members = _refit(members, branch_data, candidates, params, context)
@@ -79,7 +78,7 @@ def _select(name: str, outputs: list, pool: Pool, metric, params, costs: list[Co
     bags = params.bags if len(pool.y_scored) <= BAGGING_MAX_ROWS else 1
     selection = bagged_selection(outputs, pool.y_scored, metric, params.size, bags,
                                  context.settings.seed, budget=context.budget, costs=costs,
-                                 cap=cap)
+                                 cap=cap, weight=pool.w_scored)
     if selection.over_cap:
         best = pool.best(1)[0]
         context.log(f"{name}: no candidate fits the cap ({cap.describe()}) alone; kept the "
@@ -114,7 +113,7 @@ def _stacking_if_better(name: str, candidates: list[Candidate], pool: Pool, metr
     else:
         try:
             score = cross_validated_score(stacker, outputs, pool.y_scored, metric,
-                                          params.stacking_folds)
+                                          params.stacking_folds, pool.w_scored)
             why = f"scores {metric.from_score(score):.4f} cross-validated"
         except ValueError as err:  # e.g. a fold's rows hold a single class
             score, why = None, f"could not be fitted ({first_line(err, limit=120)})"
@@ -125,15 +124,16 @@ def _stacking_if_better(name: str, candidates: list[Candidate], pool: Pool, metr
     return None, greedy_score
 
 
-def _calibrated(name: str, blend, y, metric, score: float, context):
+def _calibrated(name: str, blend, pool: Pool, metric, score: float, context):
     """(temperature, the blend at it, its score): see automl/calibration.py."""
+    y, weight = pool.y_scored, pool.w_scored
     if len(y) < CALIBRATION_MIN_ROWS:
         context.log(f"{name}: class probabilities as combined: {len(y)} scored rows are too "
                     f"few to fit a temperature on (it takes {CALIBRATION_MIN_ROWS})")
         return 1.0, blend, score
-    temperature = fit_temperature(y, blend)
+    temperature = fit_temperature(y, blend, weight)
     tempered = temper(blend, temperature)
-    better = metric.score(y, tempered)
+    better = metric.score(y, tempered, weight)
     context.log(f"{name}: class probabilities at temperature {temperature:.3f}: {metric.name} "
                 f"{metric.from_score(score):.4f} -> {metric.from_score(better):.4f} on the "
                 "rows it was fitted on")

@@ -33,14 +33,17 @@ class Settings:
     time_budget: float | str | None = None
     address: str | None = None
     encoding: str | None = None  # of a text table; None: detected
+    weight: str | None = None  # the column of sample weights (automl/data/weights.py)
+    class_weight: str | None = None  # "balanced": classes re-weighted in the families' fits
 
     def key_fields(self, budgeted: bool = True) -> dict:
         # Where Ray runs does not change results, so the address stays out of node keys;
-        # nor do the budget and metric for kinds whose output ignores them; a detected
-        # encoding (None) neither, so runs from before it existed keep theirs.
+        # nor do the budget and metric for kinds whose output ignores them; settings left
+        # at None (a detected encoding, no weights) neither, so runs from before they
+        # existed keep their keys.
         left_out = {"address"} if budgeted else {"address", "time_budget", "metric"}
-        if self.encoding is None:
-            left_out.add("encoding")
+        left_out |= {name for name in ("encoding", "weight", "class_weight")
+                     if getattr(self, name) is None}
         return {k: v for k, v in vars(self).items() if k not in left_out}
 
 
@@ -101,8 +104,15 @@ class RunContext:
         """The table's schema, inferred once: by the preflight, reused by the ingest."""
         if self._schema is None:
             from automl.data.schema import infer_schema
+            from automl.data.weights import check_class_weight, row_weights
 
-            self._schema = infer_schema(self.table(), self.settings.target, self.settings.task)
+            table, target, weight = self.table(), self.settings.target, self.settings.weight
+            features = table if weight in (None, target) else table.drop(columns=[weight], errors="ignore")
+            schema = infer_schema(features, target, self.settings.task)
+            if weight is not None:  # the column is no feature: checked on the rows with a target
+                row_weights(table.loc[table[target].notna()], weight, target)
+            check_class_weight(self.settings.class_weight, schema.task)
+            self._schema = schema.model_copy(update={"weight": weight})
         return self._schema
 
     def preflight(self, first_line: str) -> None:

@@ -26,6 +26,7 @@ from automl.options import check_run_dir
 
 MODEL_KINDS = ("ensemble", "search")  # kinds whose output can be the run's model
 ENSEMBLE_EXPORT = "automl.onnx.ensemble_export:export_run_model"
+COMPACT_DECISION = "automl.onnx.decision_graph:decide_compact"
 
 
 @dataclass
@@ -128,6 +129,8 @@ def _finish(spec: GraphSpec, outputs: dict, context: RunContext):
     dataset = outputs[spec.by_kind("ingest")[0].name]
     run_dir = context.run_dir
     decision = _choose_decision(dataset, predictor, outputs[model_node], context)
+    _by_name(COMPACT_DECISION)(run_dir, decision, context.log,
+                               dataset.X_valid if dataset.X_valid is not None else dataset.X_train)
     save_bundle(run_dir, predictor)
     served = _export_ensemble(predictor, dataset, context)
     atomic_write_json(run_dir / "schema.json", dataset.schema.model_dump(mode="json"))
@@ -142,7 +145,7 @@ def _finish(spec: GraphSpec, outputs: dict, context: RunContext):
                "decision": None if decision is None else decision.model_dump(mode="json")}
     if dataset.X_test is not None:
         metrics["test"] = evaluate(dataset.task, dataset.y_test,
-                                   predictor.predict_features(dataset.X_test))
+                                   predictor.predict_features(dataset.X_test), dataset.w_test)
     atomic_write_json(run_dir / "metrics.json", metrics)
     shown = metrics["test"] or metrics["valid"]
     part = "test" if metrics["test"] else "validation"
@@ -155,10 +158,13 @@ def _export_ensemble(predictor, dataset, context: RunContext) -> dict:
     the predictor on the stored rows (the validation part; under kfold, training rows):
     its figures for metrics.json. Reached by name, as the executor reaches the stages, so
     the facades that import this module reach the ONNX code through serving only."""
-    module, function = ENSEMBLE_EXPORT.split(":")
-    export = getattr(importlib.import_module(module), function)
     rows = dataset.X_valid if dataset.X_valid is not None else dataset.X_train
-    return export(context.run_dir, predictor, rows, context.log)
+    return _by_name(ENSEMBLE_EXPORT)(context.run_dir, predictor, rows, context.log)
+
+
+def _by_name(path: str):
+    module, function = path.split(":")
+    return getattr(importlib.import_module(module), function)
 
 
 def _choose_decision(dataset, predictor, model_output, context: RunContext):
@@ -171,7 +177,7 @@ def _choose_decision(dataset, predictor, model_output, context: RunContext):
     if not metric.decides:
         return None
     y, proba, rows = _held_out(dataset, model_output)
-    decision = choose_decision(metric, y, proba, rows)
+    decision = choose_decision(metric, y, proba, rows, _held_out_weight(dataset))
     if decision is not None:
         predictor.schema = predictor.schema.model_copy(update={"decision": decision})
         context.log(f"decision: {decision.describe()}")
@@ -189,12 +195,18 @@ def _held_out(dataset, model_output) -> tuple:
     return dataset.y_train, blend, f"out-of-fold predictions ({len(dataset.y_train)} rows)"
 
 
+def _held_out_weight(dataset):
+    """The sample weights of `_held_out`'s rows (None: rows count alike)."""
+    return dataset.w_valid if dataset.X_valid is not None else dataset.w_train
+
+
 def _valid_scores(dataset, predictor, model_output) -> dict:
     """The model's scores on the validation part, or (kfold) on its out-of-fold predictions."""
     if dataset.X_valid is not None:
-        return evaluate(dataset.task, dataset.y_valid, predictor.predict_features(dataset.X_valid))
+        return evaluate(dataset.task, dataset.y_valid, predictor.predict_features(dataset.X_valid),
+                        dataset.w_valid)
     y, blend, _ = _held_out(dataset, model_output)
-    return evaluate(dataset.task, y, blend)
+    return evaluate(dataset.task, y, blend, dataset.w_train)
 
 
 def _write_leaderboard(spec: GraphSpec, outputs: dict, run_dir: Path, served: dict) -> None:

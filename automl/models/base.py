@@ -50,9 +50,13 @@ class Family(BaseEstimator):
         self.n_jobs = n_jobs
 
     def fit(self, X, y, X_valid=None, y_valid=None, budget: Budget | None = None,
-            report: ReportFn | None = None):
+            report: ReportFn | None = None, sample_weight=None, valid_weight=None):
         """Learn from (X, y), early-stopping on (X_valid, y_valid) when given, ending by
-        `budget` (the trial's share of the run's one budget; None: no time limit)."""
+        `budget` (the trial's share of the run's one budget; None: no time limit).
+        `sample_weight` weighs the training rows in the loss, `valid_weight` the validation
+        rows in early stopping (None: rows count alike); a run passes them only where the
+        table has weights or classes are balanced, so a plugin family without them still
+        fits unweighted tables."""
         raise NotImplementedError
 
     def predict_raw(self, X) -> np.ndarray:

@@ -105,12 +105,13 @@ class CatBoostFamily(BoostingFamily):
         "min_data_in_leaf", "early_stopping_rounds",
     )
 
-    def fit(self, X, y, X_valid=None, y_valid=None, budget=None, report: ReportFn | None = None):
+    def fit(self, X, y, X_valid=None, y_valid=None, budget=None, report: ReportFn | None = None,
+            sample_weight=None, valid_weight=None):
         params = self._checked_params()
         patience = int(params.pop("early_stopping_rounds", 50))
-        train = self._pool(X, self._label_codes(y))
+        train = self._pool(X, self._label_codes(y), weight=sample_weight)
         self.category_codes_ = _category_codes(X, self.categorical)
-        valid = None if X_valid is None else self._valid_pool(X_valid, y_valid)
+        valid = None if X_valid is None else self._valid_pool(X_valid, y_valid, valid_weight)
         reports = ProgressReports(params.get("iterations", 1000), report if valid is not None else None)
         progress = _Progress(as_budget(budget), reports, self, self._loss(), patience,
                              0 if valid is None else valid.num_row())
@@ -141,13 +142,16 @@ class CatBoostFamily(BoostingFamily):
             return LOSSES[BINARY]
         return LOSSES[self.task]
 
-    def _valid_pool(self, X_valid, y_valid) -> Pool:
+    def _valid_pool(self, X_valid, y_valid, valid_weight=None) -> Pool:
         """Every validation row, so that reported predictions cover each; a row of a class
         training never saw weighs 0 (its loss cannot be computed) under a stand-in label."""
         seen, y_seen = self._seen_class_rows(y_valid)
         labels = np.zeros(len(seen), dtype=y_seen.dtype)
         labels[seen] = y_seen
-        return self._pool(X_valid, labels, weight=None if seen.all() else seen.astype(float))
+        weight = None if valid_weight is None else np.where(seen, valid_weight, 0.0)
+        if weight is None and not seen.all():
+            weight = seen.astype(float)
+        return self._pool(X_valid, labels, weight=weight)
 
     def _pool(self, X, y=None, weight=None) -> Pool:
         columns = pd.DataFrame(X)

@@ -37,7 +37,8 @@ class ForestFamily(Family):
     classifier_cls: ClassVar[type]
     regressor_cls: ClassVar[type]
 
-    def fit(self, X, y, X_valid=None, y_valid=None, budget=None, report: ReportFn | None = None):
+    def fit(self, X, y, X_valid=None, y_valid=None, budget=None, report: ReportFn | None = None,
+            sample_weight=None, valid_weight=None):
         params = self._checked_params()
         X = writable(X)
         total = int(params.pop("n_estimators", 100))
@@ -46,13 +47,13 @@ class ForestFamily(Family):
                                     random_state=self.seed)
         reports = ProgressReports(total, report if X_valid is not None else None)
         valid_sum = _ValidSum(self, X_valid) if reports.report is not None else None
-        grown = self._grow(X, y, total, as_budget(budget), valid_sum, reports)
+        grown = self._grow(X, y, total, as_budget(budget), valid_sum, reports, sample_weight)
         self.model_.set_params(n_estimators=grown, warm_start=False)
         if self.is_classifier:
             self.classes_seen_ = self.model_.classes_
         return self
 
-    def _grow(self, X, y, total: int, budget: Budget, valid_sum, reports) -> int:
+    def _grow(self, X, y, total: int, budget: Budget, valid_sum, reports, sample_weight=None) -> int:
         """Add chunks of trees until `total`, the time limit or MAX_FOREST_BYTES; the number
         of trees grown."""
         grown, seconds_per_tree = 0, None
@@ -65,7 +66,7 @@ class ForestFamily(Family):
                 break
             started = time.monotonic()
             self.model_.set_params(n_estimators=grown + chunk)
-            self.model_.fit(X, y)
+            self.model_.fit(X, y, sample_weight=sample_weight)
             seconds_per_tree = (time.monotonic() - started) / chunk
             grown += chunk
             if valid_sum is not None:

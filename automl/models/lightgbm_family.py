@@ -65,15 +65,18 @@ class LightGBMFamily(BoostingFamily):
         "max_cat_to_onehot", "early_stopping_rounds",
     )
 
-    def fit(self, X, y, X_valid=None, y_valid=None, budget=None, report: ReportFn | None = None):
+    def fit(self, X, y, X_valid=None, y_valid=None, budget=None, report: ReportFn | None = None,
+            sample_weight=None, valid_weight=None):
         params = self._checked_params()
         n_rounds = int(params.pop("n_estimators", 100))
         stop_after = int(params.pop("early_stopping_rounds", 50))
-        train = lgb.Dataset(X, self._label_codes(y), categorical_feature=list(self.categorical))
+        train = lgb.Dataset(X, self._label_codes(y), weight=sample_weight,
+                            categorical_feature=list(self.categorical))
         valid_sets, early_stopping = [], None
         if X_valid is not None:
             seen, y_seen = self._seen_class_rows(y_valid)
-            valid_sets = [lgb.Dataset(X_valid[seen], y_seen, reference=train)]
+            valid_sets = [lgb.Dataset(X_valid[seen], y_seen, reference=train,
+                                      weight=None if valid_weight is None else valid_weight[seen])]
             early_stopping = lgb.early_stopping(stop_after, verbose=False)
         reports = ProgressReports(n_rounds, report if X_valid is not None else None)
         progress = _Progress(as_budget(budget), reports, self, X_valid, early_stopping)

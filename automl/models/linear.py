@@ -39,7 +39,8 @@ class LinearFamily(Family):
     branch = "trees"  # encoded for the model by DenseCode
     allowed_params = ("C", "penalty", "l1_ratio", "max_iter", "tol")
 
-    def fit(self, X, y, X_valid=None, y_valid=None, budget=None, report: ReportFn | None = None):
+    def fit(self, X, y, X_valid=None, y_valid=None, budget=None, report: ReportFn | None = None,
+            sample_weight=None, valid_weight=None):
         params = self._params_with_defaults()
         C = float(params["C"])
         l1_ratio = self._l1_ratio(params["penalty"], params["l1_ratio"])
@@ -48,13 +49,15 @@ class LinearFamily(Family):
         X = self.code_.encode(X)
         y = np.asarray(y)
         if not self.is_classifier:
-            self.y_mean_, self.y_scale_ = float(np.mean(y)), float(np.std(y)) or 1.0
+            self.y_mean_ = float(np.average(y, weights=sample_weight))
+            spread = np.average((y - self.y_mean_) ** 2, weights=sample_weight)
+            self.y_scale_ = float(np.sqrt(spread)) or 1.0
             y = (y - self.y_mean_) / self.y_scale_
         self.model_ = self._estimator(C, l1_ratio, tol, n_rows=len(y))
         if isinstance(self.model_, Ridge):  # a direct solve: no iterations to interrupt
-            self.model_.fit(X, y)
+            self.model_.fit(X, y, sample_weight=sample_weight)
         else:
-            self._fit_in_chunks(X, y, max_iter, as_budget(budget))
+            self._fit_in_chunks(X, y, max_iter, as_budget(budget), sample_weight)
         if self.is_classifier:
             self.classes_seen_ = self.model_.classes_
         return self
@@ -79,14 +82,14 @@ class LinearFamily(Family):
         return ElasticNet(alpha=1.0 / (2.0 * n_rows * C), l1_ratio=l1_ratio, tol=tol,
                           warm_start=True, random_state=self.seed)
 
-    def _fit_in_chunks(self, X, y, max_iter: int, budget: Budget) -> None:
+    def _fit_in_chunks(self, X, y, max_iter: int, budget: Budget, sample_weight=None) -> None:
         done = 0
         while done < max_iter:
             step = min(ITERATIONS_PER_CHUNK, max_iter - done)
             self.model_.set_params(max_iter=step)
             with warnings.catch_warnings():  # a chunk ends unconverged by design
                 warnings.simplefilter("ignore", ConvergenceWarning)
-                self.model_.fit(X, y)
+                self.model_.fit(X, y, sample_weight=sample_weight)
             done += step
             if int(np.max(self.model_.n_iter_)) < step or budget.expired():
                 break

@@ -33,7 +33,8 @@ class MLPFamily(Family):
     allowed_params = ("n_layers", "width", "activation", "dropout", "learning_rate",
                       "weight_decay", "batch_size", "max_epochs", "patience")
 
-    def fit(self, X, y, X_valid=None, y_valid=None, budget=None, report: ReportFn | None = None):
+    def fit(self, X, y, X_valid=None, y_valid=None, budget=None, report: ReportFn | None = None,
+            sample_weight=None, valid_weight=None):
         config = self._params_with_defaults()
         if config["activation"] not in ACTIVATIONS:
             raise ConfigError(f"family 'mlp': activation must be one of "
@@ -44,7 +45,9 @@ class MLPFamily(Family):
                       "hidden": [int(config["width"])] * int(config["n_layers"]),
                       "activation": config["activation"], "dropout": float(config["dropout"])}
         if not self.is_classifier:  # a standardised target: one learning rate fits every scale
-            self.y_mean_, self.y_scale_ = float(np.mean(y)), float(np.std(y)) or 1.0
+            self.y_mean_ = float(np.average(y, weights=sample_weight))
+            spread = np.average((np.asarray(y) - self.y_mean_) ** 2, weights=sample_weight)
+            self.y_scale_ = float(np.sqrt(spread)) or 1.0
         self._net = None
         schedule = Schedule(float(config["learning_rate"]), float(config["weight_decay"]),
                             int(config["batch_size"]), int(config["max_epochs"]),
@@ -58,7 +61,8 @@ class MLPFamily(Family):
             trained = train_network(
                 net, self._inputs(X), self._targets(y), *valid, self._loss(), schedule,
                 as_budget(budget), self.seed,
-                on_epoch=lambda epoch, output: reports.send(epoch, lambda: self._shape_output(output)))
+                on_epoch=lambda epoch, output: reports.send(epoch, lambda: self._shape_output(output)),
+                weights=(_tensor(sample_weight), _tensor(valid_weight)))
         self.n_epochs_, self.best_epoch_ = trained.epochs, trained.best_epoch
         self.weights_ = {name: t.detach().numpy().copy() for name, t in net.state_dict().items()}
         return self
@@ -103,3 +107,7 @@ class MLPFamily(Family):
     def predict_raw(self, X) -> np.ndarray:
         with torch_threads(self.n_jobs):
             return self._shape_output(forward_in_batches(self._network(), self._inputs(X)))
+
+
+def _tensor(weight) -> torch.Tensor | None:
+    return None if weight is None else torch.from_numpy(np.asarray(weight, dtype=np.float32))

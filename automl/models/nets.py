@@ -74,8 +74,11 @@ EpochFn = Callable[[int, torch.Tensor], None]
 
 def train_network(net: nn.Module, H: torch.Tensor, T: torch.Tensor, H_valid: torch.Tensor | None,
                   T_valid: torch.Tensor | None, loss_fn: nn.Module, schedule: Schedule,
-                  budget: Budget, seed: int, on_epoch: EpochFn | None = None) -> Trained:
-    """Train `net` in place; it ends with the weights of its best validation epoch."""
+                  budget: Budget, seed: int, on_epoch: EpochFn | None = None,
+                  weights: tuple[torch.Tensor | None, torch.Tensor | None] = (None, None)) -> Trained:
+    """Train `net` in place; it ends with the weights of its best validation epoch.
+    `weights`: the training rows' and validation rows' sample weights (None: alike)."""
+    W, W_valid = weights
     optimizer = torch.optim.AdamW(net.parameters(), lr=schedule.learning_rate,
                                   weight_decay=schedule.weight_decay)
     order_rng = torch.Generator().manual_seed(seed)
@@ -83,10 +86,10 @@ def train_network(net: nn.Module, H: torch.Tensor, T: torch.Tensor, H_valid: tor
     epochs = 0
     for epoch in range(1, schedule.max_epochs + 1):
         epochs = epoch
-        if not _epoch(net, optimizer, loss_fn, H, T, schedule.batch_size, order_rng, budget):
+        if not _epoch(net, optimizer, loss_fn, (H, T, W), schedule.batch_size, order_rng, budget):
             break
         if H_valid is not None:
-            loss, output = _evaluate(net, loss_fn, H_valid, T_valid)
+            loss, output = _evaluate(net, loss_fn, H_valid, T_valid, W_valid)
             if on_epoch is not None:
                 on_epoch(epoch, output)
             if best.update(epoch, loss, net):
@@ -98,25 +101,38 @@ def train_network(net: nn.Module, H: torch.Tensor, T: torch.Tensor, H_valid: tor
     return Trained(epochs, best.epoch)
 
 
-def _epoch(net, optimizer, loss_fn, H, T, batch_size: int, order_rng, budget: Budget) -> bool:
-    """One pass over shuffled mini-batches; False when the budget cut it short."""
+def _epoch(net, optimizer, loss_fn, rows_of, batch_size: int, order_rng, budget: Budget) -> bool:
+    """One pass over shuffled mini-batches of `rows_of` (inputs, targets, weights or None);
+    False when the budget cut it short."""
+    H, T, W = rows_of
     net.train()
     order = torch.randperm(len(H), generator=order_rng)
     for start in range(0, len(H), batch_size):
         rows = order[start:start + batch_size]
         optimizer.zero_grad()
-        loss_fn(net(H[rows]), T[rows]).backward()
+        _loss(loss_fn, net(H[rows]), T[rows], None if W is None else W[rows]).backward()
         optimizer.step()
         if budget.expired():
             return False
     return True
 
 
-def _evaluate(net, loss_fn, H, T) -> tuple[float, torch.Tensor]:
+def _evaluate(net, loss_fn, H, T, W=None) -> tuple[float, torch.Tensor]:
     net.eval()
     with torch.no_grad():
         output = net(H)
-        return float(loss_fn(output, T)), output
+        return float(_loss(loss_fn, output, T, W)), output
+
+
+def _loss(loss_fn: nn.Module, output: torch.Tensor, target: torch.Tensor,
+          weight: torch.Tensor | None) -> torch.Tensor:
+    """The batch's mean loss, or its mean weighted by the rows' sample weights."""
+    if weight is None:
+        return loss_fn(output, target)
+    per_row = copy.copy(loss_fn)
+    per_row.reduction = "none"
+    losses = per_row(output, target).reshape(len(output), -1).mean(dim=1)
+    return (losses * weight).sum() / weight.sum().clamp_min(1e-12)
 
 
 def forward_in_batches(net: nn.Module, H: torch.Tensor) -> torch.Tensor:

@@ -38,7 +38,8 @@ class XGBoostFamily(BoostingFamily):
         "grow_policy", "early_stopping_rounds", "native_categorical",
     )
 
-    def fit(self, X, y, X_valid=None, y_valid=None, budget=None, report: ReportFn | None = None):
+    def fit(self, X, y, X_valid=None, y_valid=None, budget=None, report: ReportFn | None = None,
+            sample_weight=None, valid_weight=None):
         params = self._checked_params()
         native = params.pop("native_categorical", False)
         stop_after = params.pop("early_stopping_rounds", 50 if X_valid is not None else None)
@@ -53,11 +54,13 @@ class XGBoostFamily(BoostingFamily):
             enable_categorical=bool(native and self.categorical),
             feature_types=self._feature_types(X) if native and self.categorical else None,
         )
-        eval_set = None
+        eval_set, eval_weight = None, None
         if X_valid is not None:
             seen, y_seen = self._seen_class_rows(y_valid)
             eval_set = [(X_valid[seen], y_seen)]
-        self.model_.fit(X, y, eval_set=eval_set, verbose=False)
+            eval_weight = None if valid_weight is None else [valid_weight[seen]]
+        self.model_.fit(X, y, sample_weight=sample_weight, eval_set=eval_set,
+                        sample_weight_eval_set=eval_weight, verbose=False)
         self.model_.set_params(callbacks=None)  # the callback holds data; keep it out of pickles
         return self
 

@@ -88,8 +88,10 @@ def markdown(card: dict, target: str) -> str:
                f"**It does not meet the score constraint**: it misses it by "
                f"{chosen['score_shortfall']:.4g} {metric}. The ensemble stays the model "
                "`automl predict` uses; this one is used when asked for (`--model compact`).")
+    decided = ([f"Labels: {card['decision']['rule']} (its `label` output; the "
+                f"probabilities are as learned).", ""] if card.get("decision") else [])
     lines += [f"Chosen: **{chosen['name']}** ({card['reason']}).", "", verdict, "",
-              *_memo_lines(chosen),
+              *decided, *_memo_lines(chosen),
               "| figure | value |", "|---|---:|",
               f"| {metric} | {chosen[metric]:.4f} |",
               f"| score drop vs teacher | {chosen['score_drop']:.4f} |",

@@ -155,7 +155,12 @@ def _input(name: str, kind: str):
 def output_contract(schema: Schema) -> dict[str, str]:
     if schema.task == REGRESSION:
         return {"variable": f"float32 (n, 1): the predicted {schema.target}"}
-    return {"label": "int64 (n,): the index of the most probable class in automl.classes",
+    decision = schema.decision
+    label = ("int64 (n,): the index of the most probable class in automl.classes"
+             if decision is None else
+             f"int64 (n,): the index in automl.classes of the class by the run's decision "
+             f"({decision.describe().split(', chosen')[0]}; automl.schema's 'decision')")
+    return {"label": label,
             "probabilities": "float32 (n, k): one column per class, in the order of "
                              "automl.classes"}
 

@@ -32,6 +32,11 @@ def overview(facts: RunFacts) -> Section:
             ("time budget", "none" if settings.get("time_budget") is None
              else f"{settings['time_budget']:g} s"),
             ("seed", settings.get("seed", "–")), ("run folder", str(facts.run_dir))]
+    if settings.get("weight"):
+        rows.insert(4, ("sample weights", f"column {settings['weight']!r}: every model fits "
+                                          "with them, every score is weighted by them"))
+    if settings.get("class_weight"):
+        rows.insert(4, ("class weight", f"{settings['class_weight']} (in the models' fits)"))
     if meta.get("error"):
         rows.append(("error", meta["error"]))
     body = pairs(rows) + _final_scores(facts.metrics)
@@ -61,6 +66,7 @@ def _final_scores(metrics: dict | None) -> str:
     text = heading(f"Final model scores{model}") + table(["part", *names], rows,
                                                  numeric=tuple(range(1, len(names) + 1)))
     text += _served(metrics.get("model"))
+    text += _decision(metrics.get("decision"))
     if metrics.get("valid_in_sample"):
         text += note("The model was refitted on train + validation, so its validation score "
                      "is in-sample and flatters it.")
@@ -68,6 +74,20 @@ def _final_scores(metrics: dict | None) -> str:
         text += note("No test part was held out (fit with --holdout 0.2 for one); the "
                      "same rows also chose the model, so its score is slightly optimistic.")
     return text
+
+
+def _decision(decision: dict | None) -> str:
+    """How labels follow from the probabilities, where the run's metric scores labels."""
+    if not decision:
+        return ""
+    rule = (f"class 1 where its probability is at least {decision['threshold']:.4g}"
+            if decision.get("threshold") is not None else
+            "the largest probability times the class weights "
+            + ", ".join(f"{w:.3g}" for w in decision["class_weights"]))
+    return note(f"Labels by decision: {rule}, chosen for {decision['metric']} on the "
+                f"{decision['chosen_on']} ({number(decision['score'])} against "
+                f"{number(decision['score_at_most_probable'])} with the most probable class); "
+                "model/ensemble.onnx and compact/compact.onnx label by it too.")
 
 
 def _served(served: dict | None) -> str:

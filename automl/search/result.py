@@ -25,6 +25,7 @@ class SearchResult:
     y_scored: np.ndarray  # the labels every trial's validation predictions are scored on
     validation: str = "holdout"  # how: "holdout" or "5-fold cross-validation", ...
     branch_nodes: dict[str, str] = field(default_factory=dict)  # branch -> preprocess node
+    w_scored: np.ndarray | None = None  # their sample weights (None: rows count alike)
 
     def finished(self) -> list[TrialResult]:
         """Trials that produced a score, best first; among equal scores, those with a kept model."""

@@ -45,7 +45,8 @@ def sample_for_trials(data_by_branch: dict[str, BranchData], sample_rows: int | 
             or sample_rows > MIN_SAMPLE_SHARE * n_rows:
         return None
     rows = _sample(first.y_train, sample_rows, first.schema.task, seed)
-    return {name: replace(data, X_train=data.X_train[rows], y_train=data.y_train[rows])
+    return {name: replace(data, X_train=data.X_train[rows], y_train=data.y_train[rows],
+                          w_train=None if data.w_train is None else data.w_train[rows])
             for name, data in data_by_branch.items()}
 
 

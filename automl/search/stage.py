@@ -91,7 +91,8 @@ def search_families(params: SearchParams, data_by_branch: dict[str, BranchData],
                                       context, label))
     first = next(iter(data_by_branch.values()))
     return SearchResult(first.schema, metric.name, {b: d.branch for b, d in data_by_branch.items()},
-                        family_branch, trials, first.y_scored, first.validation.describe())
+                        family_branch, trials, first.y_scored, first.validation.describe(),
+                        w_scored=first.w_scored)
 
 
 def trial_memory(families: list[str], family_branch: dict[str, str],

@@ -21,7 +21,7 @@ from automl.errors import first_line
 from automl.metrics import Metric
 from automl.models.bagging import BaggedModel
 from automl.models.registry import family_class
-from automl.preprocess.stage import BranchData
+from automl.preprocess.stage import BranchData, weight_keywords
 from automl.provenance import here, stamp
 
 
@@ -69,7 +69,7 @@ def fit_trial(trial_id: str, family: str, params: dict, data: BranchData, metric
             model, prediction = _fit_folds(make, data, metric, budget, report)
         else:
             model, prediction = _fit_holdout(make, data, metric, budget, report)
-        score = metric.score(data.y_scored, prediction)
+        score = metric.score(data.y_scored, prediction, data.w_scored)
         if not np.isfinite(score):
             raise ValueError(f"validation {metric.name} is not finite ({score})")
     except Exception as err:  # a crashed trial is recorded and the search goes on
@@ -93,9 +93,10 @@ def _fit_holdout(make, data: BranchData, metric: Metric, budget: Budget, report)
     family_report = None
     if report is not None:
         def family_report(_round: int, prediction: np.ndarray) -> None:
-            report(metric.score(data.y_valid, prediction))
+            report(metric.score(data.y_valid, prediction, data.w_valid))
     model = make().fit(data.X_train, data.y_train, data.X_valid, data.y_valid,
-                       budget=budget, report=family_report)
+                       budget=budget, report=family_report,
+                       **weight_keywords(data.fit_weight("train"), data.fit_weight("valid")))
     return model, model.predict_raw(data.X_valid)
 
 
@@ -107,15 +108,17 @@ def _fit_folds(make, data: BranchData, metric: Metric, budget: Budget, report):
     models, oof, seen = [], None, np.zeros(len(data.y_train), dtype=bool)
     for fold in range(n_folds):
         learn, held = validation.fold_rows(fold)
+        weights = weight_keywords(data.fit_weight("train", learn), data.fit_weight("train", held))
         model = make().fit(data.X_train[learn], data.y_train[learn], data.X_train[held],
-                           data.y_train[held], budget=budget.split(n_folds - fold))
+                           data.y_train[held], budget=budget.split(n_folds - fold), **weights)
         part = model.predict_raw(data.X_train[held])
         if oof is None:
             oof = np.zeros((len(data.y_train),) + part.shape[1:])
         oof[held], seen[held] = part, True
         models.append(model)
         if report is not None and fold < n_folds - 1:
-            report(metric.score(data.y_train[seen], oof[seen]))
+            w = None if data.w_train is None else data.w_train[seen]
+            report(metric.score(data.y_train[seen], oof[seen], w))
     return BaggedModel(models), oof
 
 

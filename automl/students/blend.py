@@ -72,7 +72,8 @@ def best_pair(students: list[Student], nets: dict[str, DenseNet], scoring: Scori
     for tree, mlp, weight in itertools.product(trees, mlps, TREE_WEIGHTS):
         if max_bytes is not None and tree.size_bytes + mlp.size_bytes > max_bytes:
             continue
-        score = scoring.metric.score(scoring.y_valid, mix(tree.valid_output, mlp.valid_output, weight))
+        score = scoring.metric.score(scoring.y_valid, mix(tree.valid_output, mlp.valid_output, weight),
+                                     scoring.w_valid)
         if score > max(best_score, tree.score, mlp.score):
             best, best_score = (tree, mlp, weight), score
     return best

@@ -81,6 +81,7 @@ class Scoring:
     metric: object
     task: str
     Z_valid: np.ndarray  # the validation rows through the trees branch
+    w_valid: np.ndarray | None = None  # their sample weights (None: rows count alike)
 
     def dense_student(self, net: DenseNet, name: str, kind: str, params: dict | None = None) -> Student:
         params = {**(params or {}), "hidden": net.hidden, "weights": net.n_weights()}
@@ -89,7 +90,7 @@ class Scoring:
 
     def student(self, name: str, kind: str, params: dict, output: np.ndarray, onnx_bytes: bytes,
                 rules: RuleSet | None = None) -> Student:
-        return Student(name, kind, params, self.metric.score(self.y_valid, output),
+        return Student(name, kind, params, self.metric.score(self.y_valid, output, self.w_valid),
                        fidelity(output, self.teacher_valid, self.task), len(onnx_bytes),
                        _latency_ms(onnx_bytes, self.valid),
                        check_parity(onnx_bytes, output, self.valid), onnx_bytes, rules,

@@ -50,3 +50,24 @@ def test_roc_auc_of_rows_of_one_class_is_a_data_error():
     with pytest.raises(DataError, match="ROC AUC needs both classes among the rows scored; "
                                         "these hold no positive row"):
         metric.scores(np.zeros(5, dtype=int), np.random.default_rng(0).random((3, 5)))
+
+
+@pytest.mark.parametrize("name, task, n_classes", [
+    ("roc_auc", "binary", 2), ("roc_auc", "multiclass", 3), ("log_loss", "multiclass", 3),
+    ("accuracy", "binary", 2), ("balanced_accuracy", "multiclass", 3), ("f1", "binary", 2),
+    ("mcc", "binary", 2), ("average_precision", "binary", 2), ("f1_macro", "multiclass", 3),
+    ("rmse", "regression", 0), ("mae", "regression", 0), ("r2", "regression", 0),
+])
+def test_integer_weights_score_as_repeated_rows(name, task, n_classes):
+    """The oracle for a weighted metric: a row of weight 3 counts as three copies of it."""
+    rng = np.random.default_rng(1)
+    y, stack = _stack(task, n_classes, rng)
+    weight = rng.integers(0, 4, size=len(y))
+    weight[0] = 1
+    metric = get_metric(name, task)
+    repeated = np.repeat(np.arange(len(y)), weight)
+    for prediction in stack[:3]:
+        assert metric.value(y, prediction, weight) == pytest.approx(
+            metric.value(y[repeated], prediction[repeated]), rel=1e-9)
+    np.testing.assert_allclose(metric.scores(y, stack, weight),
+                               [metric.score(y, p, weight) for p in stack])
