@@ -23,6 +23,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d, validate_data
 
 from automl.data.ingest import read_table, with_text_column_names
+from automl.data.weights import check_class_weight
 from automl.errors import AutoMLError, ConfigError
 from automl.graph.compose import (with_compact, with_ensemble_options, with_holdout,
                                   with_max_trials)
@@ -63,7 +64,8 @@ class _AutoMLBase(BaseEstimator):
                  address: str | None = None, holdout: float | None = None, verbosity: int = 0,
                  report: bool = True, encoding: str | None = None, max_trials: int | None = None,
                  compact: bool = False, refit_full: bool | None = None,
-                 max_model_size: str | int | None = None, max_latency: str | float | None = None):
+                 max_model_size: str | int | None = None, max_latency: str | float | None = None,
+                 class_weight: str | None = None):
         self.pipeline = pipeline
         self.time_budget = time_budget
         self.metric = metric
@@ -79,23 +81,30 @@ class _AutoMLBase(BaseEstimator):
         self.refit_full = refit_full
         self.max_model_size = max_model_size
         self.max_latency = max_latency
+        self.class_weight = class_weight
 
-    def fit(self, X, y=None, *, target: str | None = None):
-        """Fit on `X` and `y`, or on a table (a DataFrame or a file path) and its `target` column."""
+    def fit(self, X, y=None, *, target: str | None = None, sample_weight=None):
+        """Fit on `X` and `y`, or on a table (a DataFrame or a file path) and its `target`
+        column. `sample_weight`: each row's weight (an array as long as X), or the name of
+        the table's column that holds them: every family fits with them and every metric
+        scores with them."""
         started = time.time()  # the time budget holds for the whole call
-        return self.fit_checked(self._checked_options(), X, y, target=target, started=started)
+        return self.fit_checked(self._checked_options(), X, y, target=target, started=started,
+                                sample_weight=sample_weight)
 
     def fit_checked(self, options: RunOptions, X=None, y=None, *, target: str | None = None,
-                    resume: str | Path | None = None, started: float | None = None):
+                    resume: str | Path | None = None, started: float | None = None,
+                    sample_weight=None):
         """`fit`, given this estimator's run options already checked (`check_run_options`
         on its arguments: what `automl fit` does before it joins a cluster). `resume`: the
         folder of an interrupted run to finish; X and target may then be left out, and a
         pipeline of None is the run's own graph. The time budget counts from `started`."""
         source, target = self._source_and_target(X, y, target, resume)
+        source, weight = _with_weights(source, sample_weight)
         settings = None if target is None else Settings(
             target=target, task=self._task(source, target), metric=self.metric,
             seed=options.seed, time_budget=options.time_budget, address=options.address,
-            encoding=options.encoding)
+            encoding=options.encoding, weight=weight, class_weight=self.class_weight)
         result = fit_run(source, settings, self._graph(options, resume), out=options.out,
                          resume=resume, verbose=self.verbosity >= 1, report=self.report,
                          started=started)
@@ -110,16 +119,34 @@ class _AutoMLBase(BaseEstimator):
         one row as a dict of column -> value)."""
         return self._fitted().predict(self._features(X, reset=False))
 
-    def score(self, X, y) -> float:
-        """The run's metric (`metric_`) on X and y, higher is better (losses negated)."""
+    def score(self, X, y, sample_weight=None) -> float:
+        """The run's metric (`metric_`) on X and y, higher is better (losses negated),
+        rows weighted by `sample_weight` where given."""
         predictor = self._fitted()
         raw = predictor.predict_raw(self._features(X, reset=False))
         schema = predictor.schema
         y_codes = schema.encode_target(pd.Series(column_or_1d(y, warn=True)))
+        weight = None if sample_weight is None else _checked_weights(sample_weight, len(y_codes))
         metric = get_metric(self.metric_, schema.task)
         if metric.decides:  # labels as the model gives them (its decision threshold, if any)
-            return metric.score(y_codes, schema.label_codes(raw))
-        return metric.score(y_codes, raw)
+            return metric.score(y_codes, schema.label_codes(raw), weight)
+        return metric.score(y_codes, raw, weight)
+
+    def explain(self, X, target_class=None) -> pd.DataFrame:
+        """Per-row contributions of each column of X (a DataFrame, an array, a file path,
+        or one row as a dict) to the model's output: one row per row of X, with `base` and
+        one column per feature column, base + their sum = the output explained. That is
+        the value (regression), or the probability of `explained_class`: `target_class`
+        where given, else the positive class (binary) or the predicted class (multiclass).
+        The run's final model is explained from model/predictor.joblib (its Python form;
+        load only run folders you trust); methods: automl/serving/explain.py."""
+        self._fitted()
+        if getattr(self, "_explainer", None) is None:
+            from automl.serving.explain import explainer_for
+
+            self._explainer = explainer_for(self.predictor_, getattr(self, "run_dir_", None))
+        rows = self._features(X, reset=False)
+        return self._explainer.explain(rows).frame(target_class)
 
     def write_report(self, importance: bool = True) -> Path:
         """Write report.html in the run folder (again) and return its path."""
@@ -182,6 +209,7 @@ class _AutoMLBase(BaseEstimator):
         if self.verbosity not in VERBOSITY:
             allowed = ", ".join(f"{level} ({meaning})" for level, meaning in VERBOSITY.items())
             raise ConfigError(f"verbosity must be one of {allowed}; got {self.verbosity!r}")
+        check_class_weight(self.class_weight, None)
         return check_run_options(time_budget=self.time_budget, seed=self.seed,
                                  holdout=self.holdout, address=self.address,
                                  max_trials=self.max_trials, out=self.out, encoding=self.encoding,
@@ -259,8 +287,33 @@ class _AutoMLBase(BaseEstimator):
 
     def _set_predictor(self, predictor: ServedModel) -> None:
         self.predictor_ = predictor
+        self._explainer = None  # made from the predictor on the first explain
         if predictor.schema.classes is not None:
             self.classes_ = predictor.schema.class_array()
+
+
+def _with_weights(source, sample_weight) -> tuple:
+    """(the table, the name of its weight column or None): an array of weights becomes a
+    column of the frame; a name must be a column of the table (checked by the run)."""
+    if sample_weight is None or isinstance(sample_weight, str):
+        return source, sample_weight
+    if not isinstance(source, pd.DataFrame):
+        raise ConfigError("sample_weight as an array needs X as a DataFrame or an array; "
+                          f"for the file {source} give the name of its weight column instead")
+    weights = _checked_weights(sample_weight, len(source))
+    name = next(n for n in ("sample_weight", "__sample_weight__", "__automl_weight__")
+                if n not in source.columns)
+    return source.assign(**{name: weights}), name
+
+
+def _checked_weights(sample_weight, n_rows: int) -> np.ndarray:
+    weights = np.asarray(sample_weight)
+    if weights.ndim != 1 or len(weights) != n_rows:
+        raise ConfigError(f"sample_weight must hold one number per row: {n_rows} rows, "
+                          f"got shape {weights.shape}")
+    if not np.issubdtype(weights.dtype, np.number) or np.issubdtype(weights.dtype, np.bool_):
+        raise ConfigError(f"sample_weight must hold numbers, got {weights.dtype} values")
+    return weights.astype(np.float64)
 
 
 class _Probabilities:
@@ -288,12 +341,13 @@ class AutoML(_Probabilities, _AutoMLBase):
                  holdout: float | None = None, verbosity: int = 0, report: bool = True,
                  encoding: str | None = None, max_trials: int | None = None,
                  compact: bool = False, refit_full: bool | None = None,
-                 max_model_size: str | int | None = None, max_latency: str | float | None = None):
+                 max_model_size: str | int | None = None, max_latency: str | float | None = None,
+                 class_weight: str | None = None):
         super().__init__(pipeline=pipeline, time_budget=time_budget, metric=metric, seed=seed,
                          out=out, address=address, holdout=holdout, verbosity=verbosity,
                          report=report, encoding=encoding, max_trials=max_trials,
                          compact=compact, refit_full=refit_full, max_model_size=max_model_size,
-                         max_latency=max_latency)
+                         max_latency=max_latency, class_weight=class_weight)
         self.task = task
 
     def _task(self, source, target: str) -> str | None:

@@ -1,4 +1,4 @@
-"""The `automl` command: fit, predict, serve, report, validate, bench.
+"""The `automl` command: fit, predict, explain, serve, report, validate, bench.
 
 A deliberate error is one line, exit 2.
 """
@@ -88,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_fit(commands)
     _add_predict(commands)
+    _add_explain(commands)
     _add_serve(commands)
     _add_report(commands)
     _add_validate(commands)
@@ -137,6 +138,12 @@ def _add_fit(commands) -> None:
                           "predictions and kept in the model")
     fit.add_argument("--task", choices=["binary", "multiclass", "regression"], default=None,
                      help="override the task inferred from the target")
+    fit.add_argument("--weight", default=None, metavar="COLUMN",
+                     help="the column of sample weights (numbers >= 0): every model fits with "
+                          "them and every score is weighted by them; it is no feature")
+    fit.add_argument("--class-weight", choices=["balanced"], default=None,
+                     help="balanced: re-weight the classes in every model's fit so that each "
+                          "carries the same total weight (scores keep the sample weights only)")
     fit.add_argument("--holdout", default=None,
                      help="share of rows held out for a final test score, from 0 (none) to "
                           "below 0.9 (overrides the graph)")
@@ -188,6 +195,33 @@ def _add_predict(commands) -> None:
                          help="the text encoding of DATA, e.g. utf-8, cp1252, latin-1 "
                               "(default: detected)")
     predict.set_defaults(handler=_predict)
+
+
+def _add_explain(commands) -> None:
+    explain = commands.add_parser(
+        "explain", help="per-row contributions of each column to the model's output",
+        description="Explain the predictions of the model in RUN_DIR for each row of DATA: "
+                    "one row per row, with the base value and one column per feature column; "
+                    "base + the columns' sum is the model's output (a value, or the "
+                    "probability of explained_class). Reads model/predictor.joblib, the "
+                    "Python form of model/ensemble.onnx: explain only run folders you trust.",
+        epilog="example: automl explain runs/20260101-120000-adult data.csv --out why.csv")
+    explain.add_argument("run_dir", metavar="RUN_DIR")
+    explain.add_argument("data", metavar="DATA")
+    explain.add_argument("--out", default=None,
+                         help="file to write: .parquet for Parquet, else CSV (default: CSV on "
+                              "standard output)")
+    explain.add_argument("--class", dest="target_class", default=None, metavar="LABEL",
+                         help="classification: explain this class's probability (default: the "
+                              "positive class of a binary task, each row's predicted class "
+                              "for multiclass)")
+    explain.add_argument("--model", choices=list(MODELS), default="ensemble",
+                         help="the run's final model (ensemble, the default, or python: the "
+                              "same model); the compact model has no explanations")
+    explain.add_argument("--encoding", default=None,
+                         help="the text encoding of DATA, e.g. utf-8, cp1252, latin-1 "
+                              "(default: detected)")
+    explain.set_defaults(handler=_explain)
 
 
 def _add_serve(commands) -> None:
@@ -288,12 +322,12 @@ def _fit(args) -> int:
                    report=not args.no_report, encoding=args.encoding,
                    max_trials=options.max_trials, compact=args.compact,
                    refit_full=options.refit_full, max_model_size=args.max_model_size,
-                   max_latency=args.max_latency)
+                   max_latency=args.max_latency, class_weight=args.class_weight)
     with warnings.catch_warnings():
         if args.quiet:  # a quiet run's data notices come as warnings (RunContext.notice)
             warnings.simplefilter("ignore", DataNotice)
         model.fit_checked(options, args.data, target=args.target, resume=args.resume,
-                          started=args.started)
+                          started=args.started, sample_weight=args.weight)
     print(f"run folder: {model.run_dir_}")
     scores = model.metrics_["test"] or model.metrics_["valid"]
     part = "test" if model.metrics_["test"] else "validation"
@@ -411,6 +445,47 @@ def _predict(args) -> int:
         print(f"wrote {len(out)} predictions to {args.out}", file=sys.stderr)
     else:
         out.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def _explain(args) -> int:
+    from automl.data.files import locate
+    from automl.options import check_encoding, check_out_file, check_run_dir
+
+    from automl.errors import ConfigError
+
+    encoding = check_encoding(args.encoding)
+    if args.model == "compact":
+        raise ConfigError("--model compact: explanations are of the run's final model (the "
+                          "ensemble); the compact model is an ONNX graph with no Python form "
+                          "to explain")
+    if args.target_class is not None and not args.target_class.strip():
+        raise ConfigError("--class is empty; give a class label, or leave it out")
+    locate(args.data)  # a wrong path fails before the model and its libraries load
+    if args.out is not None:
+        check_out_file(args.out, "--out")
+    if not (Path(args.run_dir) / "model" / "predictor.joblib").is_file():
+        check_run_dir(args.run_dir, "explain")  # no such folder, or not a run folder
+    from automl.serving.explain import load_explainer
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        explainer = load_explainer(Path(args.run_dir), args.model)  # "holds no finished model"
+        from automl.data.ingest import read_table
+
+        frame = read_table(args.data, encoding=encoding, allow_no_rows=True)
+        table = explainer.explain(frame).frame(args.target_class)
+    _show_notices(caught)
+    if args.out is None:
+        table.to_csv(sys.stdout, index=False)
+        return 0
+    from automl.atomic import atomic_write_bytes, atomic_write_text
+
+    if Path(args.out).suffix.lower() in (".parquet", ".pq"):
+        atomic_write_bytes(Path(args.out), table.to_parquet(index=False))
+    else:
+        atomic_write_text(Path(args.out), table.to_csv(index=False))
+    print(f"wrote {len(table)} explanations to {args.out}", file=sys.stderr)
     return 0
 
 

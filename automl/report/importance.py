@@ -1,8 +1,12 @@
-"""Permutation importance on the validation part, kept cheap enough to run after every fit.
+"""Permutation importance on the validation part, kept cheap enough to run after every fit,
+and beside it the mean absolute contribution of each column (automl/serving/explain.py).
 
 A column's importance is how much the run's metric falls when that column's values are
 shuffled among the rows. Rows are sampled (at most MAX_ROWS) and the repeats shrink to
 fit a time cap, so a slow ensemble costs seconds, not minutes; the report says what ran.
+A column's mean contribution is the mean over rows (at most CONTRIBUTION_ROWS) of how far
+it moved each row's output from the base: the probability explained (the positive class,
+or the predicted one) or the value.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from automl.metrics import Metric
 
 MAX_ROWS = 2000
 MIN_ROWS = 200
+CONTRIBUTION_ROWS = 500
+PROBE_ROWS = 20  # rows explained first, to time the rest by
 REPEATS = 3
 SECONDS = 6.0  # per model: the cap the rows and repeats are fitted to
 
@@ -75,6 +81,40 @@ def permutation_importance(model: str, predict: Predict, X: pd.DataFrame, y: np.
     return Importance(model, [str(c) for c in X.columns], drops.mean(axis=1), drops.std(axis=1),
                       metric.from_score(baseline), len(X), drops.shape[1],
                       time.monotonic() - started)
+
+
+@dataclass
+class Contributions:
+    model: str
+    columns: list[str]
+    mean_abs: np.ndarray  # per column: the mean over rows of |contribution|
+    rows: int
+    seconds: float
+
+
+# model-ready rows -> (rows, columns) contributions to each row's explained output
+Explain = Callable[[pd.DataFrame], np.ndarray]
+
+
+def mean_contributions(model: str, explain: Explain, X: pd.DataFrame, seed: int = 0,
+                       max_rows: int = CONTRIBUTION_ROWS, seconds: float = SECONDS,
+                       hard: bool = False) -> Contributions:
+    """Each column's mean absolute contribution over a sample of the rows, as many as fit
+    in `seconds` (timed on the first PROBE_ROWS). `hard`: OutOfTime rather than run past
+    `seconds` where even those rows would."""
+    started = time.monotonic()
+    X, _ = _sample(X, np.zeros(len(X)), max_rows, seed)
+    probe = X.iloc[:PROBE_ROWS]
+    first = explain(probe)
+    per_row = (time.monotonic() - started) / max(len(probe), 1)
+    if hard and per_row * len(probe) > seconds:
+        raise OutOfTime(f"explaining {len(probe)} rows took {per_row * len(probe):.1f} s, more "
+                        f"than the {seconds:.0f} s the time budget left")
+    end = max(len(probe), min(len(X), int(seconds / max(per_row, 1e-9))))
+    rest = X.iloc[len(probe):end]
+    values = np.vstack([first, explain(rest)]) if len(rest) else first
+    return Contributions(model, [str(c) for c in X.columns], np.abs(values).mean(axis=0),
+                         len(values), time.monotonic() - started)
 
 
 def _room_for_another(done: int, since: float, seconds: float) -> bool:

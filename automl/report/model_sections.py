@@ -1,5 +1,6 @@
 """The report's sections about the models: the ensemble, the compact model, and what
-each one's predictions rest on (permutation importance)."""
+each one's predictions rest on (permutation importance, and the run's model's mean
+absolute contribution per column)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from automl.budget import Budget
 from automl.data.facts import SCORED_TARGET
 from automl.report import plots
 from automl.report.collect import RunFacts
-from automl.report.importance import (MAX_ROWS, SECONDS, OutOfTime, onnx_predict,
-                                      permutation_importance)
+from automl.errors import first_line
+from automl.report.importance import (CONTRIBUTION_ROWS, MAX_ROWS, SECONDS, OutOfTime,
+                                      mean_contributions, onnx_predict, permutation_importance)
 from automl.runfolder import SCORED_FILE
 from automl.report.page import (Section, figure, heading, note, number, pairs, para,
                                 params_text, pre, table)
@@ -176,12 +178,52 @@ def importance(facts: RunFacts, enabled: bool = True, seed: int = 0,
     results, skipped = _explained(explained, X, y, metric, seed, budget)
     if not results:
         return Section("importance", title, note(_skipped(skipped)))
+    contributions, unexplained = _contributions(explained[0][0], predictor, X, seed, budget)
     body = figure(plots.svg(plots.importance(results, metric)),
                   f"{metric.name} lost when one column's values are shuffled "
                   "(mean over the repeats; the whisker is one standard deviation).")
-    body += _importance_table(results, metric)
+    body += _importance_table(results, metric, contributions)
     body += note(_how(results, facts) + (" " + _skipped(skipped) if skipped else ""))
+    body += note(_how_contributions(contributions, facts) if contributions is not None
+                 else f"No mean contributions: {unexplained}.")
     return Section("importance", title, body)
+
+
+def _contributions(name: str, predictor, X: pd.DataFrame, seed: int, budget: Budget | None):
+    """The run's model's mean absolute contribution per column on the scored rows (the
+    same columns as permutation importance), within what the budget has left; else None
+    and why."""
+    from automl.serving.explain import Explainer
+
+    left = None if budget is None else budget.remaining()
+    if left is not None and left < MIN_SECONDS:
+        return None, "the run's time budget was spent ('automl report RUN_DIR' computes them)"
+    try:
+        explainer = Explainer(predictor, background=X)
+        order = [explainer.features.index(column) for column in X.columns]
+
+        def explain(rows: pd.DataFrame):
+            return explainer.explain_features(rows).explained(by_column=False)[:, order]
+
+        return mean_contributions(name, explain, X, seed,
+                                  seconds=SECONDS if left is None else min(SECONDS, left),
+                                  hard=left is not None), None
+    except OutOfTime as err:
+        return None, f"{err} ('automl report RUN_DIR' computes them)"
+    except Exception as err:  # a member no method explains: the permutation figures stand
+        return None, f"{type(err).__name__}: {first_line(err)}"
+
+
+def _how_contributions(contributions, facts: RunFacts) -> str:
+    output = ("value" if facts.schema is None or facts.schema.task == "regression"
+              else "probability of the positive class" if len(facts.schema.classes) == 2
+              else "probability of the predicted class")
+    return (f"Mean |contribution| ({contributions.model}): how far each column moved the "
+            f"model's {output} from its base value, averaged over {contributions.rows:,} of "
+            f"those rows (a sample of at most {CONTRIBUTION_ROWS:,}; {contributions.seconds:.1f} s); a "
+            "row's contributions add up to its output minus the base (automl explain, "
+            "AutoML.explain: TreeSHAP for boosted trees, path attribution for forests, "
+            "coefficients and DeepLIFT for linear models and networks).")
 
 
 def _explained(explained: list, X: pd.DataFrame, y, metric, seed: int, budget: Budget | None):
@@ -205,12 +247,20 @@ def _skipped(reasons: list[str]) -> str:
             + ". 'automl report RUN_DIR' computes it without the budget.")
 
 
-def _importance_table(results: list, metric) -> str:
+def _importance_table(results: list, metric, contributions=None) -> str:
+    """One row per column, most important first: each model's score lost (and its spread),
+    and after the first model's, its mean |contribution| where computed."""
     merged = results[0].frame()[["column"]]
-    for result in results:
+    headers = ["column"]
+    for i, result in enumerate(results):
         merged = merged.merge(result.frame().rename(columns={
             "drop": result.model, "spread": f"{result.model} ±"}), on="column", how="left")
-    headers = ["column"] + [h for r in results for h in (f"{r.model}: {metric.name} lost", "±")]
+        headers += [f"{result.model}: {metric.name} lost", "±"]
+        if i == 0 and contributions is not None:
+            merged = merged.merge(pd.DataFrame({"column": contributions.columns,
+                                                "mean |contribution|": contributions.mean_abs}),
+                                  on="column", how="left")
+            headers.append(f"{contributions.model}: mean |contribution|")
     rows = [[row[0]] + [number(v) for v in row[1:]] for row in merged.itertuples(index=False)]
     return table(headers, rows, numeric=tuple(range(1, len(headers))))
 

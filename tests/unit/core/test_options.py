@@ -67,7 +67,8 @@ def test_automl_fit_builds_an_automl_and_checks_its_options_once(tmp_path, monke
     monkeypatch.setattr(api.AutoML, "_checked_options",
                         lambda self: pytest.fail("the options were checked twice"))
 
-    def fit_checked(self, opts, X=None, y=None, *, target=None, resume=None, started=None):
+    def fit_checked(self, opts, X=None, y=None, *, target=None, resume=None, started=None,
+                    sample_weight=None):
         fitted.update(model=self, options=opts, X=X, target=target, graph=self._graph(opts, resume))
         self.run_dir_, self.metrics_ = tmp_path / "run", {"test": None, "valid": {"roc_auc": 0.9}}
         return self
