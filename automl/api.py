@@ -139,7 +139,7 @@ class _AutoMLBase(BaseEstimator):
         the value (regression), or the probability of `explained_class`: `target_class`
         where given, else the positive class (binary) or the predicted class (multiclass).
         The run's final model is explained from model/predictor.joblib (its Python form;
-        load only run folders you trust); methods: automl/serving/explain.py."""
+        load only run folders you trust); methods: automl/serving/explain/."""
         self._fitted()
         if getattr(self, "_explainer", None) is None:
             from automl.serving.explain import explainer_for

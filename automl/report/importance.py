@@ -1,5 +1,5 @@
 """Permutation importance on the validation part, kept cheap enough to run after every fit,
-and beside it the mean absolute contribution of each column (automl/serving/explain.py).
+and beside it the mean absolute contribution of each column (automl/serving/explain/).
 
 A column's importance is how much the run's metric falls when that column's values are
 shuffled among the rows. Rows are sampled (at most MAX_ROWS) and the repeats shrink to
