@@ -290,6 +290,9 @@ def _add_bench(commands) -> None:
     bench.add_argument("--hard-timeout", default=None, metavar="DURATION",
                        help=f"kill a system's run after this long (default: budget x "
                             f"{defaults.HARD_TIMEOUT_FACTOR} + {defaults.HARD_TIMEOUT_MARGIN:g}s)")
+    bench.add_argument("--weight", default=None, metavar="COLUMN",
+                       help="each table's column of sample weights: every system fits with "
+                            "them, every score is weighted (e.g. adult's fnlwgt)")
     bench.add_argument("--pipeline", default="default",
                        help="the graph automl runs (default: default; 'compact' adds the "
                             "compact model as variant 'compact')")
@@ -389,6 +392,7 @@ def _check_fit_args(args):
         check_mlflow(args.mlflow)
     if args.target is not None and not args.target.strip():
         raise ConfigError("--target is empty; give the name of the column to predict")
+    _check_weight_name(args.weight)
     options = check_run_options(time_budget=args.time_budget, seed=args.seed,
                                 holdout=args.holdout, address=args.address,
                                 max_trials=args.max_trials, out=args.out, encoding=args.encoding,
@@ -525,6 +529,14 @@ def _show_notices(caught: list) -> None:
             warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
 
 
+def _check_weight_name(weight: str | None) -> None:
+    from automl.errors import ConfigError
+
+    if weight is not None and not weight.strip():
+        raise ConfigError("--weight is empty; give the name of the column of sample weights, "
+                          "or leave it out")
+
+
 def _bench(args) -> int:
     from automl.bench.defaults import default_data_dir
     from automl.bench.report import summary_lines
@@ -532,6 +544,7 @@ def _bench(args) -> int:
     from automl.graph.load import load_graph
     from automl.options import check_out_dir
 
+    _check_weight_name(args.weight)
     budget, timeout = _bench_times(args.time_budget, args.hard_timeout)
     check_out_dir(args.out, "--out")
     load_graph(args.pipeline)  # a bad graph fails here, not in every worker
@@ -539,7 +552,7 @@ def _bench(args) -> int:
                          datasets=_names(args.datasets, "--datasets"),
                          systems=_names(args.systems, "--systems"),
                          time_budget=budget, out=Path(args.out),
-                         hard_timeout=timeout, pipeline=args.pipeline)
+                         hard_timeout=timeout, pipeline=args.pipeline, weight=args.weight)
     try:
         result = run_bench(config)
     except KeyboardInterrupt:

@@ -68,7 +68,7 @@ def _is_categorical(col: pd.Series) -> bool:
 def _fit_default(job: FitJob, model) -> Fitted:
     train = job.train
     pipeline = Pipeline([("encode", ordinal_encoding(train.X)), ("model", model)])
-    pipeline.fit(train.X, train.codes())
+    pipeline.fit(train.X, train.codes(), model__sample_weight=train.weight)
 
     def predict(X: pd.DataFrame) -> np.ndarray:
         if train.classes is None:

@@ -29,7 +29,7 @@ def fit_automl(job: FitJob) -> list[Fitted]:
     # verbosity=1: the run's progress lines go to the worker's log, to tell where time went
     model = AutoML(pipeline=job.pipeline, time_budget=job.budget, holdout=0.0, verbosity=1,
                    out=job.runs_dir, task=train.task, report=False)
-    model.fit(train.frame(), target=train.dataset.target)
+    model.fit(train.frame(), target=train.dataset.target, sample_weight=train.weight)
 
     fitted = [_served_ensemble(Path(model.run_dir_), model.predictor_, train)]
     search = RunStore(model.run_dir_).latest("search")

@@ -30,7 +30,8 @@ def fit_flaml(job: FitJob) -> list[Fitted]:
     model = FLAML()
     model.fit(train.X, train.y, task="regression" if train.classes is None else "classification",
               metric=FLAML_METRIC[train.task], time_budget=job.budget, n_jobs=job.n_jobs,
-              seed=0, verbose=0, log_file_name="")
+              seed=0, verbose=0, log_file_name="",
+              **({} if train.weight is None else {"sample_weight": train.weight}))
 
     def predict(X: pd.DataFrame) -> np.ndarray:
         if train.classes is None:
@@ -75,10 +76,13 @@ def _autogluon(job: FitJob, seconds: float):
     from autogluon.tabular import TabularPredictor
 
     train = job.train
+    # weights: AutoGluon fits with the column and weighs its validation scores by it
+    weighted = {} if train.weight is None else {"sample_weight": train.dataset.weight,
+                                                "weight_evaluation": True}
     predictor = TabularPredictor(label=train.dataset.target, problem_type=train.task,
                                  eval_metric=AUTOGLUON_METRIC[train.task],
-                                 path=str(job.work_dir / "autogluon"), verbosity=0)
-    predictor.fit(train.frame(), time_limit=seconds, presets=AUTOGLUON_PRESETS,
+                                 path=str(job.work_dir / "autogluon"), verbosity=0, **weighted)
+    predictor.fit(train.frame(with_weight=True), time_limit=seconds, presets=AUTOGLUON_PRESETS,
                   num_cpus=job.n_jobs)
     return predictor
 

@@ -15,6 +15,7 @@ from sklearn.model_selection import train_test_split
 
 from automl.data.ingest import read_table
 from automl.data.schema import plain_label, sorted_labels
+from automl.data.weights import row_weights
 from automl.errors import ConfigError, DataError, did_you_mean, listing
 from automl.metrics import REGRESSION, TASKS
 
@@ -32,9 +33,11 @@ class BenchDataset:
     task: str
     target: str
     path: str
+    weight: str | None = None  # the column of sample weights (automl bench --weight)
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "task": self.task, "target": self.target, "path": self.path}
+        return {"name": self.name, "task": self.task, "target": self.target, "path": self.path,
+                "weight": self.weight}
 
 
 def read_manifest(data_dir: str | Path) -> dict[str, BenchDataset]:
@@ -87,6 +90,8 @@ def load_table(dataset: BenchDataset, max_rows: int = MAX_ROWS) -> pd.DataFrame:
         raise DataError(f"{dataset.path} has no target column {dataset.target!r}"
                         f"{did_you_mean(dataset.target, map(str, frame.columns))}; "
                         f"fix the target of {dataset.name!r} in {MANIFEST}")
+    if dataset.weight is not None:  # one line naming the fault, as `automl fit --weight`
+        row_weights(frame.loc[frame[dataset.target].notna()], dataset.weight, dataset.target)
     frame = frame.loc[frame[dataset.target].notna()]
     if len(frame) > max_rows:
         frame = frame.sample(max_rows, random_state=SAMPLE_SEED)
@@ -122,6 +127,7 @@ class TrainData:
     X: pd.DataFrame
     y: pd.Series
     classes: list | None  # sorted labels; the column order every system's proba must follow
+    weight: np.ndarray | None = None  # the rows' sample weights (never in X)
 
     @property
     def task(self) -> str:
@@ -135,9 +141,13 @@ class TrainData:
         index = {label: i for i, label in enumerate(self.classes)}
         return np.array([index[plain_label(v)] for v in y], dtype=np.int64)
 
-    def frame(self) -> pd.DataFrame:
-        """Features and target in one frame, for systems that take a table and a column name."""
-        return self.X.assign(**{self.dataset.target: self.y.to_numpy()})
+    def frame(self, with_weight: bool = False) -> pd.DataFrame:
+        """Features and target in one frame, for systems that take a table and a column
+        name; `with_weight`: the weight column too, for systems that take its name."""
+        columns = {self.dataset.target: self.y.to_numpy()}
+        if with_weight and self.weight is not None:
+            columns[self.dataset.weight] = self.weight
+        return self.X.assign(**columns)
 
 
 @dataclass
@@ -145,6 +155,7 @@ class BenchSplit:
     train: TrainData
     X_test: pd.DataFrame
     y_test: pd.Series
+    w_test: np.ndarray | None = None  # the test rows' sample weights: every score uses them
 
     @property
     def y_test_true(self) -> np.ndarray:
@@ -158,7 +169,14 @@ def split_table(frame: pd.DataFrame, dataset: BenchDataset) -> BenchSplit:
     classification = dataset.task != REGRESSION
     train, test = train_test_split(frame, test_size=TEST_SIZE, random_state=SPLIT_SEED,
                                    stratify=y if classification else None)
-    X_cols = [c for c in frame.columns if c != dataset.target]
+    X_cols = [c for c in frame.columns if c not in (dataset.target, dataset.weight)]
     classes = sorted_labels(y) if classification else None
-    return BenchSplit(TrainData(dataset, train[X_cols], train[dataset.target], classes),
-                      test[X_cols], test[dataset.target])
+
+    def weights(part: pd.DataFrame) -> np.ndarray | None:
+        if dataset.weight is None:
+            return None
+        return row_weights(part, dataset.weight, dataset.target)
+
+    return BenchSplit(TrainData(dataset, train[X_cols], train[dataset.target], classes,
+                                weights(train)),
+                      test[X_cols], test[dataset.target], weights(test))

@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -53,6 +53,7 @@ class BenchConfig:
     hard_timeout: float | None = None  # None: budget x 3 + margin
     n_jobs: int = field(default_factory=_cores)
     pipeline: str = "default"  # the graph automl runs (e.g. "compact" adds the compact model)
+    weight: str | None = None  # each table's column of sample weights (fits and scores)
 
     @property
     def timeout(self) -> float:
@@ -83,7 +84,8 @@ class Progress:
 def run_bench(config: BenchConfig, log: Callable[[str], None] | None = None) -> BenchResult:
     progress = Progress(log)
     specs, notices = runnable_systems(config.systems)
-    datasets = select_datasets(read_manifest(config.data_dir), config.datasets)
+    datasets = [replace(d, weight=config.weight)
+                for d in select_datasets(read_manifest(config.data_dir), config.datasets)]
     for notice in notices:
         progress(notice)
     out = Path(config.out)
@@ -225,4 +227,7 @@ def _header(config: BenchConfig) -> list[str]:
             f"Time budget {config.time_budget:g}s per system and dataset; hard time-out "
             f"{config.timeout:g}s; {config.n_jobs} cores; {time.strftime('%Y-%m-%d %H:%M')}.",
             "",
+            *([f"Rows weighted by the column {config.weight!r}: every system fits with the "
+               "weights and every score is weighted (the column is no feature).", ""]
+              if config.weight else []),
             "Versions: " + ", ".join(versions) + "."]

@@ -51,7 +51,7 @@ def run_job(job: dict) -> list[dict]:
 
 def _measure(fitted: Fitted, split: BenchSplit, work_dir: Path) -> dict:
     prediction = _checked(fitted.predict(split.X_test), split, fitted.variant)
-    scores = evaluate(split.train.task, split.y_test_true, prediction)
+    scores = evaluate(split.train.task, split.y_test_true, prediction, split.w_test)
     # kept for the bench's intervals of the gain kept (`intervals`), beside result.json
     save_predictions(work_dir, fitted.variant, prediction, split.y_test_true)
     artifact = fitted.save(work_dir / "model" / fitted.variant)

@@ -38,7 +38,8 @@ CASES: dict[tuple[str, str], list[tuple[list[str], str]]] = {
     ],
     ("fit", "metric"): [(["{csv}", "--target", "y", "--metric", "auc"], "unknown metric 'auc'")],
     ("fit", "weight"): [(["{csv}", "--target", "y", "--weight", "nope"],
-                         "weight column 'nope' not found")],
+                         "weight column 'nope' not found"),
+                        (["{csv}", "--target", "y", "--weight", ""], "--weight is empty")],
     ("fit", "class_weight"): [(["{csv}", "--target", "y", "--class-weight", "even"],
                                "argument --class-weight: invalid choice: 'even'")],
     ("fit", "task"): [(["{csv}", "--target", "y", "--task", "binar"],
@@ -132,6 +133,7 @@ CASES: dict[tuple[str, str], list[tuple[list[str], str]]] = {
     ("bench", "pipeline"): [(["--pipeline", "fastest", "--datasets", "nope"],
                              "no pipeline preset 'fastest'")],
     ("bench", "out"): [(["--out", "{file}", "--datasets", "nope"], "is a file; give a folder")],
+    ("bench", "weight"): [(["--weight", " ", "--datasets", "nope"], "--weight is empty")],
 }
 
 
