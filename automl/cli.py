@@ -191,10 +191,14 @@ def _add_predict(commands) -> None:
                               "its compact/compact.onnx (compact), both in onnxruntime with no "
                               "pickle, or the pickled Python predictor (python: "
                               "model/predictor.joblib)")
-    predict.add_argument("--encoding", default=None,
-                         help="the text encoding of DATA, e.g. utf-8, cp1252, latin-1 "
-                              "(default: detected)")
+    _add_data_encoding(predict)
     predict.set_defaults(handler=_predict)
+
+
+def _add_data_encoding(parser) -> None:
+    parser.add_argument("--encoding", default=None,
+                        help="the text encoding of DATA, e.g. utf-8, cp1252, latin-1 "
+                             "(default: detected)")
 
 
 def _add_explain(commands) -> None:
@@ -218,9 +222,7 @@ def _add_explain(commands) -> None:
     explain.add_argument("--model", choices=list(MODELS), default="ensemble",
                          help="the run's final model (ensemble, the default, or python: the "
                               "same model); the compact model has no explanations")
-    explain.add_argument("--encoding", default=None,
-                         help="the text encoding of DATA, e.g. utf-8, cp1252, latin-1 "
-                              "(default: detected)")
+    _add_data_encoding(explain)
     explain.set_defaults(handler=_explain)
 
 

@@ -137,15 +137,15 @@ def _finish(spec: GraphSpec, outputs: dict, context: RunContext):
     _write_leaderboard(spec, outputs, run_dir, {model_node: served})
     metrics = {"task": dataset.task, "model_node": model_node,
                "validation": dataset.validation.describe(),
-               "valid": _valid_scores(dataset, predictor, outputs[model_node]),
+               "valid": _valid_scores(dataset, predictor, outputs[model_node], context),
                # refitted on train + validation: the validation score above is in-sample
                "valid_in_sample": bool(getattr(outputs[model_node], "refit", False)),
                "test": None, "fit_seconds": round(context.run_budget.elapsed(), 2),
                "model": served,
                "decision": None if decision is None else decision.model_dump(mode="json")}
     if dataset.X_test is not None:
-        metrics["test"] = evaluate(dataset.task, dataset.y_test,
-                                   predictor.predict_features(dataset.X_test), dataset.w_test)
+        metrics["test"] = _scores(dataset, predictor, dataset.y_test,
+                                  predictor.predict_features(dataset.X_test), dataset.w_test, context)
     atomic_write_json(run_dir / "metrics.json", metrics)
     shown = metrics["test"] or metrics["valid"]
     part = "test" if metrics["test"] else "validation"
@@ -200,13 +200,24 @@ def _held_out_weight(dataset):
     return dataset.w_valid if dataset.X_valid is not None else dataset.w_train
 
 
-def _valid_scores(dataset, predictor, model_output) -> dict:
+def _valid_scores(dataset, predictor, model_output, context: RunContext) -> dict:
     """The model's scores on the validation part, or (kfold) on its out-of-fold predictions."""
     if dataset.X_valid is not None:
-        return evaluate(dataset.task, dataset.y_valid, predictor.predict_features(dataset.X_valid),
-                        dataset.w_valid)
+        return _scores(dataset, predictor, dataset.y_valid,
+                       predictor.predict_features(dataset.X_valid), dataset.w_valid, context)
     y, blend, _ = _held_out(dataset, model_output)
-    return evaluate(dataset.task, y, blend, dataset.w_train)
+    return _scores(dataset, predictor, y, blend, dataset.w_train, context)
+
+
+def _scores(dataset, predictor, y, prediction, weight, context: RunContext) -> dict:
+    """The protocol's metrics, and the run's own where it is another (f1, mcc, ...): of
+    labels as the model gives them, by its decision where it has one."""
+    scores = evaluate(dataset.task, y, prediction, weight)
+    metric = get_metric(context.settings.metric or default_metric(dataset.task), dataset.task)
+    if metric.name not in scores:
+        given = predictor.schema.label_codes(prediction) if metric.decides else prediction
+        scores[metric.name] = metric.value(y, given, weight)
+    return scores
 
 
 def _write_leaderboard(spec: GraphSpec, outputs: dict, run_dir: Path, served: dict) -> None:

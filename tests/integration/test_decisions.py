@@ -39,9 +39,12 @@ def test_a_run_for_f1_on_rare_positives_labels_by_its_threshold(tmp_path):
     model = AutoML(pipeline=ONE_AT_A_TIME, metric="f1", max_trials=4, time_budget="2m",
                    out=tmp_path, report=False).fit(frame, target="fraud")
     run_dir = Path(model.run_dir_)
-    decision = json.loads((run_dir / "metrics.json").read_text())["decision"]
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    decision = metrics["decision"]
     assert decision["metric"] == "f1" and decision["chosen_on"].startswith("validation part")
     assert decision["score"] > decision["score_at_most_probable"]  # on held-out rows
+    # the run's own metric beside the protocol's, of the labels the model gives
+    assert metrics["valid"]["f1"] == pytest.approx(decision["score"], abs=1e-6)
     threshold = decision["threshold"]
 
     rows = rare_positive_table(2000, seed=1).drop(columns="fraud")
