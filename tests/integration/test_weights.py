@@ -1,8 +1,8 @@
-"""Sample weights and balanced classes end to end: `automl fit --weight` on a CSV scores
-its validation part with the weights (the oracle: sklearn's weighted metric on the same
-predictions), bad weights stop the run in one line before anything is written, and
-`--class-weight balanced` on a table with 2% positives fits every member to the
-re-weighted classes."""
+"""Sample weights and balanced classes end to end: `automl fit --weight` on a real weighted
+table (the adult sample and its census weight, fnlwgt) scores its validation part with the
+weights (the oracle: sklearn's weighted metric on the same predictions), bad weights stop
+the run in one line before anything is written, and `--class-weight balanced` on a table
+with 2% positives fits every member to the re-weighted classes."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from automl import AutoML
 from automl.cli import main
 from automl.data.split import table_dataset
 from automl.search import runtime
-from tests.conftest import REPO, make_table
+from automl.data.ingest import read_table
+from tests.conftest import REPO, SAMPLE, make_table
 from tests.integration.test_decisions import rare_positive_table
 
 pytestmark = pytest.mark.slow
@@ -34,18 +35,17 @@ def weighted_table(n: int = 600):
 
 def test_a_weighted_fit_scores_its_validation_part_with_the_weights(tmp_path, capsys):
     runtime.connect(None)
-    frame = weighted_table()
-    frame.to_csv(tmp_path / "table.csv", index=False)
-    code = main(["fit", str(tmp_path / "table.csv"), "--target", "y", "--weight", "importance",
+    code = main(["fit", str(SAMPLE), "--target", "income", "--weight", "fnlwgt",
                  "--pipeline", ONE_AT_A_TIME, "--max-trials", "3", "--time-budget", "1m",
                  "--out", str(tmp_path / "runs"), "--no-report", "--quiet"])
     assert code == 0
     run_dir = Path(capsys.readouterr().out.split("run folder: ")[1].split()[0])
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    assert json.loads((run_dir / "schema.json").read_text())["weight"] == "importance"
+    assert json.loads((run_dir / "schema.json").read_text())["weight"] == "fnlwgt"
 
     # the same validation rows as the run's ingest (its graph: holdout, 25%, seed 0)
-    data = table_dataset(frame, "y", weight="importance", valid_fraction=0.25)
+    frame = read_table(SAMPLE)
+    data = table_dataset(frame, "income", weight="fnlwgt", valid_fraction=0.25)
     model = AutoML.load(run_dir, model="python")
     proba = model.predictor_.predict_features(data.X_valid)
     assert metrics["valid"]["roc_auc"] == pytest.approx(
@@ -53,10 +53,10 @@ def test_a_weighted_fit_scores_its_validation_part_with_the_weights(tmp_path, ca
     assert metrics["valid"]["accuracy"] == pytest.approx(
         accuracy_score(data.y_valid, proba.argmax(axis=1), sample_weight=data.w_valid), abs=1e-12)
     # scoring through the API takes the weights too; the weight column is no feature
-    rows, truth = frame.drop(columns="y"), frame["y"]
-    assert model.score(rows, truth, sample_weight=frame["importance"]) != pytest.approx(
+    rows, truth = frame.drop(columns="income"), frame["income"]
+    assert model.score(rows, truth, sample_weight=frame["fnlwgt"]) != pytest.approx(
         model.score(rows, truth))
-    assert "importance" not in [c.name for c in model.predictor_.schema.columns]
+    assert "fnlwgt" not in [c.name for c in model.predictor_.schema.columns]
 
 
 @pytest.mark.parametrize("values, says", [
