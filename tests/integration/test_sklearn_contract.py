@@ -1,9 +1,12 @@
 """AutoMLClassifier and AutoMLRegressor in sklearn's own tools, on a real local Ray:
-cross_val_score / cross_validate with the scorers analysts use, clone, Pipeline, score, NotFittedError.
+cross_val_score / cross_validate with the scorers analysts use (and sample weights sliced per
+fold), clone, Pipeline, score, NotFittedError.
 sklearn's estimator checks are in test_sklearn_checks.py."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -47,9 +50,14 @@ def test_cross_validate_of_the_classifier_with_two_scorers(runs):
 
 def test_cross_val_score_of_the_regressor(runs):
     X, y = _xy("regression")
+    weight = np.where(np.arange(len(y)) % 3 == 0, 2.0, 1.0)  # each fold's fit takes its share
     scores = cross_val_score(AutoMLRegressor(**FAST, out=runs), X, y,
-                             scoring="neg_root_mean_squared_error", cv=3)
+                             scoring="neg_root_mean_squared_error", cv=3,
+                             params={"sample_weight": weight})
     assert (scores < 0).all() and -scores.max() < y.std()  # better than the mean alone
+    weighted = [json.loads((run / "run.json").read_text())["settings"]["weight"]
+                for run in Path(runs).iterdir() if (run / "run.json").is_file()]
+    assert weighted.count("sample_weight") == 3, weighted
 
 
 @pytest.fixture(scope="module")
