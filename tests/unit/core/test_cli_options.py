@@ -11,7 +11,7 @@ import argparse
 
 import pytest
 
-from automl.cli import _parser, main, subparsers
+from automl.cli import build_parser, main, subparsers
 from tests.conftest import make_table
 
 # (command, option dest) -> [(arguments after the command, what the error line says)].
@@ -140,7 +140,7 @@ CASES: dict[tuple[str, str], list[tuple[list[str], str]]] = {
 def walked_options() -> set[tuple[str, str]]:
     """(command, dest) of every option and argument that takes a value."""
     found = set()
-    for command, parser in subparsers(_parser()).items():
+    for command, parser in subparsers(build_parser()).items():
         for action in parser._actions:
             if isinstance(action, argparse._HelpAction):
                 continue
