@@ -54,14 +54,21 @@ def add_explain(commands) -> None:
     explain.set_defaults(handler=_explain)
 
 
-def _predict(args) -> int:
+def _checked_paths(args) -> None:
+    """DATA found and --out writable: before the model and its libraries load."""
     from automl.data.files import locate
-    from automl.options import check_encoding, check_out_file
+    from automl.options import check_out_file
 
-    encoding = check_encoding(args.encoding)
-    locate(args.data)  # a wrong path fails before the model and its libraries load
+    locate(args.data)
     if args.out is not None:
         check_out_file(args.out, "--out")
+
+
+def _predict(args) -> int:
+    from automl.options import check_encoding
+
+    encoding = check_encoding(args.encoding)
+    _checked_paths(args)
     from automl.serving.load import load_model
 
     with warnings.catch_warnings(record=True) as caught:
@@ -90,10 +97,8 @@ def _predict(args) -> int:
 
 
 def _explain(args) -> int:
-    from automl.data.files import locate
-    from automl.options import check_encoding, check_out_file, check_run_dir
-
     from automl.errors import ConfigError
+    from automl.options import check_encoding, check_run_dir
 
     encoding = check_encoding(args.encoding)
     if args.model == "compact":
@@ -102,9 +107,7 @@ def _explain(args) -> int:
                           "to explain")
     if args.target_class is not None and not args.target_class.strip():
         raise ConfigError("--class is empty; give a class label, or leave it out")
-    locate(args.data)  # a wrong path fails before the model and its libraries load
-    if args.out is not None:
-        check_out_file(args.out, "--out")
+    _checked_paths(args)
     if not (Path(args.run_dir) / "model" / "predictor.joblib").is_file():
         check_run_dir(args.run_dir, "explain")  # no such folder, or not a run folder
     from automl.serving.explain import load_explainer
