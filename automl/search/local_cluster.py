@@ -31,10 +31,10 @@ import time
 from pathlib import Path
 
 START_TIMEOUT_SECONDS = 90.0
+START_ATTEMPTS = 3  # a node that exits while starting is started again, on other ports
 STOP_GRACE_SECONDS = 5.0
 NODE_PORTS = ("node-manager-port", "object-manager-port", "dashboard-agent-listen-port",
               "dashboard-agent-grpc-port", "runtime-env-agent-port", "metrics-export-port")
-SPARE_NODES = 2  # ports drawn for workers added later (add_worker)
 AUTH_VARIABLES = ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH", "RAY_ADDRESS")
 
 
@@ -58,13 +58,14 @@ class LocalCluster:
         self.ray = ray or str(Path(sys.executable).with_name("ray"))
         # Ray's unix sockets live under its temp dir, whose paths must stay short (108 bytes)
         self.temp_dir = Path(tempfile.mkdtemp(prefix="automl-ray-", dir="/tmp"))
-        # Every port chosen here, from one draw, so all differ: Ray's defaults are fixed
-        # (the agents') or picked by each `ray start` alone, and two nodes starting
-        # together on one host could take the same one ("bind: Address already in use").
-        self._ports = iter(_free_ports(3 + len(NODE_PORTS) * (1 + len(self.worker_cpus) + SPARE_NODES)))
-        self.port, self.dashboard_port, self.client_port = (next(self._ports) for _ in range(3))
+        # Every port chosen here, none twice: Ray's defaults are fixed (the agents') or
+        # picked by each `ray start` alone, and two nodes starting together on one host
+        # could take the same one ("bind: Address already in use").
+        self._given_ports: set[int] = set()
+        self.port, self.dashboard_port, self.client_port = self._draw_ports(3)
         self.nodes: list[subprocess.Popen] = []
         self._pids: dict[int, float] = {}  # every process of ours seen: pid -> start time
+        self._logs: dict[int, Path] = {}  # each node's output, by its process's pid
 
     @property
     def address(self) -> str:
@@ -97,8 +98,7 @@ class LocalCluster:
         if self.token_path is not None:
             self.token_path.write_text(secrets.token_hex(32))
         try:
-            self.nodes.append(self._start_node(self._head_args(), "head"))
-            self._wait_for_nodes(1)
+            self._start_until_alive(self._head_args, "head", head=True)
             for cpus in self.worker_cpus:
                 self.add_worker(cpus, self.worker_memory)
         except BaseException:
@@ -113,8 +113,25 @@ class LocalCluster:
         args = ["--address", self.address, "--num-cpus", f"{cpus:g}"]
         if memory:
             args += ["--memory", str(int(memory))]
-        self.nodes.append(self._start_node(args, f"worker{len(self.nodes)}", worker=True))
-        self._wait_for_nodes(len(self.nodes))
+        self._start_until_alive(lambda: args, f"worker{len(self.nodes)}")
+
+    def _start_until_alive(self, make_args, name: str, head: bool = False) -> None:
+        """Start a node and wait until the GCS lists it; a node that exits on the way is
+        started again on fresh ports (what CI once met: a head exited at start, most
+        likely a port of its drawn a moment before taken by another process meanwhile)."""
+        for attempt in range(1, START_ATTEMPTS + 1):
+            if head and attempt > 1:
+                self.port, self.dashboard_port, self.client_port = self._draw_ports(3)
+            self.nodes.append(self._start_node(make_args(), name, worker=not head))
+            try:
+                return self._wait_for_nodes(len(self.nodes))
+            except NodeExited as exited:
+                failed = self.nodes.pop()
+                self._kill_tree(failed)
+                if attempt == START_ATTEMPTS:
+                    raise
+                print(f"local cluster: {exited}; starting it again on other ports",
+                      file=sys.stderr, flush=True)
 
     def _head_args(self) -> list[str]:
         args = ["--head", "--port", str(self.port), "--num-cpus", f"{self.head_cpus:g}",
@@ -126,21 +143,28 @@ class LocalCluster:
                            "--dashboard-port", str(self.dashboard_port)]
         return args + ["--include-dashboard=false"]
 
+    def _draw_ports(self, count: int) -> list[int]:
+        ports = _free_ports(count, avoid=self._given_ports)
+        self._given_ports.update(ports)
+        return ports
+
     def _start_node(self, args: list[str], name: str, worker: bool = False) -> subprocess.Popen:
-        ports = {name: next(self._ports) for name in NODE_PORTS}
+        ports = dict(zip(NODE_PORTS, self._draw_ports(len(NODE_PORTS))))
         # a job's entrypoint (`ray job submit -- automl fit ...`) runs with the head's PATH
         path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
         env = self.driver_env(RAY_AUTH_MODE="token" if self.token_path else "disabled", PATH=path,
                               **self.env)
         if not worker and self.token_path is not None:
             env.pop("RAY_AUTH_MODE")  # the head turns it on by itself: it finds the token
-        log = open(self.folder / f"{name}.log", "w")
+        log_path = self.folder / f"{name}.log"
+        log = open(log_path, "w")
         process = subprocess.Popen(
             [self.ray, "start", "--block", *args, "--disable-usage-stats",
              *(f"--{name}={port}" for name, port in ports.items())],
             stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         log.close()
         self._remember(process.pid)
+        self._logs[process.pid] = log_path
         return process
 
     def _wait_for_nodes(self, count: int) -> None:
@@ -148,8 +172,7 @@ class LocalCluster:
         while True:
             for process in self.nodes:
                 if process.poll() is not None:
-                    raise RuntimeError(f"a node of the local cluster exited ({process.returncode}); "
-                                       f"see {self.folder}/*.log")
+                    raise NodeExited(process, self._logs[process.pid])
             alive = len(self.describe().get("nodes", [])) if _listening(self.port) else 0
             self._remember_children()
             if alive >= count:
@@ -175,6 +198,14 @@ class LocalCluster:
 
     def node_pids(self, node: int) -> list[int]:
         return [self.nodes[node].pid, *_descendants(self.nodes[node].pid)]
+
+    def _kill_tree(self, process: subprocess.Popen) -> None:
+        """SIGKILL to a node's process and what it spawned (all remembered while it ran)."""
+        self._remember_children()
+        for pid in [process.pid, *_descendants(process.pid)]:
+            if self._is_ours(pid):
+                _signal(pid, signal.SIGKILL)
+        process.wait()
 
     def stop(self) -> None:
         """SIGTERM to every process of ours, SIGKILL to those left after a grace period."""
@@ -213,11 +244,29 @@ class LocalCluster:
         return started is not None and started == self._pids.get(pid) and _state(pid) != "Z"
 
 
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for sock in sockets:
+class NodeExited(RuntimeError):
+    """A node's `ray start` process ended while the cluster waited for it; says the end
+    of its log, which a CI run keeps only in what it printed."""
+
+    def __init__(self, process: subprocess.Popen, log: Path, lines: int = 12):
+        try:
+            tail = log.read_text(errors="replace").strip().splitlines()[-lines:]
+        except OSError:
+            tail = []
+        said = "".join(f"\n    {line}" for line in tail)
+        super().__init__(f"a node of the local cluster exited ({process.returncode}); "
+                         f"the end of {log}:{said}")
+
+
+def _free_ports(count: int, avoid: set[int] = frozenset()) -> list[int]:
+    """`count` ports free now, none of `avoid` (each bound at once, so all differ)."""
+    sockets, ports = [], []
+    while len(ports) < count:
+        sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
-    ports = [sock.getsockname()[1] for sock in sockets]
+        sockets.append(sock)
+        if sock.getsockname()[1] not in avoid:
+            ports.append(sock.getsockname()[1])
     for sock in sockets:
         sock.close()
     return ports

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -26,11 +27,16 @@ from tests.cluster_helpers import (FAST_NODE_DEATH, SLEEPY, fit_on, join_error, 
 pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 
-def test_a_cluster_without_cpus_of_another_ray_or_too_small_for_a_trial_says_so(tmp_path):
+def test_a_cluster_without_cpus_of_another_ray_or_too_small_for_a_trial_says_so(tmp_path, capfd):
     """One small cluster, three refusals in turn: a head without CPU; the same head telling
     the version of another Ray; then, its version back, a worker whose memory holds no
-    trial (Ray would hold it pending without a word): refused before any trial starts."""
-    with LocalCluster(workers=[], head_cpus=0, folder=tmp_path / "small") as small:
+    trial (Ray would hold it pending without a word): refused before any trial starts.
+    Its head's first `ray start` exits at once: the cluster starts it again, saying why."""
+    ray = _ray_failing_once(tmp_path)
+    with LocalCluster(workers=[], head_cpus=0, folder=tmp_path / "small", ray=str(ray)) as small:
+        said = capfd.readouterr().err
+        assert "a node of the local cluster exited (1); the end of " in said, said
+        assert "a port taken, say" in said and "starting it again on other ports" in said, said
         line, seconds = join_error(small.address, small.driver_env(), tmp_path)
         assert "its 1 node(s) have no CPU to run trials on" in line, line
         assert seconds < 10, seconds
@@ -49,6 +55,17 @@ def test_a_cluster_without_cpus_of_another_ray_or_too_small_for_a_trial_says_so(
     assert "no node of this Ray has that much (the largest: 1 CPUs, 20 MB)" in line, line
     assert not list((tmp_path / "runs").glob("*/nodes/search/*/trials/*")), "a trial ran"
 
+
+
+def _ray_failing_once(folder: Path) -> Path:
+    """A `ray` command whose first call fails as a node does, the next ones Ray's own."""
+    script, marker = folder / "ray", folder / "failed-once"
+    script.write_text(f"""#!/bin/sh
+if [ ! -e {marker} ]; then touch {marker}; echo "a port taken, say"; exit 1; fi
+exec {Path(sys.executable).with_name("ray")} "$@"
+""")
+    script.chmod(0o755)
+    return script
 
 
 def test_a_worker_node_killed_mid_search_leaves_its_trials_recorded_as_lost(tmp_path):
