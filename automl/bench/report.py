@@ -7,7 +7,8 @@ import math
 import pandas as pd
 
 from automl.bench.intervals import LEVEL, N_RESAMPLES
-from automl.bench.scores import DISTILLED, compact_vs_ensemble, summary
+from automl.bench.scores import (DISTILLED, SHIPPED_INSTEAD, compact_vs_ensemble,
+                                 compact_vs_shipped, summary)
 from automl.bench.systems import OURS, SYSTEMS
 from automl.metrics import METRICS, PROTOCOL
 
@@ -107,6 +108,7 @@ def _compact_section(results: pd.DataFrame, intervals: pd.DataFrame | None = Non
                      f"{_num(table['latency_ms_ratio'].median(), 3)} |")
         lines += ["", _kept_line(table), ""]
     if lines:
+        lines += _shipped_section(results)
         lines += ["Scores: each dataset's first protocol metric, higher is better (RMSE and "
                   "log loss negated). Gain kept = (student - xgb_default) / (teacher - "
                   "xgb_default); blank where the teacher did not beat xgb_default. A blank "
@@ -119,6 +121,30 @@ def _compact_section(results: pd.DataFrame, intervals: pd.DataFrame | None = Non
                   "where it does not. Where the interval spans 0.97, the test part cannot "
                   "tell the student from the bar.", ""]
     return lines
+
+
+def _shipped_section(results: pd.DataFrame) -> list[str]:
+    """Our compact model against the single models a team would ship instead."""
+    table = compact_vs_shipped(results)
+    if not len(table):
+        return []
+    names = [system for system, _ in SHIPPED_INSTEAD]
+    lines = ["## automl compact vs what a team would ship instead", "",
+             "| dataset | compact | " + " | ".join(names) + " | compact size | "
+             + " | ".join(f"{n} size" for n in names) + " |",
+             "|---|" + "---:|" * (2 + 2 * len(names))]
+    for r in table.to_dict("records"):
+        lines.append(f"| {r['dataset']} | {_num(r['compact'], 4)} | "
+                     + " | ".join(_num(r[n], 4) for n in names) + f" | {_size(r['compact_bytes'])} | "
+                     + " | ".join(_size(r[f"{n}_bytes"]) for n in names) + " |")
+    lines.append("")
+    for name in names:
+        both = table[table[name].notna()]
+        if len(both):
+            at_least = int((both["compact"] >= both[name]).sum())
+            lines.append(f"- compact at least as accurate as {name} on {at_least} of "
+                         f"{len(both)} datasets.")
+    return lines + [""]
 
 
 def _with_intervals(table: pd.DataFrame, intervals: pd.DataFrame | None,

@@ -102,3 +102,27 @@ def compact_vs_ensemble(results: pd.DataFrame, system: str = "automl", teacher: 
         rows.append(row)
     return pd.DataFrame(rows, columns=["dataset", "ensemble", "compact", "baseline", "gain_kept",
                                        "compact_bytes", "model_bytes_ratio", "latency_ms_ratio"])
+
+
+# What a team would ship instead of our compact model: FLAML's final model (one tuned
+# GBDT, the single model users compare with), AutoGluon's best distill() student
+SHIPPED_INSTEAD = (("flaml", "best"), ("autogluon_distill", "distill"))
+
+
+def compact_vs_shipped(results: pd.DataFrame) -> pd.DataFrame:
+    """Per dataset where our compact model ran: its score, and each model of
+    SHIPPED_INSTEAD's (NaN where it did not run), with their sizes."""
+    scores = primary_scores(results)
+    compact = ("automl", "compact")
+    if compact not in scores.columns:
+        return pd.DataFrame(columns=["dataset", "compact", *(s for s, _ in SHIPPED_INSTEAD)])
+    ok = results[results["status"] == "ok"].set_index(["dataset", "system", "variant"])
+    rows = []
+    for dataset in scores.index[scores[compact].notna()]:
+        row = {"dataset": dataset, "compact": scores.loc[dataset, compact],
+               "compact_bytes": ok["model_bytes"].get((dataset, *compact), np.nan)}
+        for entry in SHIPPED_INSTEAD:
+            row[entry[0]] = scores.loc[dataset, entry] if entry in scores.columns else np.nan
+            row[f"{entry[0]}_bytes"] = ok["model_bytes"].get((dataset, *entry), np.nan)
+        rows.append(row)
+    return pd.DataFrame(rows)

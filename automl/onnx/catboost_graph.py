@@ -31,7 +31,8 @@ from automl.metrics import BINARY
 from automl.models.catboost_family import LOSSES, CatBoostFamily
 from automl.onnx.catboost_lookup import CatBoostGraphError, Inputs, Lookups, leaf_indexes, tabulate
 from automl.onnx.op_graph import OpGraph
-from automl.onnx.tree_ensemble import ML_DOMAIN, MODES, TREE_OPSET, _tensor
+from automl.onnx.tree_ensemble import ML_DOMAIN, TREE_OPSET
+from automl.onnx.tree_writer import TreeParts
 
 __all__ = ["catboost_graph", "CatBoostGraphError"]
 
@@ -191,40 +192,25 @@ def _tree_ensemble(ops: OpGraph, tree_input: str, trees: list[_Tree]) -> str:
     """Scores (n, k): one TreeEnsemble, each CatBoost tree once per output dimension (an
     opset-5 leaf holds one target)."""
     n_targets = trees[0].leaves.shape[1] if trees else 1
-    parts, n_nodes, n_leaves = defaultdict(list), 0, 0
+    parts = TreeParts()
     for target in range(n_targets):
         for tree in trees:
-            _add_tree(parts, tree, target, n_nodes, n_leaves)
-            n_nodes += max(2 ** len(tree.columns) - 1, 1)
-            n_leaves += len(tree.leaves)
-    arrays = {name: np.concatenate(values) for name, values in parts.items()}
-    attributes = {
-        "n_targets": n_targets, "aggregate_function": 1, "post_transform": 0,
-        "tree_roots": arrays["roots"].tolist(), "nodes_featureids": arrays["columns"].tolist(),
-        "nodes_splits": _tensor(arrays["thresholds"], np.float32),
-        "nodes_modes": _tensor(np.full(n_nodes, MODES["BRANCH_GT"]), np.uint8),
-        "nodes_missing_value_tracks_true": arrays["nan_true"].tolist(),
-        "nodes_truenodeids": arrays["true_ids"].tolist(), "nodes_trueleafs": arrays["true_leafs"].tolist(),
-        "nodes_falsenodeids": arrays["false_ids"].tolist(),
-        "nodes_falseleafs": arrays["false_leafs"].tolist(),
-        "leaf_targetids": arrays["targets"].tolist(), "leaf_weights": _tensor(arrays["weights"], np.float32)}
-    return ops.op("TreeEnsemble", [tree_input], domain=ML_DOMAIN, **attributes)
+            _add_tree(parts, tree, target)
+    return parts.op(ops, tree_input, n_targets, "BRANCH_GT")
 
 
-def _add_tree(parts: dict, tree: _Tree, target: int, first_node: int, first_leaf: int) -> None:
+def _add_tree(parts: TreeParts, tree: _Tree, target: int) -> None:
+    """An oblivious tree, laid out whole (`_layout`): `x > border` is its 1 side."""
     levels, true_child, false_child, to_leaf = _layout(len(tree.columns))
     columns = np.asarray(tree.columns or [0])
-    parts["roots"].append(np.array([first_node]))
-    parts["columns"].append(columns[levels])
-    parts["thresholds"].append(np.asarray(tree.thresholds or [0.0])[levels])
-    parts["nan_true"].append(np.asarray(tree.nan_true or [0])[levels])
-    offset = np.where(to_leaf, first_leaf, first_node)
-    parts["true_ids"].append(true_child + offset)
-    parts["false_ids"].append(false_child + offset)
-    parts["true_leafs"].append(to_leaf)
-    parts["false_leafs"].append(to_leaf)
-    parts["targets"].append(np.full(len(tree.leaves), target))
-    parts["weights"].append(tree.leaves[:, target])
+    offset = np.where(to_leaf, parts.n_leaves, parts.n_nodes)
+    parts.append(roots=[parts.n_nodes], features=columns[levels],
+                 splits=np.asarray(tree.thresholds or [0.0])[levels],
+                 missing_left=np.asarray(tree.nan_true or [0])[levels],
+                 true_ids=true_child + offset, false_ids=false_child + offset,
+                 true_leafs=to_leaf, false_leafs=to_leaf,
+                 targets=np.full(len(tree.leaves), target), weights=tree.leaves[:, target],
+                 n_nodes=max(2 ** len(tree.columns) - 1, 1), n_leaves=len(tree.leaves))
 
 
 def _layout(depth: int) -> tuple[np.ndarray, ...]:

@@ -16,14 +16,13 @@ more classes each tree is written once per class, as CatBoost's trees are
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 import numpy as np
 import onnx
 
 from automl.onnx.member_graphs import as_column, full_proba, single_output_model
 from automl.onnx.op_graph import OpGraph
-from automl.onnx.tree_ensemble import MODES, ML_DOMAIN, TREE_OPSET, _tensor
+from automl.onnx.tree_ensemble import TREE_OPSET
+from automl.onnx.tree_writer import TreeParts
 
 
 def forest_graph(family, n_inputs: int) -> onnx.ModelProto:
@@ -54,58 +53,15 @@ def _proba(values: np.ndarray) -> np.ndarray:
 def _tree_ensemble(g: OpGraph, trees: list, leaf_values) -> str:
     """Scores (n, k): the mean over `trees` of `leaf_values(tree.value)` (nodes, k) at the
     leaf each row reaches; each tree once per target."""
-    parts, n_nodes, n_leaves = defaultdict(list), 0, 0
     per_tree = [np.asarray(leaf_values(tree.value), dtype=np.float64) / len(trees) for tree in trees]
     n_targets = per_tree[0].shape[1]
+    parts = TreeParts()
     for target in range(n_targets):
         for tree, values in zip(trees, per_tree):
-            added_nodes, added_leaves = _add_tree(parts, tree, values[:, target], target,
-                                                  n_nodes, n_leaves)
-            n_nodes, n_leaves = n_nodes + added_nodes, n_leaves + added_leaves
-    a = {name: np.concatenate(chunks) for name, chunks in parts.items()}
-    return g.op("TreeEnsemble", ["X"], domain=ML_DOMAIN, n_targets=n_targets,
-                aggregate_function=1, post_transform=0, tree_roots=a["roots"].tolist(),
-                nodes_featureids=a["features"].tolist(),
-                nodes_splits=_tensor(a["splits"], np.float32),
-                nodes_modes=_tensor(np.full(n_nodes, MODES["BRANCH_LEQ"]), np.uint8),
-                nodes_missing_value_tracks_true=a["missing_left"].tolist(),
-                nodes_truenodeids=a["true_ids"].tolist(), nodes_trueleafs=a["true_leafs"].tolist(),
-                nodes_falsenodeids=a["false_ids"].tolist(),
-                nodes_falseleafs=a["false_leafs"].tolist(),
-                leaf_targetids=a["targets"].tolist(), leaf_weights=_tensor(a["weights"], np.float32))
-
-
-def _add_tree(parts: dict, tree, leaf_values: np.ndarray, target: int, first_node: int,
-              first_leaf: int) -> tuple[int, int]:
-    """One tree's interior nodes and leaves, numbered after `first_node` and `first_leaf`;
-    how many of each it added. A tree that is one leaf gets an interior node whose two
-    branches both reach it (the operator's own convention)."""
-    left, right = tree.children_left, tree.children_right
-    is_leaf = left == -1
-    leaves = np.flatnonzero(is_leaf)
-    interior = np.flatnonzero(~is_leaf)
-    if not len(interior):  # one leaf: a split on column 0 that both ways reaches it
-        parts["roots"].append(np.array([first_node]))
-        for name, value in (("features", 0), ("splits", 0.0), ("missing_left", 0),
-                            ("true_ids", first_leaf), ("true_leafs", 1),
-                            ("false_ids", first_leaf), ("false_leafs", 1)):
-            parts[name].append(np.array([value]))
-        parts["targets"].append(np.array([target]))
-        parts["weights"].append(leaf_values[:1])
-        return 1, 1
-    position = np.empty(len(left), dtype=np.int64)  # node id -> its index among its kind
-    position[interior] = np.arange(len(interior)) + first_node
-    position[leaves] = np.arange(len(leaves)) + first_leaf
-    parts["roots"].append(np.array([first_node]))  # node 0, sklearn's root, is interior
-    parts["features"].append(tree.feature[interior])
-    parts["splits"].append(_floor_float32(tree.threshold[interior]))
-    parts["missing_left"].append(np.asarray(tree.missing_go_to_left, dtype=np.int64)[interior])
-    for side, children in (("true", left[interior]), ("false", right[interior])):
-        parts[f"{side}_ids"].append(position[children])
-        parts[f"{side}_leafs"].append(is_leaf[children].astype(np.int64))
-    parts["targets"].append(np.full(len(leaves), target))
-    parts["weights"].append(leaf_values[leaves])
-    return len(interior), len(leaves)
+            parts.add(tree.children_left, tree.children_right, tree.feature,
+                      _floor_float32(tree.threshold), tree.missing_go_to_left, values[:, target],
+                      target)
+    return parts.op(g, "X", n_targets, "BRANCH_LEQ")
 
 
 def _floor_float32(thresholds: np.ndarray) -> np.ndarray:

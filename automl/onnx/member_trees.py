@@ -1,5 +1,5 @@
-"""Tree members as graphs X -> raw (`member_graphs`' contract): xgboost and LightGBM by
-onnxmltools (sklearn's forests: `forest_trees`).
+"""LightGBM members as graphs X -> raw (`member_graphs`' contract), by onnxmltools
+(xgboost's: `xgboost_trees`; sklearn's forests: `forest_trees`).
 
 onnxmltools writes at most opset 15 on its own; the graph is lifted to the ensemble's
 opset afterwards. Each library learned on codes of the classes it saw, so probabilities
@@ -11,21 +11,9 @@ from __future__ import annotations
 import numpy as np
 import onnx
 
-from automl.onnx.member_graphs import ConversionError, as_column, full_proba, with_tail
+from automl.onnx.member_graphs import as_column, full_proba, with_tail
 
 ONNXMLTOOLS_OPSET = 15  # the highest opset onnxmltools' own convert functions write
-
-
-def xgboost_graph(family, n_inputs: int) -> onnx.ModelProto:
-    from onnxmltools import convert_xgboost
-
-    estimator = family.model_
-    if estimator.get_params().get("enable_categorical"):
-        raise ConversionError("an xgboost member with native categorical splits has no ONNX "
-                              "converter (onnxmltools writes numeric splits only)")
-    model = convert_xgboost(estimator, initial_types=_mltools_types(n_inputs),
-                            target_opset=ONNXMLTOOLS_OPSET)
-    return _boosted(family, model)
 
 
 def lightgbm_graph(family, n_inputs: int) -> onnx.ModelProto:

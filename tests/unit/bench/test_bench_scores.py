@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from automl.bench.report import COLUMNS, markdown, results_frame, summary_lines
-from automl.bench.scores import compact_vs_ensemble, normalised, primary_scores, ranks, summary
+from automl.bench.scores import (compact_vs_ensemble, compact_vs_shipped, normalised,
+                                 primary_scores, ranks, summary)
 
 ENTRIES = [("automl", "ensemble"), ("xgb_default", "default"), ("random_forest", "default"),
            ("flaml", "best")]
@@ -138,3 +139,24 @@ def test_compact_against_the_ensemble_by_hand():
     text = markdown(results, [], [], intervals)
     assert "| d1 | 0.9000 | 0.8800 | 0.8000 | 0.80 | 0.61 – 0.98 (2% no gain) | 256 B |" in text
     assert "Gain kept ≥ 0.97 on 0 of 3 datasets; its 90% interval reaches 0.97 on 1." in text
+
+
+def test_compact_against_what_a_team_would_ship_instead_by_hand():
+    results = hand_made()
+    compact = results[(results["system"] == "automl")].copy()
+    compact["variant"] = "compact"
+    compact["roc_auc"] = [0.96, None, None]
+    compact["rmse"] = [None, 11.0, None]
+    compact["log_loss"] = [None, None, 0.47]
+    compact["model_bytes"] = 512
+    results = pd.concat([results, compact], ignore_index=True)
+    table = compact_vs_shipped(results).set_index("dataset")
+    # FLAML: d1 0.95 (compact 0.96 ahead), d2 failed, d3 log loss 0.45 (compact 0.47 behind)
+    assert table.loc["d1", "compact"] == 0.96 and table.loc["d1", "flaml"] == 0.95
+    assert math.isnan(table.loc["d2", "flaml"]) and table.loc["d3", "compact"] == -0.47
+    assert math.isnan(table.loc["d1", "autogluon_distill"])  # not in this run
+    text = markdown(results, [], [])
+    assert "## automl compact vs what a team would ship instead" in text
+    assert "| d1 | 0.9600 | 0.9500 | — | 512 B | 2.0 KB |  |" in text
+    assert "- compact at least as accurate as flaml on 1 of 2 datasets." in text
+    assert "autogluon_distill on" not in text  # no dataset where both ran

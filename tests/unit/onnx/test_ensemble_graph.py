@@ -212,3 +212,38 @@ def test_an_export_that_fails_parity_leaves_the_pickle_to_serve(tmp_path, monkey
     assert served["format"] == "pickle" and "differ by up to" in served["reason"]
     assert not (tmp_path / "model" / "ensemble.onnx").exists()
     assert lines[-1].startswith("model: model/ensemble.onnx not written (ONNX and Python outputs differ")
+
+
+def test_an_early_stopped_xgboost_member_uses_the_rounds_python_uses(data):
+    """Written from the booster's JSON (xgboost_trees): the trees up to the best round, the
+    margin's base read off the booster; validation rows stop it early here."""
+    model = family_class("xgboost")(task=data.schema.task, n_classes=len(data.schema.classes or []),
+                                    params={"n_estimators": 300, "max_depth": 4, "learning_rate": 0.3,
+                                            "early_stopping_rounds": 5})
+    model.fit(data.X_train, data.y_train, data.X_valid, data.y_valid)
+    assert model.model_.best_iteration + 1 < model.n_rounds_, "did not stop early"
+    assert assert_parity(predictor(data, [model], ["xgboost"])) <= 1e-5
+
+
+def test_an_xgboost_member_decides_as_xgboost_does_at_float32_neighbours_and_single_leaves():
+    """`x < t` at float32 neighbours (each value its own split), and trees that are one leaf."""
+    steps = np.arange(400) % 8
+    frame = pd.DataFrame({"x": 1.0 + steps * 2.0 ** -23, "y": np.where(steps % 2, 10.0, 0.0)})
+    data = table_branch_data(frame, "y", valid_fraction=0.25, seed=0)
+    split = fit("xgboost", data, n_estimators=5, max_depth=6, learning_rate=1.0, min_child_weight=1)
+    leaves = fit("xgboost", data, n_estimators=3, max_depth=3, gamma=1e9)  # no split pays
+    rows = frame.drop(columns="y")
+    for model in (split, leaves):
+        predicted = predictor(data, [model], ["xgboost"])
+        assert check_parity(ensemble_graph(predicted).SerializeToString(), predicted.predict_raw(rows),
+                            frame_feeds(rows, predicted.schema), 1e-5) < 1e-5
+    assert len(np.unique(split.predict_raw(data.X_train).round(6))) > 2, "the neighbours were not split"
+
+
+def test_an_xgboost_objective_without_a_link_is_refused(data):
+    if data.schema.task != "regression":
+        pytest.skip("one objective is enough")
+    model = fit("xgboost", data)
+    model.model_.get_booster().set_param({"objective": "reg:pseudohubererror"})
+    with pytest.raises(ConversionError, match="objective 'reg:pseudohubererror' has no ONNX"):
+        member_graph(model, data.X_train.shape[1])
