@@ -22,7 +22,7 @@ import onnx
 from automl.onnx.member_graphs import as_column, full_proba, single_output_model
 from automl.onnx.op_graph import OpGraph
 from automl.onnx.tree_ensemble import TREE_OPSET
-from automl.onnx.tree_writer import TreeParts
+from automl.onnx.tree_writer import TreeParts, floor_float32
 
 
 def forest_graph(family, n_inputs: int) -> onnx.ModelProto:
@@ -59,14 +59,6 @@ def _tree_ensemble(g: OpGraph, trees: list, leaf_values) -> str:
     for target in range(n_targets):
         for tree, values in zip(trees, per_tree):
             parts.add(tree.children_left, tree.children_right, tree.feature,
-                      _floor_float32(tree.threshold), tree.missing_go_to_left, values[:, target],
+                      floor_float32(tree.threshold), tree.missing_go_to_left, values[:, target],
                       target)
     return parts.op(g, "X", n_targets, "BRANCH_LEQ")
-
-
-def _floor_float32(thresholds: np.ndarray) -> np.ndarray:
-    """The largest float32 not above each threshold."""
-    rounded = thresholds.astype(np.float32)
-    above = rounded.astype(np.float64) > thresholds
-    rounded[above] = np.nextafter(rounded[above], np.float32(-np.inf))
-    return rounded

@@ -29,7 +29,7 @@ INPUT, OUTPUT = "X", "raw"
 # family key -> "module:function", each function (model, n_inputs) -> onnx.ModelProto
 CONVERTERS = {
     "xgboost": "automl.onnx.xgboost_trees:xgboost_graph",
-    "lightgbm": "automl.onnx.member_trees:lightgbm_graph",
+    "lightgbm": "automl.onnx.lightgbm_trees:lightgbm_graph",
     "random_forest": "automl.onnx.forest_trees:forest_graph",
     "extra_trees": "automl.onnx.forest_trees:forest_graph",
     "linear": "automl.onnx.member_dense:linear_graph",

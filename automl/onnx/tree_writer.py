@@ -26,11 +26,15 @@ class TreeParts:
     def __init__(self):
         self.parts: dict[str, list[np.ndarray]] = defaultdict(list)
         self.n_nodes = self.n_leaves = 0
+        self.members: list[float] = []  # set-membership nodes' values, NaN after each set
 
-    def add(self, left, right, feature, split, missing_left, value, target: int = 0) -> None:
-        """One tree (arrays over its nodes; `value` read at its leaves) scoring `target`.
-        A tree that is one leaf gets an interior node whose two branches both reach it
-        (the operator's own convention)."""
+    def add(self, left, right, feature, split, missing_left, value, target: int = 0,
+            sets: dict[int, list[float]] | None = None) -> None:
+        """One tree (arrays over its nodes; `value` read at its leaves) scoring `target`;
+        `sets`: node -> the values that send a row left at that node (a split on a set of
+        categories), the other nodes comparing with `op`'s mode. A tree that is one leaf
+        gets an interior node whose two branches both reach it (the operator's own
+        convention)."""
         left, right = np.asarray(left), np.asarray(right)
         is_leaf = left == -1
         leaves, interior = np.flatnonzero(is_leaf), np.flatnonzero(~is_leaf)
@@ -40,6 +44,7 @@ class TreeParts:
                         true_ids=[self.n_leaves], true_leafs=[1], false_ids=[self.n_leaves],
                         false_leafs=[1], targets=[target], weights=value[:1], n_nodes=1, n_leaves=1)
             return
+        sets = sets or {}
         position = np.empty(len(left), dtype=np.int64)  # node id -> its index among its kind
         position[interior] = np.arange(len(interior)) + self.n_nodes
         position[leaves] = np.arange(len(leaves)) + self.n_leaves
@@ -49,13 +54,19 @@ class TreeParts:
                     true_ids=position[left[interior]], true_leafs=is_leaf[left[interior]],
                     false_ids=position[right[interior]], false_leafs=is_leaf[right[interior]],
                     targets=np.full(len(leaves), target), weights=value[leaves],
+                    member=np.array([node in sets for node in interior], dtype=bool),
                     n_nodes=len(interior), n_leaves=len(leaves))
+        for node in interior:  # each set, then NaN, in node order (the operator's layout)
+            if node in sets:
+                self.members += [*sets[node], float("nan")]
 
     def append(self, n_nodes: int, n_leaves: int, **arrays) -> None:
         """Arrays already numbered after the nodes and leaves gathered so far (CatBoost's
         oblivious trees are laid out whole); then `n_nodes` and `n_leaves` more."""
         for name, values in arrays.items():
             self.parts[name].append(np.asarray(values))
+        if "member" not in arrays:
+            self.parts["member"].append(np.zeros(n_nodes, dtype=bool))
         self.n_nodes += n_nodes
         self.n_leaves += n_leaves
 
@@ -65,12 +76,25 @@ class TreeParts:
         ints = {name: a[name].astype(np.int64).tolist()
                 for name in ("roots", "features", "missing_left", "true_ids", "true_leafs",
                              "false_ids", "false_leafs", "targets")}
+        modes = np.where(a["member"], MODES["BRANCH_MEMBER"], MODES[mode])
+        sets = {"membership_values": _tensor(self.members, np.float32)} if self.members else {}
         return g.op("TreeEnsemble", [inputs], domain=ML_DOMAIN, n_targets=n_targets,
                     aggregate_function=1, post_transform=0, tree_roots=ints["roots"],
-                    nodes_featureids=ints["features"],
+                    nodes_featureids=ints["features"], **sets,
                     nodes_splits=_tensor(a["splits"], np.float32),
-                    nodes_modes=_tensor(np.full(self.n_nodes, MODES[mode]), np.uint8),
+                    nodes_modes=_tensor(modes, np.uint8),
                     nodes_missing_value_tracks_true=ints["missing_left"],
                     nodes_truenodeids=ints["true_ids"], nodes_trueleafs=ints["true_leafs"],
                     nodes_falsenodeids=ints["false_ids"], nodes_falseleafs=ints["false_leafs"],
                     leaf_targetids=ints["targets"], leaf_weights=_tensor(a["weights"], np.float32))
+
+
+def floor_float32(values: np.ndarray) -> np.ndarray:
+    """The largest float32 not above each value. For a float32 x, x <= t exactly when
+    x <= floor32(t): rounded to the nearest instead, a threshold can cross a row's value
+    (a LightGBM member on wine_quality differed by 1% of the scale)."""
+    values = np.asarray(values, dtype=np.float64)
+    lowered = values.astype(np.float32)
+    above = lowered.astype(np.float64) > values
+    lowered[above] = np.nextafter(lowered[above], np.float32(-np.inf))
+    return lowered

@@ -15,7 +15,7 @@ from automl.errors import AutoMLError
 from automl.models.bagging import BaggedModel
 from automl.models.registry import family_class
 from automl.data import prepare_features
-from automl.onnx import member_trees
+from automl.onnx import lightgbm_trees
 from automl.onnx.ensemble_export import export_run_model
 from automl.onnx.ensemble_graph import ensemble_graph
 from automl.onnx.member_graphs import ConversionError, member_graph
@@ -193,18 +193,18 @@ def _float32_neighbours() -> tuple[Predictor, pd.DataFrame]:
 
 def test_a_lightgbm_member_decides_as_lightgbm_does_at_float32_neighbours():
     """LightGBM's float64 midpoints between float32 neighbours, rounded to the nearest
-    float32 by onnxmltools, sent rows the other way; lowered to float32
-    (`float32_thresholds`) they do not."""
+    float32 (as onnxmltools does), sent rows the other way; lowered to float32
+    (`floor_float32`) they do not."""
     predicted, rows = _float32_neighbours()
     assert check_parity(ensemble_graph(predicted).SerializeToString(), predicted.predict_raw(rows),
                         frame_feeds(rows, predicted.schema), 1e-6) < 1e-6
 
 
 def test_an_export_that_fails_parity_leaves_the_pickle_to_serve(tmp_path, monkeypatch):
-    """The thresholds left as onnxmltools rounds them: the file predicts otherwise, so
-    the export fails (its line says why), the file is gone and the pickle serves; the run
-    goes on."""
-    monkeypatch.setattr(member_trees, "float32_thresholds", lambda booster: booster)
+    """The thresholds rounded to the nearest float32, not down: the file predicts
+    otherwise, so the export fails (its line says why), the file is gone and the pickle
+    serves; the run goes on."""
+    monkeypatch.setattr(lightgbm_trees, "floor_float32", lambda t: np.asarray(t).astype(np.float32))
     predicted, rows = _float32_neighbours()
     (tmp_path / "model").mkdir()
     lines = []
