@@ -23,10 +23,11 @@ def run_onnx(onnx_bytes: bytes, features: pd.DataFrame) -> np.ndarray:
     return OnnxModel(onnx_bytes, threads=None).predict_features(features)
 
 
-def check_parity(onnx_bytes: bytes | str, python_output: np.ndarray,
+def check_parity(onnx_bytes: bytes | str | OnnxModel, python_output: np.ndarray,
                  rows: pd.DataFrame | dict[str, np.ndarray], tolerance: float = 1e-4) -> float:
-    """The largest ONNX-vs-Python difference on `rows` (`onnx_bytes`: the model, or
-    its file's path); ParityError past `tolerance` (and,
+    """The largest ONNX-vs-Python difference on `rows` (`onnx_bytes`: the model, its
+    file's path, or a session already open on it: a large graph's session takes seconds
+    to make); ParityError past `tolerance` (and,
     for classes, on any differing label). `rows`: model-ready columns for a student's
     graph, or the graph's feed as it is (compact.onnx: `serving.inputs.frame_feeds`).
 
@@ -35,7 +36,8 @@ def check_parity(onnx_bytes: bytes | str, python_output: np.ndarray,
     rounding grows with the values (a house price of 180,000 has a step of 0.016).
     """
     feed = rows if isinstance(rows, dict) else feeds(rows)
-    got = OnnxModel(onnx_bytes, threads=None).run(feed)
+    model = onnx_bytes if isinstance(onnx_bytes, OnnxModel) else OnnxModel(onnx_bytes, threads=None)
+    got = model.run(feed)
     expected = np.asarray(python_output, dtype=np.float64)
     if got.shape != expected.shape:
         raise ParityError(f"ONNX output has shape {got.shape}, Python {expected.shape}")

@@ -73,7 +73,7 @@ class TreeParts:
     def op(self, g: OpGraph, inputs: str, n_targets: int, mode: str) -> str:
         """The `TreeEnsemble` node: the sum over trees of their leaf values, (n, n_targets)."""
         a = {name: np.concatenate(chunks) for name, chunks in self.parts.items()}
-        ints = {name: a[name].astype(np.int64).tolist()
+        ints = {name: a[name].astype(np.int64)
                 for name in ("roots", "features", "missing_left", "true_ids", "true_leafs",
                              "false_ids", "false_leafs", "targets")}
         modes = np.where(a["member"], MODES["BRANCH_MEMBER"], MODES[mode])

@@ -34,7 +34,8 @@ class OnnxPredictor(Answers):
     def __init__(self, path: str | Path, description: dict | None = None):
         self.path = Path(path)
         self.description = description
-        self.session = OnnxModel(self.path).session
+        self.model = OnnxModel(self.path)
+        self.session = self.model.session
         metadata = self.session.get_modelmeta().custom_metadata_map
         if "automl.schema" not in metadata:
             raise RunError(f"{self.path} takes model-ready columns (it was written before "
