@@ -22,10 +22,8 @@ import numpy as np
 import onnx
 
 from automl.onnx import member_trees
-from automl.onnx.member_graphs import as_column, full_proba, single_output_model
 from automl.onnx.op_graph import OpGraph
-from automl.onnx.tree_ensemble import TREE_OPSET
-from automl.onnx.tree_writer import TreeParts, floor_float32
+from automl.onnx.tree_writer import TreeParts, boosted_member, floor_float32
 
 LINKS = {"binary": "logistic", "multiclass": "softmax", "regression": None}
 CATEGORICAL, DEFAULT_LEFT = 1, 2  # decision_type's bits; bits 2-3 its missing type
@@ -59,19 +57,11 @@ def _written(family, n_inputs: int) -> onnx.ModelProto:
     margin = g.op("Add", [parts.op(g, "X", per_round, "BRANCH_LEQ"),
                           g.const(_base_margin(booster, trees, per_round, n_inputs))])
     link = LINKS[objective[0]]
-    if link is None:
-        return single_output_model(g, as_column(g, margin), n_inputs, TREE_OPSET, "lightgbm")
     if link == "logistic":
         sigmoid = float(dict(p.split(":") for p in objective[1:]).get("sigmoid", 1.0))
         if sigmoid != 1.0:
             margin = g.op("Mul", [margin, g.const(np.full((1, 1), sigmoid, np.float32))])
-        positive = g.op("Sigmoid", [margin])
-        proba = g.op("Concat", [g.op("Sub", [g.const(np.ones((1, 1), np.float32)), positive]),
-                                positive], axis=1)
-    else:
-        proba = g.op("Softmax", [margin], axis=1)
-    proba = full_proba(g, proba, family.classes_seen_, family.n_classes)
-    return single_output_model(g, proba, n_inputs, TREE_OPSET, "lightgbm")
+    return boosted_member(g, margin, link, family, n_inputs, "lightgbm")
 
 
 def _parsed(text: str) -> tuple[dict, list[dict]]:

@@ -15,9 +15,11 @@ from __future__ import annotations
 from collections import defaultdict
 
 import numpy as np
+import onnx
 
+from automl.onnx.member_graphs import as_column, full_proba, single_output_model
 from automl.onnx.op_graph import OpGraph
-from automl.onnx.tree_ensemble import MODES, ML_DOMAIN, _tensor
+from automl.onnx.tree_ensemble import MODES, ML_DOMAIN, TREE_OPSET, _tensor
 
 
 class TreeParts:
@@ -98,3 +100,20 @@ def floor_float32(values: np.ndarray) -> np.ndarray:
     above = lowered.astype(np.float64) > values
     lowered[above] = np.nextafter(lowered[above], np.float32(-np.inf))
     return lowered
+
+
+def boosted_member(g: OpGraph, margin: str, link: str | None, family, n_inputs: int,
+                   name: str) -> onnx.ModelProto:
+    """A boosted member's summed margin (n, k) through its objective's link (None for a
+    regression's values, "logistic" for two classes, "softmax" for more) to the member
+    graph's `raw`, over all the run's classes (`full_proba`)."""
+    if link is None:
+        return single_output_model(g, as_column(g, margin), n_inputs, TREE_OPSET, name)
+    if link == "logistic":
+        positive = g.op("Sigmoid", [margin])
+        proba = g.op("Concat", [g.op("Sub", [g.const(np.ones((1, 1), np.float32)), positive]),
+                                positive], axis=1)
+    else:
+        proba = g.op("Softmax", [margin], axis=1)
+    proba = full_proba(g, proba, family.classes_seen_, family.n_classes)
+    return single_output_model(g, proba, n_inputs, TREE_OPSET, name)

@@ -22,11 +22,9 @@ import numpy as np
 import onnx
 import xgboost as xgb
 
-from automl.onnx.member_graphs import (ConversionError, as_column, full_proba,
-                                       single_output_model)
+from automl.onnx.member_graphs import (ConversionError)
 from automl.onnx.op_graph import OpGraph
-from automl.onnx.tree_ensemble import TREE_OPSET
-from automl.onnx.tree_writer import TreeParts
+from automl.onnx.tree_writer import TreeParts, boosted_member
 
 LINKS = {"binary:logistic": "logistic", "multi:softprob": "softmax", "multi:softmax": "softmax",
          "reg:squarederror": None}
@@ -59,16 +57,7 @@ def xgboost_graph(family, n_inputs: int) -> onnx.ModelProto:
     margin = g.op("Add", [parts.op(g, "X", n_groups, "BRANCH_LT"),
                           g.const(_base_margin(booster, trees, groups, n_groups, rounds, n_inputs))])
     link = LINKS[objective]
-    if link is None:
-        return single_output_model(g, as_column(g, margin), n_inputs, TREE_OPSET, "xgboost")
-    if link == "logistic":
-        positive = g.op("Sigmoid", [margin])
-        proba = g.op("Concat", [g.op("Sub", [g.const(np.ones((1, 1), np.float32)), positive]),
-                                positive], axis=1)
-    else:
-        proba = g.op("Softmax", [margin], axis=1)
-    proba = full_proba(g, proba, family.classes_seen_, family.n_classes)
-    return single_output_model(g, proba, n_inputs, TREE_OPSET, "xgboost")
+    return boosted_member(g, margin, link, family, n_inputs, "xgboost")
 
 
 def _rounds_used(estimator, booster) -> int:
