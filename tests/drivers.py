@@ -20,7 +20,11 @@ class Driver:
     found), its log read line by line as it comes, so a test can wait for a line."""
 
     def __init__(self, *args: str, register: dict[str, str] | None = None, env: dict | None = None):
-        code = "import sys; from automl.models.registry import register; " + "".join(
+        # Ctrl-C as at a terminal: a child inherits an ignored SIGINT, and an xdist worker had
+        # it ignored by an earlier test's library once (the first Ctrl-C still ended the
+        # search, Tune's own handler being in place; the second was ignored)
+        code = "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); " \
+            "from automl.models.registry import register; " + "".join(
             f"register({k!r}, {v!r}); " for k, v in (register or {}).items()) + \
             "from automl.cli import main; sys.exit(main(sys.argv[1:]))"
         self.process = subprocess.Popen(

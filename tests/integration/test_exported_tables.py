@@ -79,9 +79,9 @@ def test_an_exported_table_and_ctrl_c_in_the_search(tmp_path):
 
 
 def _fast_then_distilled(folder: Path) -> Path:
-    """The fast preset, then the compact preset's distillation (its students' ladder: seconds
-    of fits after the search, where a second Ctrl-C lands; after `fast` alone the run ended
-    within 2 s of the search, once before the second Ctrl-C reached it)."""
+    """The fast preset, then the compact preset's distillation (its students' ladder): seconds
+    of fits after the search for the second Ctrl-C to land in (after `fast` alone the run
+    ends within 2 s of its search)."""
     graph = yaml.safe_load((REPO / "pipelines" / "fast.yaml").read_text())
     compact = yaml.safe_load((REPO / "pipelines" / "compact.yaml").read_text())
     tail = [n for n in compact["nodes"] if n["kind"] in ("distill", "compress", "export")]
