@@ -7,7 +7,7 @@ opset-3 operators (a split on a set of categories as a chain of equality nodes),
 models). The model text holds each tree as arrays; here they are read with numpy.
 
 As LightGBM decides (its `NumericalDecision` / `CategoricalDecision`): `x <= t` goes left,
-t lowered to the largest float32 not above it (inputs are float32, `float32_thresholds`);
+t lowered to the largest float32 not above it (inputs are float32: `tree_writer.floor_float32`);
 a missing value goes where the node learned to send it when the node tracks missing
 values, else it is taken as 0; a split on categories sends the set's members left and
 a missing value right. The trees are those up to the round `predict_raw` stops at, their
