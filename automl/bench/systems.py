@@ -70,6 +70,10 @@ _BUILT_IN = [
                ("autogluon.tabular",),
                "pip install autogluon.tabular in its own environment (it needs pandas<2.4) and "
                "point AUTOML_BENCH_PYTHON_AUTOGLUON at that environment's python"),
+    # AutoGluon's best_quality preset: the reference at the default budget (5 minutes)
+    SystemSpec("autogluon_best", "automl.bench.peers:fit_autogluon_best", PEER, ("best",),
+               ("autogluon.tabular",), "as for autogluon (AUTOML_BENCH_PYTHON_AUTOGLUON)",
+               python="autogluon"),
     # AutoGluon's distill() beside our compact model (automl bench --pipeline compact)
     SystemSpec("autogluon_distill", "automl.bench.peers:fit_autogluon_distill", PEER,
                ("best", "distill"), ("autogluon.tabular",),

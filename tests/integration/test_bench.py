@@ -130,9 +130,15 @@ def test_a_missing_data_folder_is_a_clear_error(tmp_path, capsys):
 
 def _loose_compact_pipeline(folder) -> str:
     """The compact preset with a loose score constraint: a 30 s run on a busy machine must
-    still export a student, whose row is part of what the bench test checks."""
+    still export a student, whose row is part of what the bench test checks. The bench is
+    under test, not the preset: a few trials of three families and two students untuned end
+    each fit well before its budget (the fits took their whole 30 s each, 86 s in all)."""
     preset = yaml.safe_load((resource_dir("pipelines") / "compact.yaml").read_text())
     for node in preset["nodes"]:
+        if node["kind"] == "search":
+            node["params"].update(families=["lightgbm", "xgboost", "linear"], max_trials=8)
+        if node["kind"] == "distill":
+            node["params"].update(students=["gbdt", "rules"], search=False)
         if node["kind"] == "compress":
             node["params"] = {"max_relative_drop": 0.5}
     pipeline = folder / "compact-loose.yaml"

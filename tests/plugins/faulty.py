@@ -3,7 +3,7 @@
 - `killer`: its worker process kills itself with SIGKILL mid-fit, as the kernel's
   out-of-memory killer would: no exception, no goodbye.
 - `napping`: a fit of a few seconds that, where $AUTOML_TEST_MARKERS is set, also waits
-  (up to a bound) until a napping trial has started on another node: Tune gives a pending
+  (up to a bound) until a trial runs on another node: Tune gives a pending
   trial to whichever worker is free first, so on a loaded machine, where the other nodes'
   workers take many seconds to start, one node's reused worker ran a whole search.
 - `sleepy`: a long fit that first writes a marker (its pid and Ray node) into the folder
@@ -83,9 +83,21 @@ class NappingFamily(SleepyFamily):
         super().fit(X, y, X_valid, y_valid, budget, report)
         folder = os.environ.get(MARKERS)
         deadline = time.monotonic() + self.longest_wait
-        while folder and len(_nodes_marked(folder)) < 2 and time.monotonic() < deadline:
+        while folder and not _another_node_works(folder) and time.monotonic() < deadline:
             time.sleep(0.2)
         return self
+
+
+def _another_node_works(folder: str) -> bool:
+    """A trial runs on a node other than this napping one's: two nodes marked, or, on
+    nodes of 1 CPU each, a CPU in use beside this trial's (it waited out its whole bound
+    when it looked for another napping trial only, and one napping trial is the usual)."""
+    import ray
+
+    if len(_nodes_marked(folder)) >= 2 or not ray.is_initialized():
+        return True
+    in_use = ray.cluster_resources().get("CPU", 0) - ray.available_resources().get("CPU", 0)
+    return in_use >= 2
 
 
 def _nodes_marked(folder: str) -> set:

@@ -77,6 +77,8 @@ def test_a_system_may_run_in_another_python(monkeypatch):
         pytest.skip("no second Python on this machine")
     monkeypatch.setenv("AUTOML_BENCH_PYTHON_AUTOGLUON", other)
     assert interpreter("autogluon") == other
+    # its other presets run in the same environment
+    assert interpreter("autogluon_best") == interpreter("autogluon_distill") == other
     assert interpreter("flaml") == sys.executable
     # the check asks that interpreter, not this one: the system python has no autogluon
     assert missing_requirements(get_system("autogluon")) == ["autogluon.tabular"]
