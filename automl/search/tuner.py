@@ -88,6 +88,7 @@ def run_search(plan: SearchPlan, inputs: TrialInputs, folder: Path, log,
     metric = get_metric(inputs.metric, inputs.task)
     progress = Progress(metric.name, metric.greater_is_better, tuned.budget.total)
     tuner = _tuner(tuned, trainable, folder, progress, log)
+    _skip_callback_usage_tag()
     try:
         with contextlib.redirect_stdout(io.StringIO()), tune_interrupts() as ctrl_c:
             grid = tuner.fit()  # Tune prints its own banners on stdout
@@ -184,6 +185,23 @@ def _tuner(plan: SearchPlan, trainable, folder: Path, progress: Progress, log) -
     log(f"search: {plan.searcher} over {', '.join(plan.spaces)}; {concurrency} trial(s) at once, "
         f"{plan.cpus_per_trial:g} CPU each; budget {plan.budget.describe()}")
     return tune.Tuner(trainable, param_space=_param_space(plan), tune_config=config, run_config=run)
+
+
+def _skip_callback_usage_tag() -> None:
+    """Ray Tune (2.60) records which callbacks a run passes, for Ray's usage statistics, by
+    importing its MLflow, W&B, Comet and Aim integrations: where mlflow is installed (the
+    `mlflow` extra) that import took 2.0 s of every run's search budget, in the driver, for
+    a tag that a Ray started here never sends (usage statistics off). Tune looks the
+    function up in its module when it runs, so replacing it there skips the imports; a Ray
+    without it is left as it is."""
+    from ray.air._internal import usage
+
+    if hasattr(usage, "tag_callbacks"):
+        usage.tag_callbacks = _no_tag
+
+
+def _no_tag(callbacks) -> bool:
+    return False
 
 
 def reproducible(plan: SearchPlan) -> bool:
