@@ -11,7 +11,9 @@ against 0.765 as codes). So, per column whose level count in the training rows r
   frequency  each level's share of the training rows (a level these rows never had: 0)
   target     binary and regression: each level's smoothed mean target; the training rows
              get it out of fold (computed without the row's own fold), every other row
-             from all the training rows, so no row's label reaches its own input
+             from all the training rows, so no row's label reaches its own input. A
+             multiclass task gets frequency instead (the coding's `mode` says so): one
+             mean per level cannot hold k classes
 
 Columns with fewer levels stay native. A re-encoding is a table per column, code -> value
 (its last entry: any code past the table, i.e. a level these rows never had), and a
@@ -75,9 +77,7 @@ def fit_coding(X, y, categorical: tuple[int, ...], mode: str, min_levels: int, t
     if mode not in MODES:
         raise ConfigError(f"many_levels must be one of {', '.join(MODES)}; got {mode!r}")
     if mode == TARGET and task == MULTICLASS:
-        raise ConfigError("many_levels 'target' encodes binary and regression targets (one "
-                          "mean per level); for a multiclass task choose native, codes or "
-                          "frequency")
+        mode = FREQUENCY  # one mean per level cannot hold k classes; the coding records it
     many = tuple(c for c in categorical if _n_levels(X[:, c]) >= min_levels)
     if mode == NATIVE or not many:
         return LevelCoding(), X
