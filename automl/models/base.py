@@ -94,6 +94,10 @@ class Family(BaseEstimator):
         direct fit (a test, a study) may hand some."""
         return {**_space_default(self.key, self.space_folder), **self._checked_params()}
 
+    def _space_default_of(self, name: str):
+        """One param's default, from the family's search space (search/<key>.yaml)."""
+        return _space_default(self.key, self.space_folder)[name]
+
     @property
     def is_classifier(self) -> bool:
         return self.task in (BINARY, MULTICLASS)

@@ -3,7 +3,9 @@ its time limit, and reports validation progress.
 
 The trees branch hands categoricals as ordinal codes (NaN: missing or unseen); LightGBM
 takes those columns as `categorical_feature`: a split on one picks a set of levels, and
-NaN goes with the levels it did not pick.
+NaN goes with the levels it did not pick. A column with many levels may be re-encoded
+first (`many_levels`, a searched choice: automl/models/many_levels.py); the booster then
+reads `booster_input(X)`, which the ONNX export writes as a lookup in front of the trees.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from automl.models.base import ReportFn, as_budget
 from automl.models.boosting import BoostingFamily
 from automl.models.reporting import ProgressReports
 from automl.models import memory
+from automl.models.many_levels import LevelCoding, fit_coding
 
 # LightGBM runs its callbacks by `order`; its early stopping has order 30.
 AFTER_EARLY_STOPPING = 40
@@ -62,7 +65,8 @@ class LightGBMFamily(BoostingFamily):
         "n_estimators", "learning_rate", "num_leaves", "max_depth", "min_child_samples",
         "colsample_bytree", "subsample", "subsample_freq", "reg_alpha", "reg_lambda",
         "min_split_gain", "max_bin", "min_data_per_group", "cat_smooth", "cat_l2",
-        "max_cat_to_onehot", "early_stopping_rounds",
+        "max_cat_to_onehot", "max_cat_threshold", "early_stopping_rounds",
+        "many_levels", "many_levels_from",
     )
 
     def fit(self, X, y, X_valid=None, y_valid=None, budget=None, report: ReportFn | None = None,
@@ -70,8 +74,11 @@ class LightGBMFamily(BoostingFamily):
         params = self._checked_params()
         n_rounds = int(params.pop("n_estimators", 100))
         stop_after = int(params.pop("early_stopping_rounds", 50))
-        train = lgb.Dataset(X, self._label_codes(y), weight=sample_weight,
-                            categorical_feature=list(self.categorical))
+        y_codes = self._label_codes(y)
+        self.level_coding_, X = self._level_coding(params, X, y_codes)
+        X_valid = self.level_coding_.transform(X_valid)
+        train = lgb.Dataset(X, y_codes, weight=sample_weight,
+                            categorical_feature=self.level_coding_.native(tuple(self.categorical)))
         valid_sets, early_stopping = [], None
         if X_valid is not None:
             seen, y_seen = self._seen_class_rows(y_valid)
@@ -86,6 +93,18 @@ class LightGBMFamily(BoostingFamily):
                                   valid_sets=valid_sets, callbacks=callbacks)
         return self
 
+    def _level_coding(self, params: dict, X, y_codes) -> tuple[LevelCoding, object]:
+        """The many-level columns' coding (its mode and threshold popped from `params`; their
+        defaults live in search/lightgbm.yaml) and X as the booster trains on it."""
+        mode, min_levels = (params.pop(name) if name in params else self._space_default_of(name)
+                            for name in ("many_levels", "many_levels_from"))
+        return fit_coding(X, y_codes, tuple(self.categorical), mode, int(min_levels), self.task,
+                          self.seed)
+
+    def booster_input(self, X):
+        """X as the booster reads it: the many-level columns re-encoded as in training."""
+        return getattr(self, "level_coding_", LevelCoding()).transform(X)
+
     def _fixed_params(self) -> dict:
         """What the task and the trial decide; the objective's own loss is the validation metric."""
         fixed = {"num_threads": self.n_jobs, "seed": self.seed, "verbose": -1}
@@ -96,7 +115,8 @@ class LightGBMFamily(BoostingFamily):
         return {**fixed, "objective": "multiclass", "num_class": len(self.classes_seen_)}
 
     def predict_raw(self, X) -> np.ndarray:
-        return self._shape_output(self.booster_.predict(X, num_iteration=self.n_rounds_))
+        return self._shape_output(self.booster_.predict(self.booster_input(X),
+                                                        num_iteration=self.n_rounds_))
 
     @property
     def n_rounds_(self) -> int:

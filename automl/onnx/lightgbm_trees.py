@@ -22,6 +22,7 @@ import numpy as np
 import onnx
 
 from automl.onnx import member_trees
+from automl.onnx.level_lookup import with_level_lookup
 from automl.onnx.op_graph import OpGraph
 from automl.onnx.tree_writer import TreeParts, boosted_member, floor_float32
 
@@ -35,10 +36,12 @@ class NotWritten(Exception):
 
 
 def lightgbm_graph(family, n_inputs: int) -> onnx.ModelProto:
+    """The member's trees, behind the lookups of the columns it re-encodes (`level_lookup`)."""
     try:
-        return _written(family, n_inputs)
+        model = _written(family, n_inputs)
     except NotWritten:
-        return member_trees.lightgbm_graph(family, n_inputs)
+        model = member_trees.lightgbm_graph(family, n_inputs)
+    return with_level_lookup(model, getattr(family, "level_coding_", None), n_inputs)
 
 
 def _written(family, n_inputs: int) -> onnx.ModelProto:

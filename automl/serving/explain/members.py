@@ -105,8 +105,9 @@ class Members:
         return self._classes_out(model, probabilities(margin))
 
     def _lightgbm(self, model, branch: str, X: np.ndarray) -> Flow:
-        raw = model.booster_.predict(X, pred_contrib=True, num_iteration=model.n_rounds_,
-                                     num_threads=_threads(X, 0))
+        # a re-encoded many-level column keeps its place: its share goes to that column
+        raw = model.booster_.predict(model.booster_input(X), pred_contrib=True,
+                                     num_iteration=model.n_rounds_, num_threads=_threads(X, 0))
         raw = np.asarray(raw, dtype=np.float64).reshape(len(X), -1, X.shape[1] + 1)  # (n, p, d + 1)
         return self._trees_out(model, branch, raw[:, :, :-1].transpose(0, 2, 1), raw[:, :, -1])
 

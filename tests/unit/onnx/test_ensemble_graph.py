@@ -247,3 +247,27 @@ def test_an_xgboost_objective_without_a_link_is_refused(data):
     model.model_.get_booster().set_param({"objective": "reg:pseudohubererror"})
     with pytest.raises(ConversionError, match="objective 'reg:pseudohubererror' has no ONNX"):
         member_graph(model, data.X_train.shape[1])
+
+
+@pytest.mark.parametrize("mode", ["codes", "frequency", "target"])
+def test_a_lightgbm_member_that_re_encodes_its_categories_gives_what_python_gives(data, mode):
+    """`colour` (3 levels, column 0) re-encoded (many_levels_from 3), `flag` (2) left native:
+    the frequency and target tables are Gathers in front of the trees (multiclass: target
+    reads frequency); an unseen colour and a missing one included."""
+    model = fit("lightgbm", data, many_levels=mode, many_levels_from=3)
+    assert model.level_coding_.columns == (0,)
+    graph = ensemble_graph(predictor(data, [model], ["lightgbm"]))
+    gathers = [n for n in graph.graph.node if n.op_type == "Gather"]
+    assert len(gathers) == (0 if mode == "codes" else 1)
+    assert assert_parity(predictor(data, [model], ["lightgbm"])) <= 1e-5
+
+
+def test_re_encoded_fold_members_each_read_their_own_tables(data):
+    """Two fold models, one never having seen the last colour (column 0): its code reads
+    past that fold's table (a share of 0), in the graph as in Python."""
+    last = np.nanmax(data.X_train[:, 0])
+    without_last = data.X_train[:, 0] != last
+    folds = [fit("lightgbm", data, rows, many_levels="frequency", many_levels_from=2)
+             for rows in (without_last, ~without_last | (np.arange(len(without_last)) % 2 == 0))]
+    assert len(folds[0].level_coding_.tables[0]) < len(folds[1].level_coding_.tables[0])
+    assert assert_parity(predictor(data, [BaggedModel(folds)], ["lightgbm"])) <= 1e-5
