@@ -164,8 +164,9 @@ def _bad_inputs(tmp_path, small_csv):
 
 @pytest.mark.slow
 def test_each_bad_input_is_one_line_and_exit_2(tmp_path, small_csv, capsys):
-    cases = [(["fit", *args[1:], "--out", str(tmp_path / "runs")] if args[0] == "fit" else args,
-              message) for args, message in _bad_inputs(tmp_path, small_csv)]
+    out = ["--out", str(tmp_path / "runs")]
+    cases = [([*args, *out] if args[0] == "fit" else args, message)
+             for args, message in _bad_inputs(tmp_path, small_csv)]
     # a data error and a graph error through the installed command, at once (a process
     # spends seconds importing); the others through its entry point here, which is the same
     # code path less the imports (eleven processes took 38 s of a loaded suite)
