@@ -12,13 +12,13 @@ memory the closest search family was measured to need (automl/models/memory.py).
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 from dataclasses import dataclass
 
 import numpy as np
 
 from automl.budget import Budget
 from automl.data.schema import Schema
-from automl.students.dense import Training
 from automl.students.families import default_xgboost_output
 from automl.students.judged import Scoring, Student
 from automl.distill.policy import DerivedKind, LadderKind, Rung
@@ -26,6 +26,9 @@ from automl.distill.teaching import Lessons
 from automl.metrics import REGRESSION
 from automl.models.registry import family_class
 from automl.offload import InProcess
+
+if TYPE_CHECKING:  # torch's import (3 s) only where a dense student is fitted
+    from automl.students.dense import Training
 
 # The CPUs a student's task asks for on a joined cluster: one, which every node with CPUs
 # has (the offload does not say how large the nodes are; the search's trials default to

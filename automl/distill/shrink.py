@@ -15,15 +15,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from automl.budget import Budget
 from automl.distill.classroom import fit_cpus
-from automl.students.dense import Training, int8, low_rank, prune_units
 from automl.students.judged import DistillResult, Student
 from automl.models.dense_net import DenseNet
 from automl.models.registry import family_class
 from automl.offload import InProcess
 from automl.provenance import fitted_by, stamp
+
+if TYPE_CHECKING:  # torch's import (3 s) only where an MLP is shrunk
+    from automl.students.dense import Training
 
 STEP_HOLDS = 0.002
 STEPS = ("prune", "lowrank", "int8")
@@ -38,6 +41,8 @@ def shrunk_students(result: DistillResult, steps: dict[str, bool], budget: Budge
         return
     student = max(mlps, key=lambda s: s.score)
     net, metric = result.nets[student.name], result.scoring.metric
+    from automl.students.dense import int8, low_rank  # torch: only where an MLP is shrunk
+
     makers = {"prune": lambda n: _pruned_there(n, result.tuning, budget, seed, offload)
               if result.tuning is not None else None,
               "lowrank": low_rank, "int8": int8}
@@ -68,4 +73,6 @@ def _pruned_there(net: DenseNet, tuning: Training, budget: Budget, seed: int,
 
 def pruned(net: DenseNet, tuning: Training, budget: Budget, seed: int, n_jobs: int) -> DenseNet:
     """`prune_units` on `n_jobs` threads, stamped with the process that fine-tuned it."""
+    from automl.students.dense import prune_units
+
     return stamp(prune_units(net, tuning, budget, seed, n_jobs=n_jobs))

@@ -35,7 +35,6 @@ from automl.config import SearchParams
 from automl.data.split import HOLDOUT, Validation
 from automl.distill.classroom import Classroom, Fits, fit_cpus
 from automl.distill.crossfit import cross_fit
-from automl.students.dense import Training
 from automl.students.families import student_max_nodes
 from automl.students.judged import SAMPLE_ROWS, DistillResult, Scoring, Student, describe, fit_recipe
 from automl.distill.kinds import check_students
@@ -104,9 +103,12 @@ def run(node, inputs, context) -> DistillResult:
                                       lesson_seconds), budget, node.name, context)
 
 
-def _training(lesson, scoring: Scoring) -> Training:
-    """The dense kinds' rows: the lesson's, one-hot encoded and standardised by an
-    encoding that learns from the real rows only."""
+def _training(lesson, scoring: Scoring):
+    """The dense kinds' rows (a `Training`): the lesson's, one-hot encoded and
+    standardised by an encoding that learns from the real rows only."""
+    # torch (3 s to import) only where a dense student is fitted
+    from automl.students.dense import Training
+
     code = DenseCode.fit(lesson.Z[:lesson.n_real], scoring.branch.categorical)
     return Training.make(code, lesson.Z, lesson.targets, lesson.Z_valid, lesson.teacher_valid,
                          scoring.task)

@@ -85,6 +85,7 @@ class RunContext:
     _schema: Any = field(default=None, repr=False)
     _held: list[str] | None = field(default=None, repr=False)  # notices kept back (preflight)
     _offload: Any = field(default=None, repr=False)
+    _frame_hash: str | None = field(default=None, repr=False)  # data_fingerprint of a frame
     stopped: list[str] = field(default_factory=list)  # what Ctrl-C ended early, for run.json
 
     def table(self) -> pd.DataFrame:
@@ -185,10 +186,14 @@ class RunContext:
             warn(message)
 
     def data_fingerprint(self) -> str:
-        """Identifies the input table cheaply: path, size and mtime, or a hash of the frame."""
+        """Identifies the input table cheaply: path, size and mtime, or a hash of the frame
+        (once per run: the executor asks before it runs and again as it runs)."""
         if isinstance(self.source, pd.DataFrame):
-            hashed = pd.util.hash_pandas_object(self.source, index=False).to_numpy()
-            return hashlib.sha256(hashed.tobytes() + str(list(self.source.columns)).encode()).hexdigest()
+            if self._frame_hash is None:
+                hashed = pd.util.hash_pandas_object(self.source, index=False).to_numpy()
+                columns = str(list(self.source.columns)).encode()
+                self._frame_hash = hashlib.sha256(hashed.tobytes() + columns).hexdigest()
+            return self._frame_hash
         path = Path(self.source).resolve()
         try:
             stat = path.stat()

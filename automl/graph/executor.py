@@ -64,15 +64,29 @@ def stage_budget(run_budget: Budget, shares_until: float | None) -> Budget:
     return run_budget.until(shares_until, keep=keep)
 
 
-def _prepare_hooks(spec: GraphSpec, context: RunContext) -> dict[str, Callable[[], None]]:
-    """Each stage kind's `prepare` hook, by kind, bound to its nodes and the run."""
+def _prepare_hooks(spec: GraphSpec, context: RunContext,
+                   reused: set[str]) -> dict[str, Callable[[], None]]:
+    """Each stage kind's `prepare` hook, by kind, bound to its nodes that will run (not
+    those in `reused`) and the run: a resume whose searches are all stored starts no Ray."""
     hooks = {}
     for kind in dict.fromkeys(n.kind for n in spec.nodes):
         hook = getattr(_stage_module(kind), "prepare", None)
-        if hook is not None:
-            nodes = [n for n in spec.nodes if n.kind == kind]
+        nodes = [n for n in spec.nodes if n.kind == kind and n.name not in reused]
+        if hook is not None and nodes:
             hooks[kind] = lambda hook=hook, nodes=nodes: hook(nodes, context)
     return hooks
+
+
+def _to_reuse(spec: GraphSpec, order: list[str], context: RunContext, store: RunStore) -> set[str]:
+    """The nodes this execution will load from the store: each stored under its key, and
+    so is every node it reads (what `_Execution.node` will find, known before it runs)."""
+    keys, stored = {}, set()
+    for name in order:
+        node = spec.node(name)
+        keys[name] = key = node_key(node, [keys[i] for i in node.inputs], context)
+        if store.has(name, key) and stored.issuperset(node.inputs):
+            stored.add(name)
+    return stored
 
 
 def execute(spec: GraphSpec, context: RunContext, store: RunStore) -> dict[str, Any]:
@@ -82,7 +96,8 @@ def execute(spec: GraphSpec, context: RunContext, store: RunStore) -> dict[str, 
     they must, while the nodes before the first one of those kinds (ingest, branches) run
     in a worker thread beside them.
     """
-    order, hooks = execution_order(spec), _prepare_hooks(spec, context)
+    order = execution_order(spec)
+    hooks = _prepare_hooks(spec, context, _to_reuse(spec, order, context, store))
     first = next((i for i, name in enumerate(order) if spec.node(name).kind in hooks), len(order))
     run = _Execution(spec, context, store)
     with ThreadPoolExecutor(1, thread_name_prefix="automl-nodes") as pool:

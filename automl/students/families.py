@@ -23,7 +23,6 @@ import pandas as pd
 import xgboost as xgb
 
 from automl.budget import Budget
-from automl.students.dense import Training, fit_dense_student
 from automl.students.soft import soft_rows
 from automl.metrics import REGRESSION
 from automl.models import memory
@@ -219,6 +218,8 @@ class StudentMLP(Family):
     allowed_params = ("n_layers", "width", "learning_rate", "max_epochs")
 
     def fit(self, X, y, X_valid=None, y_valid=None, budget=None, report: ReportFn | None = None):
+        from automl.students.dense import Training, fit_dense_student  # torch: 3 s to import
+
         params = {"n_layers": 1, "width": 32, "learning_rate": 3e-3, "max_epochs": 200,
                   **self._checked_params()}
         X = writable(X, np.float32)

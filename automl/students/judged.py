@@ -6,13 +6,13 @@ compress stage (the export stage reads them by their fields)."""
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from automl.data.schema import Schema
-from automl.students.dense import Training
 from automl.metrics import REGRESSION
 from automl.models.dense_net import DenseNet
 from automl.onnx.dense_graph import export_dense_model
@@ -20,6 +20,9 @@ from automl.onnx.parity import check_parity
 from automl.onnx.rules import RuleSet
 from automl.preprocess.branches import Branch
 from automl.serving.session import OnnxModel, feeds
+
+if TYPE_CHECKING:  # torch's import (3 s) only where a dense student is fitted
+    from automl.students.dense import Training
 
 LATENCY_CALLS = 50
 SAMPLE_ROWS = 200  # validation rows kept with the result for the export's checks

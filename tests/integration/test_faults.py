@@ -76,6 +76,7 @@ def test_a_driver_killed_in_the_search_the_ensemble_and_the_distillation_resumes
     # 3. in the distillation, once it has trained its first student
     driver = _resume_and_kill(run_dir, r"distill: \S+: roc_auc [0-9.]+ \(teacher", leftovers)
     assert "search (search): reused the stored output" in driver.log
+    assert "local Ray" not in driver.log, "its search is stored: nothing needs a Ray"
     assert _files(run_dir, "nodes/ensemble/*/done.json")
     assert not _files(run_dir, "nodes/distill/*/done.json"), "killed after the distillation"
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 from automl.budget import Budget
-from automl.students.dense import fit_dense_student
 from automl.students.judged import Student, fit_recipe
 from automl.provenance import here
 
@@ -29,6 +28,8 @@ def check_rung(kind, params: dict) -> None:
 
 
 def fit(classroom, rung, budget: Budget) -> Student:
+    from automl.students.dense import fit_dense_student  # torch: only where one is fitted
+
     hidden = list(rung.params["hidden"])
     net = fit_dense_student(classroom.training, hidden, budget, seed=classroom.seed,
                             n_jobs=classroom.cpus)
