@@ -23,7 +23,7 @@ WIDEST_ROWS = 10_000_000
 # Random draws per family: the published configs already cover the spaces' corners, and
 # the study's compute (two shared cores, ~2 hours) pays for these few.
 RANDOM_DRAWS = {"xgboost": 6, "random_forest": 4, "extra_trees": 4, "linear": 2, "mlp": 6,
-                "lightgbm": 6, "catboost": 3}
+                "lightgbm": 6, "catboost": 3, "tabm": 2}
 DEFAULT_DRAWS = 4
 
 
@@ -298,5 +298,19 @@ PUBLISHED: dict[str, list[tuple[str, dict, str]]] = {
                         "learning_rate": 0.003, "weight_decay": 0.0001, "batch_size": 128,
                         "max_epochs": 100, "patience": 10},
          "hand-made: a wider, faster-learning default"),
+    ],
+    "tabm": [
+        ("package", {"arch_type": "tabm", "k": 32, "n_blocks": 3, "d_block": 512, "dropout": 0.1,
+                     "learning_rate": 0.002, "weight_decay": 0.0003, "batch_size": 256,
+                     "max_epochs": 100, "patience": 16},
+         "the tabm package: TabM.make's sizes, its example's optimizer and patience"),
+        ("package_mini", {"arch_type": "tabm-mini", "k": 32, "n_blocks": 3, "d_block": 512,
+                          "dropout": 0.1, "learning_rate": 0.002, "weight_decay": 0.0003,
+                          "batch_size": 256, "max_epochs": 100, "patience": 16},
+         "the tabm package's sizes as TabM-mini (one shared MLP after a per-member scaling)"),
+        ("k16_256", {"arch_type": "tabm", "k": 16, "n_blocks": 2, "d_block": 256, "dropout": 0.1,
+                     "learning_rate": 0.002, "weight_decay": 0.0003, "batch_size": 256,
+                     "max_epochs": 100, "patience": 16},
+         "hand-made: between our default and the package's sizes"),
     ],
 }

@@ -36,27 +36,20 @@ class MLPFamily(Family):
     def fit(self, X, y, X_valid=None, y_valid=None, budget=None, report: ReportFn | None = None,
             sample_weight=None, valid_weight=None):
         config = self._params_with_defaults()
-        if config["activation"] not in ACTIVATIONS:
-            raise ConfigError(f"family 'mlp': activation must be one of "
-                              f"{', '.join(ACTIVATIONS)}, got {config['activation']!r}")
         self.code_ = DenseCode.fit(writable(X, np.float32), tuple(self.categorical))
-        self.arch_ = {"n_inputs": self.code_.width,
-                      "n_outputs": self.n_classes if self.is_classifier else 1,
-                      "hidden": [int(config["width"])] * int(config["n_layers"]),
-                      "activation": config["activation"], "dropout": float(config["dropout"])}
+        self.arch_ = self._architecture(config, self.code_.width,
+                                        self.n_classes if self.is_classifier else 1)
         if not self.is_classifier:  # a standardised target: one learning rate fits every scale
             self.y_mean_ = float(np.average(y, weights=sample_weight))
             spread = np.average((np.asarray(y) - self.y_mean_) ** 2, weights=sample_weight)
             self.y_scale_ = float(np.sqrt(spread)) or 1.0
         self._net = None
-        schedule = Schedule(float(config["learning_rate"]), float(config["weight_decay"]),
-                            int(config["batch_size"]), int(config["max_epochs"]),
-                            int(config["patience"]))
+        schedule = self._schedule(config)
         reports = ProgressReports(schedule.max_epochs, report)
         # fork_rng: seeding must not change the caller's random stream
         with torch_threads(self.n_jobs), torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
-            net = build_network(self.arch_)
+            net = self._build()
             valid = (None, None) if X_valid is None else (self._inputs(X_valid), self._targets(y_valid))
             trained = train_network(
                 net, self._inputs(X), self._targets(y), *valid, self._loss(), schedule,
@@ -66,6 +59,24 @@ class MLPFamily(Family):
         self.n_epochs_, self.best_epoch_ = trained.epochs, trained.best_epoch
         self.weights_ = {name: t.detach().numpy().copy() for name, t in net.state_dict().items()}
         return self
+
+    def _architecture(self, config: dict, n_inputs: int, n_outputs: int) -> dict:
+        """What `_build` makes, from the params: kept with the weights."""
+        if config["activation"] not in ACTIVATIONS:
+            raise ConfigError(f"family 'mlp': activation must be one of "
+                              f"{', '.join(ACTIVATIONS)}, got {config['activation']!r}")
+        return {"n_inputs": n_inputs, "n_outputs": n_outputs,
+                "hidden": [int(config["width"])] * int(config["n_layers"]),
+                "activation": config["activation"], "dropout": float(config["dropout"])}
+
+    def _schedule(self, config: dict) -> Schedule:
+        return Schedule(float(config["learning_rate"]), float(config["weight_decay"]),
+                        int(config["batch_size"]), int(config["max_epochs"]),
+                        int(config["patience"]))
+
+    def _build(self) -> torch.nn.Module:
+        """The untrained network of `arch_` (its weights are then learned or loaded)."""
+        return build_network(self.arch_)
 
     def _loss(self) -> torch.nn.Module:
         return torch.nn.CrossEntropyLoss() if self.is_classifier else torch.nn.MSELoss()
@@ -90,7 +101,7 @@ class MLPFamily(Family):
     def _network(self) -> torch.nn.Sequential:
         if getattr(self, "_net", None) is None:
             with torch.random.fork_rng(devices=[]):  # the initial values are overwritten anyway
-                net = build_network(self.arch_)
+                net = self._build()
             net.load_state_dict({name: torch.from_numpy(writable(w)) for name, w in self.weights_.items()})
             self._net = net.eval()
         return self._net

@@ -60,6 +60,7 @@ class Schedule:
     batch_size: int = 256
     max_epochs: int = 100
     patience: int = 8
+    clip_norm: float | None = None  # the gradients' largest norm per step (None: unclipped)
 
 
 @dataclass
@@ -86,7 +87,7 @@ def train_network(net: nn.Module, H: torch.Tensor, T: torch.Tensor, H_valid: tor
     epochs = 0
     for epoch in range(1, schedule.max_epochs + 1):
         epochs = epoch
-        if not _epoch(net, optimizer, loss_fn, (H, T, W), schedule.batch_size, order_rng, budget):
+        if not _epoch(net, optimizer, loss_fn, (H, T, W), schedule, order_rng, budget):
             break
         if H_valid is not None:
             loss, output = _evaluate(net, loss_fn, H_valid, T_valid, W_valid)
@@ -101,16 +102,18 @@ def train_network(net: nn.Module, H: torch.Tensor, T: torch.Tensor, H_valid: tor
     return Trained(epochs, best.epoch)
 
 
-def _epoch(net, optimizer, loss_fn, rows_of, batch_size: int, order_rng, budget: Budget) -> bool:
+def _epoch(net, optimizer, loss_fn, rows_of, schedule: Schedule, order_rng, budget: Budget) -> bool:
     """One pass over shuffled mini-batches of `rows_of` (inputs, targets, weights or None);
     False when the budget cut it short."""
     H, T, W = rows_of
     net.train()
     order = torch.randperm(len(H), generator=order_rng)
-    for start in range(0, len(H), batch_size):
-        rows = order[start:start + batch_size]
+    for start in range(0, len(H), schedule.batch_size):
+        rows = order[start:start + schedule.batch_size]
         optimizer.zero_grad()
         _loss(loss_fn, net(H[rows]), T[rows], None if W is None else W[rows]).backward()
+        if schedule.clip_norm is not None:
+            nn.utils.clip_grad_norm_(net.parameters(), schedule.clip_norm)
         optimizer.step()
         if budget.expired():
             return False

@@ -20,6 +20,7 @@ FAMILIES = Registry("family", "families", {
     "extra_trees": "automl.models.extra_trees:ExtraTreesFamily",
     "linear": "automl.models.linear:LinearFamily",
     "mlp": "automl.models.mlp:MLPFamily",
+    "tabm": "automl.models.tabm_family:TabMFamily",
 })
 
 

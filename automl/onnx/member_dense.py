@@ -82,3 +82,40 @@ def _unscaled(g: OpGraph, standardised: str, family) -> str:
     """The value on the target's own scale, one column."""
     scaled = g.op("Mul", [as_column(g, standardised), g.const(np.array(family.y_scale_, np.float32))])
     return g.op("Add", [scaled, g.const(np.array(family.y_mean_, np.float32))])
+
+
+def tabm_graph(family, n_inputs: int) -> onnx.ModelProto:
+    """TabM's k members at once, as the network runs them: the input broadcast to (n, k, d),
+    each block's shared MatMul between the members' own scalings (TabM) or after one
+    per-member scaling (TabM-mini), the output layer a MatMul per member; then the mean of
+    the members' probabilities or values."""
+    from automl.models.tabm_family import BACKBONE, OUTPUT
+
+    arch, weights = family.arch_, family.weights_
+    if arch["arch_type"] not in ("tabm", "tabm-mini"):
+        raise ConversionError(f"a {arch['arch_type']} member has no ONNX converter here")
+    g = OpGraph()
+    h = g.op("Unsqueeze", [encode(g, family.code_, INPUT), g.const(np.array([1], np.int64))])
+    if arch["arch_type"] == "tabm-mini":
+        h = g.op("Mul", [h, _f32(g, weights[f"{BACKBONE}affine.weight"])])
+    blocks = f"{BACKBONE}blocks."
+    for i in sorted({int(n[len(blocks):].split(".")[0]) for n in weights if n.startswith(blocks)}):
+        at = f"{blocks}{i}.0."
+        if arch["arch_type"] == "tabm":
+            h = g.op("Mul", [h, _f32(g, weights[at + "r"])])
+        h = g.op("MatMul", [h, _f32(g, weights[at + "weight"].T)])
+        if arch["arch_type"] == "tabm":
+            h = g.op("Mul", [h, _f32(g, weights[at + "s"])])
+        h = g.op("Relu", [g.op("Add", [h, _f32(g, weights[at + "bias"])])])
+    by_member = g.op("Transpose", [h], perm=[1, 0, 2])  # (k, n, d): one MatMul per member
+    out = g.op("MatMul", [by_member, _f32(g, weights[f"{OUTPUT}weight"])])
+    out = g.op("Add", [g.op("Transpose", [out], perm=[1, 0, 2]), _f32(g, weights[f"{OUTPUT}bias"])])
+    if family.is_classifier:
+        proba = g.op("ReduceMean", [g.op("Softmax", [out], axis=2)], axes=[1], keepdims=0)
+        return single_output_model(g, proba, n_inputs)
+    return single_output_model(g, _unscaled(g, g.op("ReduceMean", [out], axes=[1], keepdims=0),
+                                            family), n_inputs)
+
+
+def _f32(g: OpGraph, values) -> str:
+    return g.const(np.ascontiguousarray(values, dtype=np.float32))

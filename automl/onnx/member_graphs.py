@@ -34,6 +34,7 @@ CONVERTERS = {
     "extra_trees": "automl.onnx.forest_trees:forest_graph",
     "linear": "automl.onnx.member_dense:linear_graph",
     "mlp": "automl.onnx.member_dense:mlp_graph",
+    "tabm": "automl.onnx.member_dense:tabm_graph",
     "catboost": "automl.onnx.catboost_graph:catboost_graph",
 }
 

@@ -57,11 +57,11 @@ class Members:
         key = getattr(model, "key", None)
         explain = {"lightgbm": self._lightgbm, "xgboost": self._xgboost, "catboost": self._catboost,
                    "random_forest": self._forest, "extra_trees": self._forest,
-                   "linear": self._linear, "mlp": self._mlp}.get(key)
+                   "linear": self._linear, "mlp": self._mlp, "tabm": self._tabm}.get(key)
         if explain is None:
             raise ConfigError(f"no explanation method for a member of family "
                               f"{key or type(model).__name__!r}; explanations cover lightgbm, "
-                              "xgboost, catboost, random_forest, extra_trees, linear and mlp")
+                              "xgboost, catboost, random_forest, extra_trees, linear, mlp and tabm")
         return explain(model, branch, np.asarray(X))
 
     def _on_features(self, branch: str, c: np.ndarray) -> np.ndarray:
@@ -207,6 +207,20 @@ class Members:
         if self.schema.task == REGRESSION:
             return flow.linear(np.array([[model.y_scale_]]), model.y_mean_)
         return flow.softmax()  # the network's outputs are every class's logits
+
+    def _tabm(self, model, branch: str, X: np.ndarray) -> Flow:
+        """TabM: the mean of its k members' outputs, each member an MLP of its own
+        (`member_layers`), explained as the `mlp` family's network is."""
+        from automl.models.tabm_family import member_layers
+
+        flows = []
+        for layers in member_layers(model):
+            flow = self._dense_input(model, branch, X, *layers[0])
+            for W, b in layers[1:]:
+                flow = flow.elementwise(ACTIVATIONS["relu"]).linear(W, b)
+            flows.append(flow.linear(np.array([[model.y_scale_]]), model.y_mean_)
+                         if self.schema.task == REGRESSION else flow.softmax())
+        return weighted(flows, np.full(len(flows), 1.0 / len(flows)))
 
 
 def _threads(X: np.ndarray, every: int) -> int:

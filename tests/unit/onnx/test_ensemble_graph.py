@@ -34,6 +34,7 @@ PARAMS = {"xgboost": {"n_estimators": 20, "max_depth": 3},
           "extra_trees": {"n_estimators": 8, "max_depth": 6},
           "linear": {"C": 1.0},
           "mlp": {"n_layers": 2, "width": 16, "max_epochs": 5, "activation": "gelu"},
+          "tabm": {"k": 4, "n_blocks": 2, "d_block": 16, "max_epochs": 5},
           # CTRs over one and two categorical columns, beside one-hot splits
           "catboost": {"iterations": 30, "depth": 4, "one_hot_max_size": 2, "max_ctr_complexity": 2}}
 FAMILIES = list(PARAMS)
@@ -85,6 +86,13 @@ def assert_parity(predicted: Predictor, tolerance: float = 1e-4) -> float:
 @pytest.mark.parametrize("family", FAMILIES)
 def test_each_family_alone_gives_what_python_gives(data, family):
     assert assert_parity(predictor(data, [fit(family, data)], [family])) <= 1e-4
+
+
+def test_a_tabm_mini_member_gives_what_python_gives(data):
+    """TabM-mini: one per-member scaling in front of shared layers (TabM's own: a scaling
+    on each side of every shared layer, the parametrised test above)."""
+    model = fit("tabm", data, arch_type="tabm-mini")
+    assert assert_parity(predictor(data, [model], ["tabm"])) <= 1e-4
 
 
 @pytest.fixture(scope="module")

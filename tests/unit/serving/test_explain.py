@@ -31,7 +31,8 @@ SMALL = {"lightgbm": {"n_estimators": 30, "num_leaves": 8},
          "random_forest": {"n_estimators": 8, "max_depth": 6},
          "extra_trees": {"n_estimators": 8},
          "linear": {"C": 1.0},
-         "mlp": {"max_epochs": 8, "width": 16, "n_layers": 2}}
+         "mlp": {"max_epochs": 8, "width": 16, "n_layers": 2},
+         "tabm": {"max_epochs": 8, "k": 4, "d_block": 16, "n_blocks": 2}}
 FAMILIES = tuple(SMALL)
 TOLERANCE = 1e-4
 
