@@ -45,7 +45,7 @@ from automl.search.trial import fit_trial  # noqa: E402
 from studies.candidates import Candidate, candidates  # noqa: E402
 from studies.study_tables import STUDY_TABLES, load_rows, study_tables  # noqa: E402
 
-FAMILIES = ("xgboost", "lightgbm", "catboost", "random_forest", "extra_trees", "linear", "mlp")
+FAMILIES = ("xgboost", "lightgbm", "catboost", "random_forest", "extra_trees", "linear", "mlp", "tabm")
 RESULTS_CSV = "results.csv"
 COLUMNS = ("family", "config", "table", "task", "metric", "score", "score_std", "fit_seconds",
            "folds_ok", "folds_capped", "n_rows", "error", "params", "source")
