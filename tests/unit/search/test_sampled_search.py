@@ -69,10 +69,29 @@ def test_the_all_rows_portfolio_comes_first_and_its_configs_are_fitted_once():
                           model=object()),
               TrialResult("c", "linear", {"C": 1.0}, "ok", score=0.7, model=object())]
     fits = _fits({"xgboost": space, "linear": Space()}, trials)
-    # the entry takes the default's other values; trial b had its very config: not again
+    # the entry takes the default's other values; trial b had its very config: not again;
+    # linear's best before xgboost's second fit
     assert [(f.name, f.params) for f in fits] == [
-        ("xgboost-rows1", {"n_estimators": 100, "max_depth": 12}),
-        ("a", {"n_estimators": 100, "max_depth": 3}), ("c", {"C": 1.0})]
+        ("xgboost-rows1", {"n_estimators": 100, "max_depth": 12}), ("c", {"C": 1.0}),
+        ("a", {"n_estimators": 100, "max_depth": 3})]
+
+
+def test_one_fit_of_each_family_comes_before_any_familys_second():
+    two = Space.model_validate({
+        "default": {"num_leaves": 31},
+        "params": {"num_leaves": {"type": "int", "low": 2, "high": 255}},
+        "all_rows_portfolio": [{"params": {"num_leaves": 167}, "source": "one"},
+                               {"params": {"num_leaves": 139}, "source": "two"}]})
+    one = Space.model_validate({
+        "default": {"max_depth": 6},
+        "params": {"max_depth": {"type": "int", "low": 2, "high": 12}},
+        "all_rows_portfolio": [{"params": {"max_depth": 12}, "source": "deep"}]})
+    trials = [TrialResult(name, family, {"C": c}, "ok", score=score, model=object())
+              for name, family, c, score in [("l1", "linear", 1.0, 0.9), ("l2", "linear", 2.0, 0.95),
+                                             ("m1", "mlp", 1.0, 0.7)]]
+    fits = _fits({"lightgbm": two, "random_forest": one, "linear": Space(), "mlp": Space()}, trials)
+    assert [f.name for f in fits] == ["lightgbm-rows1", "random_forest-rows1", "l2", "m1",
+                                      "lightgbm-rows2", "l1"]
 
 
 def test_the_shipped_all_rows_portfolios_are_within_their_spaces():
