@@ -12,8 +12,8 @@ memory the closest search family was measured to need (automl/models/memory.py).
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 

@@ -14,6 +14,8 @@ softmax turns back) or of their values.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import torch
 from tabm import TabM
@@ -44,9 +46,7 @@ class TabMFamily(MLPFamily):
                 "classifier": self.is_classifier}
 
     def _schedule(self, config: dict) -> Schedule:
-        plain = super()._schedule(config)
-        return Schedule(plain.learning_rate, plain.weight_decay, plain.batch_size,
-                        plain.max_epochs, plain.patience, clip_norm=CLIP_NORM)
+        return replace(super()._schedule(config), clip_norm=CLIP_NORM)
 
     def _build(self) -> nn.Module:
         arch = self.arch_
@@ -102,14 +102,12 @@ def member_layers(family: TabMFamily) -> list[list[tuple[np.ndarray, np.ndarray]
     weights, arch = family.weights_, family.arch_
     if arch["arch_type"] not in ("tabm", "tabm-mini"):
         raise ConfigError(f"a {arch['arch_type']} member is not read layer by layer here")
-    blocks = f"{BACKBONE}blocks."
-    indices = sorted({int(name[len(blocks):].split(".")[0]) for name in weights
-                      if name.startswith(blocks)})
+    indices = block_indices(weights)
     members = []
     for j in range(arch["k"]):
         layers = []
         for i in indices:
-            at = f"{blocks}{i}.0."
+            at = block_prefix(i)
             W = np.asarray(weights[at + "weight"], dtype=np.float64).T
             if arch["arch_type"] == "tabm":
                 W = weights[at + "r"][j][:, None] * W * weights[at + "s"][j][None, :]
@@ -123,3 +121,15 @@ def member_layers(family: TabMFamily) -> list[list[tuple[np.ndarray, np.ndarray]
                        np.asarray(weights[f"{OUTPUT}bias"][j], dtype=np.float64)))
         members.append(layers)
     return members
+
+
+def block_indices(weights: dict) -> list[int]:
+    """The backbone's blocks, in order, by the names of the fitted weights."""
+    blocks = f"{BACKBONE}blocks."
+    return sorted({int(name[len(blocks):].split(".")[0]) for name in weights
+                   if name.startswith(blocks)})
+
+
+def block_prefix(index: int) -> str:
+    """Where block `index`'s linear layer's weights are (weight, bias; TabM's r and s)."""
+    return f"{BACKBONE}blocks.{index}.0."

@@ -89,7 +89,7 @@ def tabm_graph(family, n_inputs: int) -> onnx.ModelProto:
     each block's shared MatMul between the members' own scalings (TabM) or after one
     per-member scaling (TabM-mini), the output layer a MatMul per member; then the mean of
     the members' probabilities or values."""
-    from automl.models.tabm_family import BACKBONE, OUTPUT
+    from automl.models.tabm_family import BACKBONE, OUTPUT, block_indices, block_prefix
 
     arch, weights = family.arch_, family.weights_
     if arch["arch_type"] not in ("tabm", "tabm-mini"):
@@ -98,9 +98,8 @@ def tabm_graph(family, n_inputs: int) -> onnx.ModelProto:
     h = g.op("Unsqueeze", [encode(g, family.code_, INPUT), g.const(np.array([1], np.int64))])
     if arch["arch_type"] == "tabm-mini":
         h = g.op("Mul", [h, _f32(g, weights[f"{BACKBONE}affine.weight"])])
-    blocks = f"{BACKBONE}blocks."
-    for i in sorted({int(n[len(blocks):].split(".")[0]) for n in weights if n.startswith(blocks)}):
-        at = f"{blocks}{i}.0."
+    for i in block_indices(weights):
+        at = block_prefix(i)
         if arch["arch_type"] == "tabm":
             h = g.op("Mul", [h, _f32(g, weights[at + "r"])])
         h = g.op("MatMul", [h, _f32(g, weights[at + "weight"].T)])

@@ -6,8 +6,8 @@ compress stage (the export stage reads them by their fields)."""
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
